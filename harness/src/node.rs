@@ -1,0 +1,165 @@
+//! The interface between the harness and a Raft node: a sans-IO state machine.
+//!
+//! # The contract
+//!
+//! A node is a pure state machine. It never reads a clock, starts a thread, opens a socket or
+//! draws from global randomness. The harness drives it:
+//!
+//! - **Inputs**: [`Node::tick`] (one unit of simulated time passed), [`Node::step`] (a message
+//!   arrived), and, for nodes that replicate, [`Replicate::propose`] (a client command).
+//! - **Outputs**, drained after every input, in this order:
+//!   1. [`Persist::take_persist`]: state the node needs written to stable storage. The harness
+//!      writes it *before* it sends anything, so a message never depends on state that a crash
+//!      could lose (§5.1: servers respond to RPCs only after updating stable storage);
+//!   2. [`Node::take_messages`]: messages to send;
+//!   3. [`Replicate::take_committed`]: newly committed entries to apply, in index order.
+//! - **Observation**: [`Node::status`] and [`Node::log_entry`], read by the safety checks. They
+//!   must not change the node.
+//!
+//! Randomness (the election timeout, §5.2) comes only from the [`Rng`] handed in at
+//! construction, so a run is fixed by its seed.
+//!
+//! The harness knows nothing of a stage's types: the message and command types are associated
+//! types, so a learner's own design, any stage, or another library can be driven unchanged.
+//! The traits are split by capability so that no stage has to pretend: a stage 2 node
+//! implements [`Node`] (and [`Persist`], to survive a crash), stage 3 adds [`Replicate`].
+
+use std::fmt::{Debug, Display};
+
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+
+/// A node's id. Ids are small, distinct and chosen by the harness (1, 2, 3, ...).
+pub type NodeId = u64;
+/// A term number (§5.1).
+pub type Term = u64;
+/// A log index; the first entry has index 1, index 0 is the empty prefix (Figure 2).
+pub type Index = u64;
+
+/// Timing settings, in ticks.
+///
+/// §5.6: broadcast time ≪ election timeout ≪ time between failures. With messages delayed
+/// by a few ticks, a heartbeat every few ticks and a timeout of tens of ticks keeps that order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// T: every election timeout is drawn uniformly from `[T, 2T)` ticks (§5.2).
+    pub election_timeout: u64,
+    /// A leader sends heartbeats every this many ticks; must be well below `election_timeout`.
+    pub heartbeat_interval: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { election_timeout: 20, heartbeat_interval: 4 }
+    }
+}
+
+/// A node's role (§5.1, Figure 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// Passive: answers leaders and candidates.
+    Follower,
+    /// Trying to become leader for its term.
+    Candidate,
+    /// Handles client requests and replicates its log.
+    Leader,
+}
+
+/// What the safety checks read from a node after every event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// `current_term` (Figure 2).
+    pub term: Term,
+    /// The node's role.
+    pub role: Role,
+    /// `voted_for` in the current term (Figure 2).
+    pub voted_for: Option<NodeId>,
+    /// `commit_index` (Figure 2): 0 for a node that does not replicate.
+    pub commit_index: Index,
+    /// The index of the last entry in the log (0 if the log is empty).
+    pub last_log_index: Index,
+}
+
+/// A message on its way: who sends it, to whom, and what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope<M> {
+    /// The sender.
+    pub from: NodeId,
+    /// The receiver.
+    pub to: NodeId,
+    /// The message.
+    pub message: M,
+}
+
+/// A committed entry, handed out once, in index order, to be applied to the state machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied<C> {
+    /// Its log index.
+    pub index: Index,
+    /// The term in which a leader created it.
+    pub term: Term,
+    /// The client's command.
+    pub command: C,
+}
+
+/// A proposal went to a node that is not the leader.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotLeader {
+    /// The leader this node last heard from in its current term, if any: where to retry.
+    pub leader_hint: Option<NodeId>,
+}
+
+/// A Raft node as the harness drives it: elections, terms and messages. Every stage.
+pub trait Node {
+    /// The messages nodes exchange. `Display` is a one-line summary for timelines.
+    type Message: Clone + Debug + Display + Serialize;
+    /// A client command stored in log entries.
+    type Command: Clone + Debug + PartialEq + Serialize;
+
+    /// A fresh node: term 0, no vote, empty log, follower. `peers` are the other nodes' ids.
+    fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self;
+
+    /// This node's id.
+    fn id(&self) -> NodeId;
+
+    /// One tick of simulated time passed.
+    fn tick(&mut self);
+
+    /// A message from `from` arrived.
+    fn step(&mut self, from: NodeId, message: Self::Message);
+
+    /// Messages to send, in the order they were produced; drained.
+    fn take_messages(&mut self) -> Vec<Envelope<Self::Message>>;
+
+    /// Term, role, vote and indexes, for the checks.
+    fn status(&self) -> Status;
+
+    /// The term and command of the entry at `index`, or `None` if `index` is 0 or past the end.
+    fn log_entry(&self, index: Index) -> Option<(Term, &Self::Command)>;
+}
+
+/// A node that accepts client commands and replicates them (stage 3 on).
+pub trait Replicate: Node {
+    /// Appends `command` to the leader's log: `Ok((index, term))` where it will be committed if
+    /// this node stays leader, or `Err(NotLeader)` if this node is not the leader (§5.3).
+    fn propose(&mut self, command: Self::Command) -> Result<(Index, Term), NotLeader>;
+
+    /// Entries committed since the last call, in index order, each exactly once; drained.
+    fn take_committed(&mut self) -> Vec<Applied<Self::Command>>;
+}
+
+/// A node that survives a crash: it says what to persist, and restarts from it.
+pub trait Persist: Node {
+    /// Everything Figure 2 calls persistent state (`current_term`, `voted_for`, `log`).
+    type State: Clone + Debug + Serialize;
+
+    /// The full persistent state, if it changed since the last call; drained.
+    ///
+    /// The harness writes it to the node's simulated disk before sending the node's messages.
+    fn take_persist(&mut self) -> Option<Self::State>;
+
+    /// A node restarted after a crash from the last state written to its disk: volatile state
+    /// (role, `commit_index`, leader state, timers) starts afresh (Figure 2).
+    fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, state: Self::State) -> Self;
+}

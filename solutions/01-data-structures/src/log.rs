@@ -1,0 +1,186 @@
+//! The replicated log (Figure 2, §5.3, §5.4.1).
+//!
+//! Indexes are 1-based as in the paper: the first entry has index 1. Index 0 stands for the
+//! empty prefix before it, whose term is 0, so that "the entry before the first one" needs no
+//! special case in the consistency check (`prev_log_index = 0`, `prev_log_term = 0` always
+//! matches).
+
+use serde::{Deserialize, Serialize};
+
+/// A term number (§5.1). Terms start at 0 and only grow.
+///
+/// Terms, indexes and ids are plain `u64` aliases, not newtypes: arithmetic and literals stay
+/// readable (`last_index + 1`, `term_at(3)`), and the names on every signature say which is
+/// which. A newtype would catch a term passed as an index at compile time; here the tests of
+/// the consistency check catch that mix-up instead.
+pub type Term = u64;
+/// A log index: 1 for the first entry, 0 for the empty prefix (Figure 2).
+pub type Index = u64;
+/// A server's id.
+pub type NodeId = u64;
+/// A client command, opaque to Raft. A `String` keeps tests and timelines readable.
+pub type Command = String;
+
+/// One log entry: a command and the term in which a leader received it (§5.3).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The leader's term when it appended the entry.
+    pub term: Term,
+    /// The client's command.
+    pub command: Command,
+}
+
+impl LogEntry {
+    /// An entry of `term` carrying `command`.
+    pub fn new(term: Term, command: impl Into<Command>) -> Self {
+        LogEntry { term, command: command.into() }
+    }
+}
+
+/// Why a follower refused an AppendEntries (Figure 2, AppendEntries receiver rule 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogError {
+    /// The log has no entry at `prev_log_index`: it is too short.
+    Missing {
+        /// The index the leader asked about.
+        prev_log_index: Index,
+        /// The follower's last index.
+        last_index: Index,
+    },
+    /// The entry at `prev_log_index` has another term than `prev_log_term`.
+    TermMismatch {
+        /// The index the leader asked about.
+        prev_log_index: Index,
+        /// The term the leader expected there.
+        prev_log_term: Term,
+        /// The term the follower has there.
+        term: Term,
+    },
+}
+
+/// The log: entries at indexes `1..=last_index()`.
+///
+/// Invariant: entry terms never decrease along the log (a leader only appends entries of its
+/// current term, which is at least every term before it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Log {
+    /// `entries[i]` is the entry at index `i + 1`.
+    entries: Vec<LogEntry>,
+}
+
+impl Log {
+    /// An empty log.
+    pub fn new() -> Self {
+        Log { entries: Vec::new() }
+    }
+
+    /// A log holding `entries` at indexes `1..=entries.len()`.
+    pub fn from_entries(entries: Vec<LogEntry>) -> Self {
+        Log { entries }
+    }
+
+    /// All entries, the entry at index 1 first.
+    pub fn entries(&self) -> &[LogEntry] {
+        &self.entries
+    }
+
+    /// The index of the last entry, 0 if the log is empty.
+    pub fn last_index(&self) -> Index {
+        self.entries.len() as Index
+    }
+
+    /// The term of the last entry, 0 if the log is empty.
+    pub fn last_term(&self) -> Term {
+        self.entries.last().map_or(0, |entry| entry.term)
+    }
+
+    /// The entry at `index`, or `None` for index 0 and past the end.
+    pub fn entry(&self, index: Index) -> Option<&LogEntry> {
+        let position = index.checked_sub(1)?;
+        self.entries.get(usize::try_from(position).ok()?)
+    }
+
+    /// The term of the entry at `index`: `Some(0)` for index 0 (the empty prefix), `None` past
+    /// the end.
+    pub fn term_at(&self, index: Index) -> Option<Term> {
+        if index == 0 {
+            return Some(0);
+        }
+        self.entry(index).map(|entry| entry.term)
+    }
+
+    /// The entries from `index` to the end, what a leader sends a follower whose `next_index`
+    /// is `index` (§5.3). `index` may be `last_index() + 1` (nothing to send: a heartbeat);
+    /// `None` for index 0 and beyond that.
+    pub fn entries_from(&self, index: Index) -> Option<&[LogEntry]> {
+        let position = usize::try_from(index.checked_sub(1)?).ok()?;
+        self.entries.get(position..)
+    }
+
+    /// A leader appends a new entry for `command` in `term` and returns its index (§5.3:
+    /// "the leader appends the command to its log as a new entry").
+    pub fn append(&mut self, term: Term, command: impl Into<Command>) -> Index {
+        self.entries.push(LogEntry::new(term, command));
+        self.last_index()
+    }
+
+    /// The consistency check (§5.3; Figure 2, AppendEntries receiver rule 2): does this log
+    /// contain an entry at `prev_log_index` whose term is `prev_log_term`?
+    pub fn matches(&self, prev_log_index: Index, prev_log_term: Term) -> bool {
+        self.term_at(prev_log_index) == Some(prev_log_term)
+    }
+
+    /// A follower appends the `entries` that a leader sent after `prev_log_index` (Figure 2,
+    /// AppendEntries receiver rules 2–4) and returns the index of the last entry the request
+    /// covered, `prev_log_index + entries.len()`: the follower's log now matches the leader's up
+    /// to there.
+    ///
+    /// - Rule 2: if the log has no entry at `prev_log_index` with `prev_log_term`, nothing
+    ///   changes and the error says why.
+    /// - Rule 3: an existing entry that conflicts with a new one (same index, other term) is
+    ///   deleted, with all that follow it.
+    /// - Rule 4: entries not already in the log are appended.
+    ///
+    /// Entries that already match are kept, and so is everything after them: a stale, shorter
+    /// or duplicated AppendEntries must never remove entries the leader may already count as
+    /// replicated. Truncation happens only at the first real conflict.
+    pub fn append_entries(
+        &mut self,
+        prev_log_index: Index,
+        prev_log_term: Term,
+        entries: &[LogEntry],
+    ) -> Result<Index, LogError> {
+        match self.term_at(prev_log_index) {
+            None => {
+                return Err(LogError::Missing { prev_log_index, last_index: self.last_index() });
+            }
+            Some(term) if term != prev_log_term => {
+                return Err(LogError::TermMismatch { prev_log_index, prev_log_term, term });
+            }
+            Some(_) => {}
+        }
+        for (offset, entry) in entries.iter().enumerate() {
+            let index = prev_log_index + 1 + offset as Index;
+            match self.term_at(index) {
+                // Already there (rule 4 says append only what is not): keep it and the rest.
+                Some(term) if term == entry.term => continue,
+                // A conflict (rule 3): drop this entry and all that follow, then append.
+                Some(_) => self.entries.truncate((index - 1) as usize),
+                None => {}
+            }
+            self.entries.extend_from_slice(&entries[offset..]);
+            break;
+        }
+        Ok(prev_log_index + entries.len() as Index)
+    }
+
+    /// The election restriction (§5.4.1): is a candidate's log, ending at `last_log_index` with
+    /// `last_log_term`, at least as up-to-date as this one?
+    ///
+    /// "If the logs have last entries with different terms, then the log with the later term is
+    /// more up-to-date. If the logs end with the same term, then whichever log is longer is more
+    /// up-to-date."
+    pub fn is_up_to_date(&self, last_log_index: Index, last_log_term: Term) -> bool {
+        (last_log_term, last_log_index) >= (self.last_term(), self.last_index())
+    }
+}

@@ -1,0 +1,119 @@
+//! The RPCs of Figure 2: RequestVote (§5.2) and AppendEntries (§5.3), requests and replies.
+//!
+//! Messages are plain data with serde derives: a node hands them to whatever transport it runs
+//! on (the course's simulated network, a socket) and never sends anything itself.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::log::{Index, LogEntry, NodeId, Term};
+
+/// Invoked by candidates to gather votes (§5.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestVote {
+    /// The candidate's term.
+    pub term: Term,
+    /// The candidate requesting the vote.
+    pub candidate_id: NodeId,
+    /// The index of the candidate's last log entry (§5.4.1).
+    pub last_log_index: Index,
+    /// The term of the candidate's last log entry (§5.4.1).
+    pub last_log_term: Term,
+}
+
+/// The answer to a [`RequestVote`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestVoteReply {
+    /// The voter's `current_term`, for the candidate to update itself.
+    pub term: Term,
+    /// True means the candidate received the vote.
+    pub vote_granted: bool,
+}
+
+/// Invoked by the leader to replicate log entries (§5.3); also used as heartbeat (§5.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendEntries {
+    /// The leader's term.
+    pub term: Term,
+    /// So the follower can redirect clients.
+    pub leader_id: NodeId,
+    /// The index of the log entry immediately preceding the new ones.
+    pub prev_log_index: Index,
+    /// The term of the entry at `prev_log_index`.
+    pub prev_log_term: Term,
+    /// The entries to store: empty for a heartbeat.
+    pub entries: Vec<LogEntry>,
+    /// The leader's `commit_index`.
+    pub leader_commit: Index,
+}
+
+/// The answer to an [`AppendEntries`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendEntriesReply {
+    /// The follower's `current_term`, for the leader to update itself.
+    pub term: Term,
+    /// True if the follower contained an entry matching `prev_log_index` and `prev_log_term`.
+    pub success: bool,
+    /// On success, the index of the last entry the request covered (`prev_log_index` plus the
+    /// number of entries); on failure, the request's `prev_log_index`.
+    ///
+    /// Not in Figure 2, which assumes the leader knows which request a reply answers. On a
+    /// network that delays, reorders and duplicates, it does not: with this field, a reply
+    /// says which request it answers, and the leader never sets `match_index` from a stale one.
+    pub match_index: Index,
+}
+
+/// Any message between two servers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// A candidate asks for a vote.
+    RequestVote(RequestVote),
+    /// A voter answers.
+    RequestVoteReply(RequestVoteReply),
+    /// A leader replicates entries or sends a heartbeat.
+    AppendEntries(AppendEntries),
+    /// A follower answers.
+    AppendEntriesReply(AppendEntriesReply),
+}
+
+impl Message {
+    /// The sender's term: every RPC carries one, and every receiver compares it with its own
+    /// first (§5.1).
+    pub fn term(&self) -> Term {
+        match self {
+            Message::RequestVote(request) => request.term,
+            Message::RequestVoteReply(reply) => reply.term,
+            Message::AppendEntries(request) => request.term,
+            Message::AppendEntriesReply(reply) => reply.term,
+        }
+    }
+}
+
+/// One line for timelines, e.g. `AppendEntries t3 prev 4/2 +2 commit 4`.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::RequestVote(m) => {
+                write!(f, "RequestVote t{} last {}/{}", m.term, m.last_log_index, m.last_log_term)
+            }
+            Message::RequestVoteReply(m) => {
+                let answer = if m.vote_granted { "granted" } else { "refused" };
+                write!(f, "VoteReply t{} {answer}", m.term)
+            }
+            Message::AppendEntries(m) => write!(
+                f,
+                "AppendEntries t{} prev {}/{} +{} commit {}",
+                m.term,
+                m.prev_log_index,
+                m.prev_log_term,
+                m.entries.len(),
+                m.leader_commit
+            ),
+            Message::AppendEntriesReply(m) => {
+                let answer = if m.success { "ok" } else { "reject" };
+                write!(f, "AppendReply t{} {answer} match {}", m.term, m.match_index)
+            }
+        }
+    }
+}

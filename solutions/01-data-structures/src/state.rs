@@ -1,0 +1,196 @@
+//! A server's state (Figure 2) and its role transitions (§5.1, §5.2, Figure 4).
+//!
+//! The role is an enum whose variants carry the data only that role has: the votes a candidate
+//! collected, the leader's `next_index` and `match_index`. A follower cannot read a stale
+//! `next_index` because it has none. (The heavier alternative, one type per role, turns an
+//! illegal transition into a compile error; the enum keeps one `State` type a learner can
+//! print and compare, and the transitions below return an error instead.)
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::log::{Index, Log, NodeId, Term};
+
+/// Figure 2's persistent state: what a server writes to stable storage before it answers an
+/// RPC, and restarts from after a crash.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersistentState {
+    /// The latest term this server has seen; 0 at first, only grows (§5.1).
+    pub current_term: Term,
+    /// The candidate that received this server's vote in `current_term`, if any (§5.2).
+    pub voted_for: Option<NodeId>,
+    /// The log (§5.3).
+    pub log: Log,
+}
+
+/// What a server is doing now, with the data only that role has (§5.1, Figure 4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Answers requests from leaders and candidates.
+    Follower {
+        /// The leader of the current term, once heard from: where clients are redirected.
+        leader: Option<NodeId>,
+    },
+    /// Asks for votes to become leader of the current term (§5.2).
+    Candidate {
+        /// The servers that granted their vote in the current term, itself included.
+        votes: BTreeSet<NodeId>,
+    },
+    /// Replicates its log to the others (§5.3).
+    Leader {
+        /// For each other server, the index of the next entry to send it; starts at the
+        /// leader's last index + 1.
+        next_index: BTreeMap<NodeId, Index>,
+        /// For each other server, the highest index known to be replicated on it; starts at 0.
+        /// Invariant: `match_index < next_index`.
+        match_index: BTreeMap<NodeId, Index>,
+    },
+}
+
+impl Role {
+    /// "follower", "candidate" or "leader".
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Follower { .. } => "follower",
+            Role::Candidate { .. } => "candidate",
+            Role::Leader { .. } => "leader",
+        }
+    }
+}
+
+/// A role transition that Figure 4 does not allow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransitionError {
+    /// The term asked for is older than `current_term`: terms never go back (§5.1).
+    StaleTerm {
+        /// The term asked for.
+        term: Term,
+        /// The server's current term.
+        current_term: Term,
+    },
+    /// Only a follower or a candidate starts an election; a leader keeps leading.
+    AlreadyLeader,
+    /// Only a candidate becomes leader (by winning an election).
+    NotCandidate {
+        /// The role the server has instead.
+        role: &'static str,
+    },
+}
+
+/// A server's whole state: Figure 2's persistent and volatile state, and its role.
+///
+/// Invariants: `last_applied <= commit_index`; `voted_for` refers to `current_term`;
+/// a candidate has voted for itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// This server's id.
+    pub id: NodeId,
+    /// The latest term this server has seen (persistent).
+    pub current_term: Term,
+    /// Who got this server's vote in `current_term` (persistent).
+    pub voted_for: Option<NodeId>,
+    /// The log (persistent).
+    pub log: Log,
+    /// The highest index known to be committed; starts at 0 (volatile).
+    pub commit_index: Index,
+    /// The highest index applied to the state machine; starts at 0 (volatile).
+    pub last_applied: Index,
+    /// The role and its data (volatile).
+    pub role: Role,
+}
+
+impl State {
+    /// A server starting for the first time: term 0, no vote, empty log, follower.
+    pub fn new(id: NodeId) -> Self {
+        State::restore(id, PersistentState::default())
+    }
+
+    /// A server restarting from what it persisted: the volatile state starts afresh.
+    pub fn restore(id: NodeId, persistent: PersistentState) -> Self {
+        State {
+            id,
+            current_term: persistent.current_term,
+            voted_for: persistent.voted_for,
+            log: persistent.log,
+            commit_index: 0,
+            last_applied: 0,
+            role: Role::Follower { leader: None },
+        }
+    }
+
+    /// A copy of the persistent part, to write to stable storage.
+    pub fn persistent(&self) -> PersistentState {
+        PersistentState {
+            current_term: self.current_term,
+            voted_for: self.voted_for,
+            log: self.log.clone(),
+        }
+    }
+
+    /// The rule for all servers (§5.1): "if RPC request or response contains term T >
+    /// currentTerm: set currentTerm = T, convert to follower". The vote belonged to the old
+    /// term, so it is cleared. Returns whether the term advanced.
+    pub fn observe_term(&mut self, term: Term) -> bool {
+        if term <= self.current_term {
+            return false;
+        }
+        self.current_term = term;
+        self.voted_for = None;
+        self.role = Role::Follower { leader: None };
+        true
+    }
+
+    /// Becomes a follower in `term`, of `leader` if known.
+    ///
+    /// A newer term is adopted and clears the vote; in the same term the vote stays (a
+    /// candidate that steps down for this term's leader has still voted for itself, and must
+    /// not vote again, §5.2). An older term is refused.
+    pub fn become_follower(
+        &mut self,
+        term: Term,
+        leader: Option<NodeId>,
+    ) -> Result<(), TransitionError> {
+        if term < self.current_term {
+            return Err(TransitionError::StaleTerm { term, current_term: self.current_term });
+        }
+        self.observe_term(term);
+        self.role = Role::Follower { leader };
+        Ok(())
+    }
+
+    /// Starts an election (§5.2): increments `current_term`, votes for itself and becomes a
+    /// candidate holding its own vote. A leader refuses.
+    pub fn become_candidate(&mut self) -> Result<(), TransitionError> {
+        if let Role::Leader { .. } = self.role {
+            return Err(TransitionError::AlreadyLeader);
+        }
+        self.current_term += 1;
+        self.voted_for = Some(self.id);
+        self.role = Role::Candidate { votes: BTreeSet::from([self.id]) };
+        Ok(())
+    }
+
+    /// A candidate that won its election becomes leader (§5.2) and initializes, for each of
+    /// `peers`, `next_index` to its last log index + 1 and `match_index` to 0 (Figure 2).
+    pub fn become_leader(&mut self, peers: &[NodeId]) -> Result<(), TransitionError> {
+        if !matches!(self.role, Role::Candidate { .. }) {
+            return Err(TransitionError::NotCandidate { role: self.role.name() });
+        }
+        let next = self.log.last_index() + 1;
+        self.role = Role::Leader {
+            next_index: peers.iter().map(|&peer| (peer, next)).collect(),
+            match_index: peers.iter().map(|&peer| (peer, 0)).collect(),
+        };
+        Ok(())
+    }
+
+    /// The leader of the current term as far as this server knows.
+    pub fn leader(&self) -> Option<NodeId> {
+        match self.role {
+            Role::Follower { leader } => leader,
+            Role::Candidate { .. } => None,
+            Role::Leader { .. } => Some(self.id),
+        }
+    }
+}

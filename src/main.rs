@@ -1,0 +1,4 @@
+//! The course map (placeholder).
+fn main() {
+    println!("Learning Raft in Rust");
+}
