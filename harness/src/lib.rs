@@ -10,5 +10,8 @@
 pub mod node;
 pub mod rng;
 
-pub use node::{Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status, Term};
+pub use node::{
+    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status,
+    Term,
+};
 pub use rng::Rng;

@@ -161,5 +161,11 @@ pub trait Persist: Node {
 
     /// A node restarted after a crash from the last state written to its disk: volatile state
     /// (role, `commit_index`, leader state, timers) starts afresh (Figure 2).
-    fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, state: Self::State) -> Self;
+    fn restart(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        state: Self::State,
+    ) -> Self;
 }
