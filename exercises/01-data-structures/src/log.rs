@@ -86,48 +86,67 @@ impl Log {
 
     /// The index of the last entry, 0 if the log is empty.
     pub fn last_index(&self) -> Index {
-        self.entries.len() as Index
+        // TODO: return the index of the last entry: the number of entries, 0 if there is none.
+        todo!("last_index: the index of the last entry, 0 for an empty log (Figure 2)")
     }
 
     /// The term of the last entry, 0 if the log is empty.
     pub fn last_term(&self) -> Term {
-        self.entries.last().map_or(0, |entry| entry.term)
+        // TODO: return the term of the last entry, 0 if there is none.
+        todo!("last_term: the term of the last entry, 0 for an empty log (Figure 2)")
     }
 
     /// The entry at `index`, or `None` for index 0 and past the end.
     pub fn entry(&self, index: Index) -> Option<&LogEntry> {
-        let position = index.checked_sub(1)?;
-        self.entries.get(usize::try_from(position).ok()?)
+        // TODO: return the entry at 1-based `index`; index 0 and past the end have none.
+        todo!(
+            "entry({index}): the entry at 1-based index {index}, None for index 0 and past the end \
+             (Figure 2)"
+        )
     }
 
     /// The term of the entry at `index`: `Some(0)` for index 0 (the empty prefix), `None` past
     /// the end.
     pub fn term_at(&self, index: Index) -> Option<Term> {
-        if index == 0 {
-            return Some(0);
-        }
-        self.entry(index).map(|entry| entry.term)
+        // TODO: return the term of the entry at `index`: 0 for index 0, None past the end.
+        todo!(
+            "term_at({index}): Some(0) for index 0, the term of entry {index}, None past the end \
+             (Figure 2)"
+        )
     }
 
     /// The entries from `index` to the end, what a leader sends a follower whose `next_index`
     /// is `index` (§5.3). `index` may be `last_index() + 1` (nothing to send: a heartbeat);
     /// `None` for index 0 and beyond that.
     pub fn entries_from(&self, index: Index) -> Option<&[LogEntry]> {
-        let position = usize::try_from(index.checked_sub(1)?).ok()?;
-        self.entries.get(position..)
+        // TODO: return the entries from `index` to the end: empty at last_index + 1, None for 0 and
+        //       beyond.
+        todo!(
+            "entries_from({index}): entries {index}..=last_index; Some(&[]) at last_index + 1; None \
+             for 0 and beyond (§5.3)"
+        )
     }
 
     /// A leader appends a new entry for `command` in `term` and returns its index (§5.3:
     /// "the leader appends the command to its log as a new entry").
     pub fn append(&mut self, term: Term, command: impl Into<Command>) -> Index {
-        self.entries.push(LogEntry::new(term, command));
-        self.last_index()
+        // TODO: push a new entry of `term` with `command` at the end of the log and return its
+        //       index.
+        todo!(
+            "append({term}, {:?}): push an entry of term {term} at the end and return its index \
+             (§5.3)",
+            Into::<Command>::into(command)
+        )
     }
 
     /// The consistency check (§5.3; Figure 2, AppendEntries receiver rule 2): does this log
     /// contain an entry at `prev_log_index` whose term is `prev_log_term`?
     pub fn matches(&self, prev_log_index: Index, prev_log_term: Term) -> bool {
-        self.term_at(prev_log_index) == Some(prev_log_term)
+        // TODO: say whether the log has an entry at `prev_log_index` whose term is `prev_log_term`.
+        todo!(
+            "matches({prev_log_index}, {prev_log_term}): is there an entry at {prev_log_index} of \
+             term {prev_log_term}? Index 0 has term 0 (§5.3)"
+        )
     }
 
     /// A follower appends the `entries` that a leader sent after `prev_log_index` (Figure 2,
@@ -150,28 +169,14 @@ impl Log {
         prev_log_term: Term,
         entries: &[LogEntry],
     ) -> Result<Index, LogError> {
-        match self.term_at(prev_log_index) {
-            None => {
-                return Err(LogError::Missing { prev_log_index, last_index: self.last_index() });
-            }
-            Some(term) if term != prev_log_term => {
-                return Err(LogError::TermMismatch { prev_log_index, prev_log_term, term });
-            }
-            Some(_) => {}
-        }
-        for (offset, entry) in entries.iter().enumerate() {
-            let index = prev_log_index + 1 + offset as Index;
-            match self.term_at(index) {
-                // Already there (rule 4 says append only what is not): keep it and the rest.
-                Some(term) if term == entry.term => continue,
-                // A conflict (rule 3): drop this entry and all that follow, then append.
-                Some(_) => self.entries.truncate((index - 1) as usize),
-                None => {}
-            }
-            self.entries.extend_from_slice(&entries[offset..]);
-            break;
-        }
-        Ok(prev_log_index + entries.len() as Index)
+        // TODO: refuse if the consistency check fails; otherwise walk the new entries, skip those
+        //       already there, truncate at the first conflict and append the rest.
+        todo!(
+            "append_entries({prev_log_index}, {prev_log_term}, {} entries): check prev, truncate \
+             only at the first conflict, append the rest, return the last index covered (Figure 2, \
+             AppendEntries rules 2-4)",
+            entries.len()
+        )
     }
 
     /// The election restriction (§5.4.1): is a candidate's log, ending at `last_log_index` with
@@ -181,6 +186,10 @@ impl Log {
     /// more up-to-date. If the logs end with the same term, then whichever log is longer is more
     /// up-to-date."
     pub fn is_up_to_date(&self, last_log_index: Index, last_log_term: Term) -> bool {
-        (last_log_term, last_log_index) >= (self.last_term(), self.last_index())
+        // TODO: compare the last terms first; only if they are equal, compare the last indexes.
+        todo!(
+            "is_up_to_date({last_log_index}, {last_log_term}): the later last term wins; same term, \
+             the longer log; equal is up to date (§5.4.1)"
+        )
     }
 }

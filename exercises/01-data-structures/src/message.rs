@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::DecodeError;
 use crate::log::{Index, LogEntry, NodeId, Term};
 
 /// Invoked by candidates to gather votes (§5.2).
@@ -81,12 +82,25 @@ impl Message {
     /// The sender's term: every RPC carries one, and every receiver compares it with its own
     /// first (§5.1).
     pub fn term(&self) -> Term {
-        match self {
-            Message::RequestVote(request) => request.term,
-            Message::RequestVoteReply(reply) => reply.term,
-            Message::AppendEntries(request) => request.term,
-            Message::AppendEntriesReply(reply) => reply.term,
-        }
+        // TODO: return the `term` field of whichever RPC this message is.
+        todo!("Message::term: the term that every RPC carries, whatever the variant (§5.1)")
+    }
+
+    /// The bytes to put on the wire: this message as JSON (see [`crate::encoding`]).
+    pub fn encode(&self) -> Vec<u8> {
+        // TODO: serialize `self` to JSON bytes (serde_json::to_vec).
+        todo!("Message::encode: serialize self to JSON bytes with serde_json::to_vec (Figure 2)")
+    }
+
+    /// The message that [`Message::encode`] turned into `bytes`, or why they are not one.
+    pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        // TODO: deserialize `bytes` from JSON (serde_json::from_slice); `?` turns its error into a
+        //       DecodeError.
+        todo!(
+            "Message::decode({} bytes): deserialize with serde_json::from_slice, errors as \
+             DecodeError (Figure 2)",
+            bytes.len()
+        )
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::DecodeError;
 use crate::log::{Index, Log, NodeId, Term};
 
 /// Figure 2's persistent state: what a server writes to stable storage before it answers an
@@ -22,6 +23,25 @@ pub struct PersistentState {
     pub voted_for: Option<NodeId>,
     /// The log (§5.3).
     pub log: Log,
+}
+
+impl PersistentState {
+    /// The bytes to write to stable storage: this state as JSON (see [`crate::encoding`]).
+    pub fn encode(&self) -> Vec<u8> {
+        // TODO: serialize `self` to JSON bytes (serde_json::to_vec).
+        todo!("PersistentState::encode: serialize self to JSON with serde_json::to_vec (Figure 2)")
+    }
+
+    /// The state that [`PersistentState::encode`] turned into `bytes`, or why they are not one.
+    pub fn decode(bytes: &[u8]) -> Result<PersistentState, DecodeError> {
+        // TODO: deserialize `bytes` from JSON (serde_json::from_slice); `?` turns its error into a
+        //       DecodeError.
+        todo!(
+            "PersistentState::decode({} bytes): deserialize with serde_json::from_slice, errors as \
+             DecodeError (Figure 2)",
+            bytes.len()
+        )
+    }
 }
 
 /// What a server is doing now, with the data only that role has (§5.1, Figure 4).
@@ -69,12 +89,20 @@ pub enum TransitionError {
         /// The server's current term.
         current_term: Term,
     },
-    /// Only a follower or a candidate starts an election; a leader keeps leading.
+    /// The server leads its `current_term`, and a leader keeps leading until it sees a higher
+    /// term: it neither starts an election nor follows another server in its own term.
     AlreadyLeader,
     /// Only a candidate becomes leader (by winning an election).
     NotCandidate {
         /// The role the server has instead.
         role: &'static str,
+    },
+    /// A candidate becomes leader only with the votes of a majority of the cluster (§5.2).
+    NoMajority {
+        /// The votes the candidate holds, its own included.
+        votes: usize,
+        /// The number of servers in the cluster, the candidate included.
+        cluster: usize,
     },
 }
 
@@ -121,68 +149,64 @@ impl State {
 
     /// A copy of the persistent part, to write to stable storage.
     pub fn persistent(&self) -> PersistentState {
-        PersistentState {
-            current_term: self.current_term,
-            voted_for: self.voted_for,
-            log: self.log.clone(),
-        }
+        // TODO: copy the persistent fields of Figure 2 into a PersistentState.
+        todo!(
+            "persistent: copy current_term, voted_for and the log into a PersistentState (Figure 2)"
+        )
     }
 
     /// The rule for all servers (§5.1): "if RPC request or response contains term T >
     /// currentTerm: set currentTerm = T, convert to follower". The vote belonged to the old
     /// term, so it is cleared. Returns whether the term advanced.
     pub fn observe_term(&mut self, term: Term) -> bool {
-        if term <= self.current_term {
-            return false;
-        }
-        self.current_term = term;
-        self.voted_for = None;
-        self.role = Role::Follower { leader: None };
-        true
+        // TODO: if `term` is newer, adopt it, clear the vote, become a follower of nobody yet;
+        //       return whether it was newer.
+        todo!(
+            "observe_term({term}): if {term} > current_term, adopt it, clear voted_for, become a \
+             follower; return whether it did (§5.1)"
+        )
     }
 
     /// Becomes a follower in `term`, of `leader` if known.
     ///
     /// A newer term is adopted and clears the vote; in the same term the vote stays (a
     /// candidate that steps down for this term's leader has still voted for itself, and must
-    /// not vote again, §5.2). An older term is refused.
+    /// not vote again, §5.2). An older term is refused, and so is the same term for a leader,
+    /// which steps down only for a higher term (Figure 4).
     pub fn become_follower(
         &mut self,
         term: Term,
         leader: Option<NodeId>,
     ) -> Result<(), TransitionError> {
-        if term < self.current_term {
-            return Err(TransitionError::StaleTerm { term, current_term: self.current_term });
-        }
-        self.observe_term(term);
-        self.role = Role::Follower { leader };
-        Ok(())
+        // TODO: refuse an older term, and the same term for a leader; adopt a newer term (clearing
+        //       the vote); then follow `leader`.
+        todo!(
+            "become_follower({term}, {leader:?}): refuse a stale term or a leader's own term; a \
+             newer term clears the vote; follow {leader:?} (§5.1, Figure 4)"
+        )
     }
 
     /// Starts an election (§5.2): increments `current_term`, votes for itself and becomes a
     /// candidate holding its own vote. A leader refuses.
     pub fn become_candidate(&mut self) -> Result<(), TransitionError> {
-        if let Role::Leader { .. } = self.role {
-            return Err(TransitionError::AlreadyLeader);
-        }
-        self.current_term += 1;
-        self.voted_for = Some(self.id);
-        self.role = Role::Candidate { votes: BTreeSet::from([self.id]) };
-        Ok(())
+        // TODO: refuse if leader; otherwise increment current_term, vote for yourself, become a
+        //       candidate holding that vote.
+        todo!(
+            "become_candidate: refuse if leader; else current_term + 1, vote for self, candidate \
+             with its own vote (§5.2)"
+        )
     }
 
-    /// A candidate that won its election becomes leader (§5.2) and initializes, for each of
-    /// `peers`, `next_index` to its last log index + 1 and `match_index` to 0 (Figure 2).
+    /// A candidate that won its election, with the votes of a majority of the cluster made of
+    /// itself and `peers` (the other servers), becomes leader (§5.2) and initializes, for each
+    /// of `peers`, `next_index` to its last log index + 1 and `match_index` to 0 (Figure 2).
     pub fn become_leader(&mut self, peers: &[NodeId]) -> Result<(), TransitionError> {
-        if !matches!(self.role, Role::Candidate { .. }) {
-            return Err(TransitionError::NotCandidate { role: self.role.name() });
-        }
-        let next = self.log.last_index() + 1;
-        self.role = Role::Leader {
-            next_index: peers.iter().map(|&peer| (peer, next)).collect(),
-            match_index: peers.iter().map(|&peer| (peer, 0)).collect(),
-        };
-        Ok(())
+        // TODO: refuse unless a candidate with a majority of peers + itself; set next_index to
+        //       last_index + 1 and match_index to 0 for every peer.
+        todo!(
+            "become_leader({peers:?}): only a candidate with a majority; next_index = \
+             last_index + 1, match_index = 0 per peer (Figure 2, §5.2)"
+        )
     }
 
     /// The leader of the current term as far as this server knows.

@@ -96,6 +96,7 @@ impl Log {
 
     /// The entry at `index`, or `None` for index 0 and past the end.
     pub fn entry(&self, index: Index) -> Option<&LogEntry> {
+        // Index 0 has no entry: `checked_sub` gives `None` there, and `get` past the end.
         let position = index.checked_sub(1)?;
         self.entries.get(usize::try_from(position).ok()?)
     }
@@ -113,6 +114,7 @@ impl Log {
     /// is `index` (§5.3). `index` may be `last_index() + 1` (nothing to send: a heartbeat);
     /// `None` for index 0 and beyond that.
     pub fn entries_from(&self, index: Index) -> Option<&[LogEntry]> {
+        // `get(len..)` is the empty slice (a heartbeat); `get` further on is `None`.
         let position = usize::try_from(index.checked_sub(1)?).ok()?;
         self.entries.get(position..)
     }
@@ -150,6 +152,7 @@ impl Log {
         prev_log_term: Term,
         entries: &[LogEntry],
     ) -> Result<Index, LogError> {
+        // Rule 2, the consistency check, with the reason for a refusal.
         match self.term_at(prev_log_index) {
             None => {
                 return Err(LogError::Missing { prev_log_index, last_index: self.last_index() });
@@ -181,6 +184,7 @@ impl Log {
     /// more up-to-date. If the logs end with the same term, then whichever log is longer is more
     /// up-to-date."
     pub fn is_up_to_date(&self, last_log_index: Index, last_log_term: Term) -> bool {
+        // Tuples compare by their first fields, then by the second: term first, then length.
         (last_log_term, last_log_index) >= (self.last_term(), self.last_index())
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::DecodeError;
 use crate::log::{Index, LogEntry, NodeId, Term};
 
 /// Invoked by candidates to gather votes (§5.2).
@@ -87,6 +88,17 @@ impl Message {
             Message::AppendEntries(request) => request.term,
             Message::AppendEntriesReply(reply) => reply.term,
         }
+    }
+
+    /// The bytes to put on the wire: this message as JSON (see [`crate::encoding`]).
+    pub fn encode(&self) -> Vec<u8> {
+        // Serializing plain structs, strings and numbers to JSON cannot fail.
+        serde_json::to_vec(self).expect("a message always encodes to JSON")
+    }
+
+    /// The message that [`Message::encode`] turned into `bytes`, or why they are not one.
+    pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        Ok(serde_json::from_slice(bytes)?)
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::DecodeError;
 use crate::log::{Index, Log, NodeId, Term};
 
 /// Figure 2's persistent state: what a server writes to stable storage before it answers an
@@ -22,6 +23,19 @@ pub struct PersistentState {
     pub voted_for: Option<NodeId>,
     /// The log (§5.3).
     pub log: Log,
+}
+
+impl PersistentState {
+    /// The bytes to write to stable storage: this state as JSON (see [`crate::encoding`]).
+    pub fn encode(&self) -> Vec<u8> {
+        // Serializing plain structs, strings and numbers to JSON cannot fail.
+        serde_json::to_vec(self).expect("a persistent state always encodes to JSON")
+    }
+
+    /// The state that [`PersistentState::encode`] turned into `bytes`, or why they are not one.
+    pub fn decode(bytes: &[u8]) -> Result<PersistentState, DecodeError> {
+        Ok(serde_json::from_slice(bytes)?)
+    }
 }
 
 /// What a server is doing now, with the data only that role has (§5.1, Figure 4).
@@ -69,12 +83,20 @@ pub enum TransitionError {
         /// The server's current term.
         current_term: Term,
     },
-    /// Only a follower or a candidate starts an election; a leader keeps leading.
+    /// The server leads its `current_term`, and a leader keeps leading until it sees a higher
+    /// term: it neither starts an election nor follows another server in its own term.
     AlreadyLeader,
     /// Only a candidate becomes leader (by winning an election).
     NotCandidate {
         /// The role the server has instead.
         role: &'static str,
+    },
+    /// A candidate becomes leader only with the votes of a majority of the cluster (§5.2).
+    NoMajority {
+        /// The votes the candidate holds, its own included.
+        votes: usize,
+        /// The number of servers in the cluster, the candidate included.
+        cluster: usize,
     },
 }
 
@@ -145,7 +167,8 @@ impl State {
     ///
     /// A newer term is adopted and clears the vote; in the same term the vote stays (a
     /// candidate that steps down for this term's leader has still voted for itself, and must
-    /// not vote again, §5.2). An older term is refused.
+    /// not vote again, §5.2). An older term is refused, and so is the same term for a leader,
+    /// which steps down only for a higher term (Figure 4).
     pub fn become_follower(
         &mut self,
         term: Term,
@@ -154,7 +177,10 @@ impl State {
         if term < self.current_term {
             return Err(TransitionError::StaleTerm { term, current_term: self.current_term });
         }
-        self.observe_term(term);
+        // A higher term makes anyone a follower and clears the vote (§5.1).
+        if !self.observe_term(term) && matches!(self.role, Role::Leader { .. }) {
+            return Err(TransitionError::AlreadyLeader);
+        }
         self.role = Role::Follower { leader };
         Ok(())
     }
@@ -171,11 +197,16 @@ impl State {
         Ok(())
     }
 
-    /// A candidate that won its election becomes leader (§5.2) and initializes, for each of
-    /// `peers`, `next_index` to its last log index + 1 and `match_index` to 0 (Figure 2).
+    /// A candidate that won its election, with the votes of a majority of the cluster made of
+    /// itself and `peers` (the other servers), becomes leader (§5.2) and initializes, for each
+    /// of `peers`, `next_index` to its last log index + 1 and `match_index` to 0 (Figure 2).
     pub fn become_leader(&mut self, peers: &[NodeId]) -> Result<(), TransitionError> {
-        if !matches!(self.role, Role::Candidate { .. }) {
+        let Role::Candidate { votes } = &self.role else {
             return Err(TransitionError::NotCandidate { role: self.role.name() });
+        };
+        let cluster = peers.len() + 1;
+        if votes.len() * 2 <= cluster {
+            return Err(TransitionError::NoMajority { votes: votes.len(), cluster });
         }
         let next = self.log.last_index() + 1;
         self.role = Role::Leader {

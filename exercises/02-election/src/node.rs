@@ -1,0 +1,223 @@
+//! The node: its state, the term guards and the dispatch of every message (§5.1).
+//!
+//! This file is given: it is the plumbing between the harness's traits and the election rules
+//! in [`crate::election`]. Read it to see when each of your functions is called.
+
+use std::mem;
+
+use data_structures::{
+    AppendEntriesReply, Command, Index, Message, NodeId, PersistentState, RequestVoteReply, Role,
+    State, Term,
+};
+use harness::{Config, Envelope, Node, Persist, Rng, Status};
+
+/// A Raft server that takes part in elections (§5.1, §5.2).
+///
+/// Driven by the harness through [`Node`] and [`Persist`]: inputs are [`Node::tick`] and
+/// [`Node::step`]; after each input, [`Persist::take_persist`] says what to write to stable
+/// storage and [`Node::take_messages`] what to send, in that order (see the crate doc).
+///
+/// Invariants: `peers` is sorted and does not hold this node's id; `election_timeout` lies in
+/// `[T, 2T)` where `T = config.election_timeout` (§5.2).
+#[derive(Clone, Debug)]
+#[allow(dead_code, reason = "the election rules read these fields; their stubs do not yet")]
+pub struct RaftNode {
+    /// Term, vote, log and role (Figure 2), from stage 1.
+    pub(crate) state: State,
+    /// The other servers' ids, sorted, so that broadcasts go out in a fixed order.
+    pub(crate) peers: Vec<NodeId>,
+    /// The election timeout base T and the heartbeat interval, in ticks.
+    pub(crate) config: Config,
+    /// The only source of randomness: the election timeouts (§5.2).
+    pub(crate) rng: Rng,
+    /// Ticks since the election timer was last reset.
+    pub(crate) election_elapsed: u64,
+    /// Ticks without hearing from a leader (or granting a vote) after which a follower or a
+    /// candidate starts an election; drawn anew in `[T, 2T)` at every reset (§5.2).
+    pub(crate) election_timeout: u64,
+    /// Ticks since the leader last broadcast heartbeats.
+    pub(crate) heartbeat_elapsed: u64,
+    /// Messages produced and not yet taken by [`Node::take_messages`].
+    pub(crate) outbox: Vec<Envelope<Message>>,
+    /// The persistent state last handed out by [`Persist::take_persist`] (or restored from).
+    pub(crate) persisted: PersistentState,
+}
+
+impl RaftNode {
+    /// A node with `state`, of which `persisted` is already on stable storage.
+    fn with_state(
+        state: State,
+        mut peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        persisted: PersistentState,
+    ) -> Self {
+        peers.sort_unstable();
+        peers.dedup();
+        assert!(
+            !peers.contains(&state.id),
+            "node {} is listed among its own peers {peers:?}",
+            state.id
+        );
+        let mut node = RaftNode {
+            state,
+            peers,
+            config,
+            rng,
+            election_elapsed: 0,
+            election_timeout: 0,
+            heartbeat_elapsed: 0,
+            outbox: Vec::new(),
+            persisted,
+        };
+        // Every node starts as a follower with a fresh random timeout (§5.2).
+        node.reset_election_timer();
+        node
+    }
+
+    /// The node's whole state (term, vote, log, role), for tests and debugging.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Queues `message` for `to`.
+    pub(crate) fn send(&mut self, to: NodeId, message: Message) {
+        self.outbox.push(Envelope { from: self.state.id, to, message });
+    }
+
+    /// Queues `message` for every peer, in id order.
+    #[allow(dead_code, reason = "the election rules broadcast; their stubs do not yet")]
+    pub(crate) fn broadcast(&mut self, message: Message) {
+        let from = self.state.id;
+        let envelopes =
+            self.peers.iter().map(|&to| Envelope { from, to, message: message.clone() });
+        self.outbox.extend(envelopes);
+    }
+
+    /// The rules for all servers (§5.1), applied before any message is handled: returns
+    /// whether the message is of the current term and should be handled.
+    ///
+    /// - A newer term: adopt it, clear the vote and become a follower (State::observe_term),
+    ///   then handle the message in the new term.
+    /// - An older term: the sender is out of date. A request is rejected with the current
+    ///   term, so that the sender learns it and steps down; a reply answers a request this
+    ///   node sent in an earlier term, and is dropped (a stale vote must not count, §5.2).
+    fn check_term(&mut self, from: NodeId, message: &Message) -> bool {
+        let term = message.term();
+        let current_term = self.state.current_term;
+        if term > current_term {
+            self.state.observe_term(term);
+            return true;
+        }
+        if term == current_term {
+            return true;
+        }
+        match message {
+            Message::RequestVote(_) => {
+                let reply = RequestVoteReply { term: current_term, vote_granted: false };
+                self.send(from, Message::RequestVoteReply(reply));
+            }
+            Message::AppendEntries(request) => {
+                let reply = AppendEntriesReply {
+                    term: current_term,
+                    success: false,
+                    match_index: request.prev_log_index,
+                };
+                self.send(from, Message::AppendEntriesReply(reply));
+            }
+            Message::RequestVoteReply(_) | Message::AppendEntriesReply(_) => {}
+        }
+        false
+    }
+}
+
+impl Node for RaftNode {
+    type Message = Message;
+    type Command = Command;
+
+    fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self {
+        RaftNode::with_state(State::new(id), peers, config, rng, PersistentState::default())
+    }
+
+    fn id(&self) -> NodeId {
+        self.state.id
+    }
+
+    /// Followers and candidates count towards an election; a leader towards its next
+    /// heartbeat (§5.2).
+    fn tick(&mut self) {
+        match self.state.role {
+            Role::Follower { .. } | Role::Candidate { .. } => self.tick_election(),
+            Role::Leader { .. } => self.tick_heartbeat(),
+        }
+    }
+
+    fn step(&mut self, from: NodeId, message: Message) {
+        if !self.check_term(from, &message) {
+            return;
+        }
+        // From here on, `message.term() == current_term`.
+        match message {
+            // A candidate of this term asks for this node's vote (§5.2, §5.4.1).
+            Message::RequestVote(request) => self.handle_request_vote(from, request),
+            // A vote for this node's candidacy in this term, or a refusal (§5.2).
+            Message::RequestVoteReply(reply) => self.handle_request_vote_reply(from, reply),
+            // The leader of this term: a heartbeat (§5.2); stage 3 adds entries (§5.3).
+            Message::AppendEntries(request) => self.handle_append_entries(from, request),
+            // A follower answers this leader's heartbeat; stage 3 uses it (§5.3).
+            Message::AppendEntriesReply(reply) => self.handle_append_entries_reply(from, reply),
+        }
+    }
+
+    fn take_messages(&mut self) -> Vec<Envelope<Message>> {
+        mem::take(&mut self.outbox)
+    }
+
+    fn status(&self) -> Status {
+        let role = match self.state.role {
+            Role::Follower { .. } => harness::Role::Follower,
+            Role::Candidate { .. } => harness::Role::Candidate,
+            Role::Leader { .. } => harness::Role::Leader,
+        };
+        Status {
+            term: self.state.current_term,
+            role,
+            voted_for: self.state.voted_for,
+            commit_index: self.state.commit_index,
+            last_log_index: self.state.log.last_index(),
+        }
+    }
+
+    fn log_entry(&self, index: Index) -> Option<(Term, &Command)> {
+        self.state.log.entry(index).map(|entry| (entry.term, &entry.command))
+    }
+}
+
+impl Persist for RaftNode {
+    type State = PersistentState;
+
+    /// Compares term, vote and log with what was last handed out, so that no rule has to
+    /// remember to say "persist me": whatever changed is reported before the next message
+    /// leaves (§5.1).
+    fn take_persist(&mut self) -> Option<PersistentState> {
+        let state = &self.state;
+        let unchanged = state.current_term == self.persisted.current_term
+            && state.voted_for == self.persisted.voted_for
+            && state.log == self.persisted.log;
+        if unchanged {
+            return None;
+        }
+        self.persisted = state.persistent();
+        Some(self.persisted.clone())
+    }
+
+    fn restart(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        state: PersistentState,
+    ) -> Self {
+        RaftNode::with_state(State::restore(id, state.clone()), peers, config, rng, state)
+    }
+}

@@ -1,0 +1,37 @@
+//! Which seeds a randomized test runs: a few fixed ones by default, many in the stress pass,
+//! exactly one when replaying a failure.
+//!
+//! - `RAFT_SEED=<n>`: exactly `[n]` (the replay command of a failure report sets it);
+//! - `RAFT_SEEDS=<k>`: seeds `1..=k` (the stress pass, e.g. `RAFT_SEEDS=2000`);
+//!   `RAFT_SEEDS=<a>..<b>` runs seeds `a..b`, to split a stress pass between machines;
+//! - neither: [`DEFAULT_SEEDS`], so that the default run stays fast.
+
+/// The seeds of the default run: few, fixed, and a prefix of every stress pass.
+pub const DEFAULT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
+
+/// The seeds to run, from `RAFT_SEED` / `RAFT_SEEDS` (see the module doc).
+///
+/// Panics with a message naming the variable if its value does not parse: a typo must not
+/// silently run the default seeds.
+pub fn seeds() -> Vec<u64> {
+    seeds_from(std::env::var("RAFT_SEED").ok().as_deref(), std::env::var("RAFT_SEEDS").ok().as_deref())
+}
+
+/// [`seeds`] with the two variables passed in, so that the rules can be tested without
+/// touching the process environment.
+pub fn seeds_from(seed: Option<&str>, seeds: Option<&str>) -> Vec<u64> {
+    if let Some(text) = seed {
+        return vec![parse("RAFT_SEED", text)];
+    }
+    let Some(text) = seeds else { return DEFAULT_SEEDS.to_vec() };
+    match text.split_once("..") {
+        Some((low, high)) => (parse("RAFT_SEEDS", low)..parse("RAFT_SEEDS", high)).collect(),
+        None => (1..=parse("RAFT_SEEDS", text)).collect(),
+    }
+}
+
+fn parse(variable: &str, text: &str) -> u64 {
+    text.trim().parse().unwrap_or_else(|_| {
+        panic!("{variable}={text:?} is not a number: use {variable}=42 (or RAFT_SEEDS=10..20)")
+    })
+}

@@ -1,0 +1,285 @@
+//! The trace: every event of a run, in order, as data.
+//!
+//! The failure report renders its last events as a timeline ([`crate::report`]); `RAFT_TRACE`
+//! writes all of them as JSON; the determinism self-check compares two runs' traces. Events
+//! carry the summary of a message (its `Display`), never the message, so the harness needs
+//! nothing of a stage's types.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+
+use serde::Serialize;
+
+use crate::node::{Index, NodeId, Role, Term};
+
+/// One event and the tick it happened at.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Record {
+    /// The simulated tick.
+    pub tick: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Something that happened in the cluster.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A node's term changed (it never goes down: the checks see to that).
+    Term {
+        /// The node.
+        node: NodeId,
+        /// Its new term.
+        term: Term,
+    },
+    /// A node changed role (§5.1, Figure 4).
+    Role {
+        /// The node.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// Its new role.
+        role: Role,
+    },
+    /// A node voted (§5.2).
+    Vote {
+        /// The voter.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// The candidate it voted for.
+        voted_for: NodeId,
+    },
+    /// A node's `commit_index` moved.
+    Commit {
+        /// The node.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// Its new `commit_index`.
+        commit_index: Index,
+    },
+    /// A node applied committed entries `first..=last` to its state machine.
+    Apply {
+        /// The node.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// The first index applied.
+        first: Index,
+        /// The last index applied.
+        last: Index,
+    },
+    /// A node sent a message.
+    Send {
+        /// The sender.
+        from: NodeId,
+        /// The sender's term.
+        term: Term,
+        /// The receiver.
+        to: NodeId,
+        /// The message's summary.
+        message: Rc<str>,
+        /// When it will arrive (`None`: it will not).
+        deliver_at: Option<u64>,
+    },
+    /// A message arrived and the receiver stepped it.
+    Receive {
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The receiver's term before the message.
+        term: Term,
+        /// The message's summary.
+        message: Rc<str>,
+    },
+    /// A message was lost.
+    Drop {
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The message's summary.
+        message: Rc<str>,
+        /// Why: `"cut"`, `"loss"` or `"crashed"`.
+        reason: &'static str,
+    },
+    /// A message was duplicated: a second copy arrives at `again`.
+    Duplicate {
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The message's summary.
+        message: Rc<str>,
+        /// When the copy arrives.
+        again: u64,
+    },
+    /// A client proposed a command to a node.
+    Propose {
+        /// The node.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// The command (`Debug`).
+        command: String,
+        /// `Some(index)` if the node accepted it as leader.
+        index: Option<Index>,
+    },
+    /// A node crashed: its volatile state and the messages in flight to it are lost.
+    Crash {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node restarted from its disk.
+    Restart {
+        /// The node.
+        node: NodeId,
+        /// Its term, read from its disk.
+        term: Term,
+    },
+    /// The network changed: a partition, a cut, a heal, new settings.
+    Network {
+        /// What changed.
+        change: String,
+    },
+    /// A node panicked.
+    Panic {
+        /// The node.
+        node: NodeId,
+        /// Its panic message, verbatim.
+        message: String,
+    },
+    /// A check or a budget failed.
+    Failure {
+        /// Why.
+        why: String,
+    },
+}
+
+impl Event {
+    /// The node whose column the event goes in, or `None` for a cluster-wide event.
+    pub fn column(&self) -> Option<NodeId> {
+        match self {
+            Event::Term { node, .. }
+            | Event::Role { node, .. }
+            | Event::Vote { node, .. }
+            | Event::Commit { node, .. }
+            | Event::Apply { node, .. }
+            | Event::Propose { node, .. }
+            | Event::Crash { node }
+            | Event::Restart { node, .. }
+            | Event::Panic { node, .. } => Some(*node),
+            Event::Send { from, .. } | Event::Drop { from, .. } | Event::Duplicate { from, .. } => {
+                Some(*from)
+            }
+            Event::Receive { to, .. } => Some(*to),
+            Event::Network { .. } | Event::Failure { .. } => None,
+        }
+    }
+}
+
+/// The compact notation of a timeline cell: `n1@3 → n2 RequestVote t3 last 0/0`, where `n1@3`
+/// is node 1 in term 3.
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Term { node, term } => write!(f, "n{node}@{term} new term"),
+            Event::Role { node, term, role } => write!(f, "n{node}@{term} {role:?}"),
+            Event::Vote { node, term, voted_for } => write!(f, "n{node}@{term} votes n{voted_for}"),
+            Event::Commit { node, term, commit_index } => {
+                write!(f, "n{node}@{term} commit {commit_index}")
+            }
+            Event::Apply { node, term, first, last } => {
+                write!(f, "n{node}@{term} apply {first}..={last}")
+            }
+            Event::Send { from, term, to, message, deliver_at } => match deliver_at {
+                Some(at) => write!(f, "n{from}@{term} → n{to} {message} (at {at})"),
+                None => write!(f, "n{from}@{term} → n{to} {message}"),
+            },
+            Event::Receive { from, to, term, message } => {
+                write!(f, "n{to}@{term} ← n{from} {message}")
+            }
+            Event::Drop { from, to, message, reason } => {
+                write!(f, "n{from} ✗ n{to} {message} ({reason})")
+            }
+            Event::Duplicate { from, to, message, again } => {
+                write!(f, "n{from} ⇉ n{to} {message} (copy at {again})")
+            }
+            Event::Propose { node, term, command, index } => match index {
+                Some(index) => write!(f, "n{node}@{term} propose {command} → index {index}"),
+                None => write!(f, "n{node}@{term} propose {command}: not leader"),
+            },
+            Event::Crash { node } => write!(f, "n{node} CRASH"),
+            Event::Restart { node, term } => write!(f, "n{node}@{term} RESTART"),
+            Event::Network { change } => write!(f, "network: {change}"),
+            Event::Panic { node, message } => write!(f, "n{node} PANIC: {message}"),
+            Event::Failure { why } => write!(f, "FAILED: {why}"),
+        }
+    }
+}
+
+/// The last events of a run, and all of them when asked for.
+#[derive(Debug, Default)]
+pub struct Trace {
+    recent: VecDeque<Record>,
+    all: Option<Vec<Record>>,
+    count: u64,
+}
+
+/// How many events the trace keeps when it does not keep them all.
+pub const RECENT: usize = 64;
+
+impl Trace {
+    /// A trace that keeps the last [`RECENT`] events.
+    pub fn new() -> Self {
+        Trace { recent: VecDeque::with_capacity(RECENT + 1), all: None, count: 0 }
+    }
+
+    /// From now on, keep every event (for `RAFT_TRACE` and the determinism check).
+    pub fn keep_all(&mut self) {
+        if self.all.is_none() {
+            self.all = Some(self.recent.iter().cloned().collect());
+        }
+    }
+
+    /// Adds an event.
+    pub fn push(&mut self, tick: u64, event: Event) {
+        let record = Record { tick, event };
+        if let Some(all) = &mut self.all {
+            all.push(record.clone());
+        }
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(record);
+        self.count += 1;
+    }
+
+    /// The last events, oldest first.
+    pub fn recent(&self) -> impl Iterator<Item = &Record> {
+        self.recent.iter()
+    }
+
+    /// Every event, if [`Trace::keep_all`] was called before the run.
+    pub fn all(&self) -> Option<&[Record]> {
+        self.all.as_deref()
+    }
+
+    /// How many events happened.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The whole trace (or the recent part) as pretty JSON.
+    pub fn to_json(&self) -> String {
+        let records: Vec<&Record> = match &self.all {
+            Some(all) => all.iter().collect(),
+            None => self.recent.iter().collect(),
+        };
+        serde_json::to_string_pretty(&records).expect("a trace serializes to JSON")
+    }
+}

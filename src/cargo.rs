@@ -1,0 +1,287 @@
+//! Driving cargo: build a package's test executables once (`cargo test --no-run
+//! --message-format=json`), then run each executable ourselves and read its libtest output.
+//!
+//! Each build is one cargo invocation per package, so that a package that does not compile
+//! cannot hide the others (cargo stops at the first failing package of an invocation).
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::libtest;
+use crate::process::{self, Finished, Stderr};
+
+/// A build longer than this is stopped: a cold build of the workspace takes about a minute.
+pub const BUILD_LIMIT: Duration = Duration::from_secs(20 * 60);
+/// A test executable running longer than this is stopped: the default tests take seconds,
+/// because time is simulated (design contract 8).
+pub const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
+
+/// How to call cargo.
+#[derive(Clone, Debug)]
+pub struct Cargo {
+    /// The cargo program: `$CARGO` when run by cargo, else `cargo`.
+    pub program: OsString,
+    /// The workspace root, where cargo runs.
+    pub root: PathBuf,
+    /// `Some(dir)` to build into `dir` instead of the workspace's target directory.
+    pub target_dir: Option<PathBuf>,
+}
+
+/// A test executable that cargo built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestBinary {
+    /// The package it belongs to.
+    pub package: String,
+    /// The target's name: `log` for `tests/log.rs`, the library's name for its unit tests.
+    pub target: String,
+    /// The executable.
+    pub path: PathBuf,
+    /// The package's directory, where cargo would run it.
+    pub package_dir: PathBuf,
+}
+
+/// The outcome of building one package's tests.
+#[derive(Clone, Debug)]
+pub enum Build {
+    /// It compiled: its test executables.
+    Built(Vec<TestBinary>),
+    /// It did not compile.
+    Failed {
+        /// The package whose code has the first error, if cargo says (it may be a dependency).
+        culprit: Option<String>,
+        /// The first error, as rustc prints it.
+        first_error: String,
+    },
+}
+
+/// One test executable's run.
+#[derive(Clone, Debug)]
+pub struct BinaryRun {
+    /// What ran.
+    pub binary: TestBinary,
+    /// What its output says.
+    pub report: libtest::Report,
+    /// Killed at [`RUN_LIMIT`].
+    pub timed_out: bool,
+    /// Exit status as text (`exit status: 101`, `signal: 6 (SIGABRT)`), and the end of its
+    /// output, for a run that did not complete normally.
+    pub crash: Option<String>,
+}
+
+/// The outcome of testing one package.
+#[derive(Clone, Debug)]
+pub enum Tested {
+    /// It compiled; each test executable's run.
+    Ran(Vec<BinaryRun>),
+    /// It did not compile (see [`Build::Failed`]).
+    NotCompiled {
+        /// The package whose code has the first error, if cargo says.
+        culprit: Option<String>,
+        /// The first error.
+        first_error: String,
+    },
+}
+
+/// A package as `cargo metadata` describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// Its name.
+    pub name: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Its integration test targets (`[[test]]`, declared or discovered): their source files.
+    pub test_sources: Vec<PathBuf>,
+}
+
+impl Cargo {
+    /// Cargo at the workspace `root`, with the workspace's own target directory.
+    pub fn new(root: &Path) -> Self {
+        let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+        Cargo { program, root: root.to_path_buf(), target_dir: None }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.current_dir(&self.root);
+        if let Some(dir) = &self.target_dir {
+            command.env("CARGO_TARGET_DIR", dir);
+        }
+        command
+    }
+
+    /// The command line a person would type to see what [`Cargo::build_tests`] saw.
+    pub fn errors_command(package: &str) -> String {
+        format!("cargo test -p {package} --no-run")
+    }
+
+    /// Builds `package`'s test executables (unit and integration tests; doc tests are not
+    /// built by `--no-run`).
+    pub fn build_tests(&self, package: &str) -> io::Result<Build> {
+        let mut command = self.command();
+        command.args(["test", "--quiet", "--no-run", "--message-format=json", "-p", package]);
+        let finished = process::run(&mut command, BUILD_LIMIT, Stderr::Capture)?;
+        if finished.timed_out() {
+            return Err(io::Error::other(format!(
+                "`cargo test -p {package} --no-run` did not finish within {} s",
+                BUILD_LIMIT.as_secs()
+            )));
+        }
+        Ok(read_build(package, &finished))
+    }
+
+    /// Runs every test in `binary` and reads the outcome of each.
+    pub fn run_tests(&self, binary: &TestBinary) -> io::Result<BinaryRun> {
+        let mut command = Command::new(&binary.path);
+        command
+            .args(["--color", "never", "--format", "pretty"])
+            .current_dir(&binary.package_dir)
+            .env("CARGO_MANIFEST_DIR", &binary.package_dir)
+            .env("CARGO_PKG_NAME", &binary.package);
+        let finished = process::run(&mut command, RUN_LIMIT, Stderr::Capture)?;
+        let report = libtest::parse(&finished.stdout);
+        let normal_end = report.complete && finished.status.is_some_and(|s| s.code().is_some());
+        let crash = (!normal_end).then(|| describe_crash(&finished));
+        Ok(BinaryRun { binary: binary.clone(), report, timed_out: finished.timed_out(), crash })
+    }
+
+    /// Builds `package`'s tests, then runs them all.
+    pub fn test_package(&self, package: &str) -> io::Result<Tested> {
+        match self.build_tests(package)? {
+            Build::Built(binaries) => {
+                let runs = binaries.iter().map(|b| self.run_tests(b)).collect::<io::Result<_>>()?;
+                Ok(Tested::Ran(runs))
+            }
+            Build::Failed { culprit, first_error } => Ok(Tested::NotCompiled { culprit, first_error }),
+        }
+    }
+
+    /// The workspace's packages.
+    pub fn metadata(&self) -> io::Result<Vec<Package>> {
+        let mut command = self.command();
+        command.args(["metadata", "--format-version", "1", "--no-deps", "--offline"]);
+        let finished = process::run(&mut command, Duration::from_secs(120), Stderr::Capture)?;
+        if !finished.success() {
+            return Err(io::Error::other(format!(
+                "`cargo metadata` failed:\n{}",
+                process::tail(&finished.stderr, 20)
+            )));
+        }
+        let json: Value = serde_json::from_str(&finished.stdout).map_err(io::Error::other)?;
+        let packages = json["packages"].as_array().cloned().unwrap_or_default();
+        Ok(packages.iter().map(read_package).collect())
+    }
+}
+
+fn read_package(package: &Value) -> Package {
+    let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
+    let test_sources = package["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "test")))
+        .filter_map(|t| t["src_path"].as_str().map(normalize))
+        .collect();
+    Package {
+        name: package["name"].as_str().unwrap_or_default().to_string(),
+        dir: manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
+        test_sources,
+    }
+}
+
+/// Resolves `..` components lexically (`solutions/x/../../exercises/x/tests/a.rs`).
+pub fn normalize(path: &str) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in Path::new(path).components() {
+        match component {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// Reads cargo's JSON messages: the test executables it built, or the first error.
+fn read_build(package: &str, finished: &Finished) -> Build {
+    let mut binaries = Vec::new();
+    let mut first_error: Option<(Option<String>, String)> = None;
+    for line in finished.stdout.lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else { continue };
+        match message["reason"].as_str() {
+            Some("compiler-artifact") => {
+                if let (Some(path), Some(manifest)) =
+                    (message["executable"].as_str(), message["manifest_path"].as_str())
+                {
+                    let package_dir = Path::new(manifest).parent().unwrap_or(Path::new("."));
+                    binaries.push(TestBinary {
+                        package: package.to_string(),
+                        target: message["target"]["name"].as_str().unwrap_or("?").to_string(),
+                        path: PathBuf::from(path),
+                        package_dir: package_dir.to_path_buf(),
+                    });
+                }
+            }
+            Some("compiler-message")
+                if first_error.is_none() && message["message"]["level"] == "error" =>
+            {
+                let culprit = message["package_id"].as_str().map(package_name_of_id);
+                let rendered = message["message"]["rendered"].as_str().unwrap_or("").trim_end();
+                first_error = Some((culprit, rendered.to_string()));
+            }
+            _ => {}
+        }
+    }
+    if finished.success() {
+        binaries.sort_by(|a, b| a.target.cmp(&b.target));
+        return Build::Built(binaries);
+    }
+    let (culprit, first_error) =
+        first_error.unwrap_or_else(|| (None, process::tail(&finished.stderr, 15)));
+    Build::Failed { culprit, first_error }
+}
+
+/// `path+file:///w/exercises/02-election#election@0.1.0` → `election`;
+/// `path+file:///w/harness#0.1.0` → `harness`.
+fn package_name_of_id(id: &str) -> String {
+    let (location, fragment) = id.rsplit_once('#').unwrap_or((id, ""));
+    match fragment.split_once('@') {
+        Some((name, _)) => name.to_string(),
+        None => location.rsplit('/').next().unwrap_or(location).to_string(),
+    }
+}
+
+fn describe_crash(finished: &Finished) -> String {
+    let how = match finished.status {
+        None => format!("killed after {} s (the time limit)", RUN_LIMIT.as_secs()),
+        Some(status) => format!("ended with {status} before reporting every test"),
+    };
+    let output = format!("{}\n{}", finished.stdout, finished.stderr);
+    format!("{how}; the end of its output:\n{}", process::tail(output.trim(), 15))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_ids_name_their_package() {
+        let id = "path+file:///w/exercises/02-election#election@0.1.0";
+        assert_eq!(package_name_of_id(id), "election");
+        assert_eq!(package_name_of_id("path+file:///w/harness#0.1.0"), "harness");
+    }
+
+    #[test]
+    fn parent_components_are_resolved() {
+        assert_eq!(
+            normalize("/w/solutions/x/../../exercises/x/tests/a.rs"),
+            Path::new("/w/exercises/x/tests/a.rs")
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The course's stages: the one table every tool reads. Adding a stage is one entry here
+//! (plus its two packages in the workspace and its chapter in `docs/`).
+
+use std::path::{Path, PathBuf};
+
+/// A stage of the course: an exercise package and its reference solution package.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stage {
+    /// 1, 2, …: the order in which a learner takes the stages.
+    pub number: u32,
+    /// The exercise's package name, what the learner types: `cargo test -p <name>`.
+    pub name: &'static str,
+    /// What the learner implements, in a few words.
+    pub topic: &'static str,
+    /// The paper sections it covers, in the course's citation form.
+    pub paper: &'static str,
+}
+
+/// Every stage, in order.
+pub const STAGES: &[Stage] = &[
+    Stage {
+        number: 1,
+        name: "data-structures",
+        topic: "terms, the log, RPC messages, server state",
+        paper: "Figure 2, §5.1, §5.3, §5.4.1",
+    },
+    Stage {
+        number: 2,
+        name: "election",
+        topic: "leader election, terms, heartbeats",
+        paper: "§5.1, §5.2, §5.4.1",
+    },
+];
+
+impl Stage {
+    /// The directory name under `exercises/` and `solutions/`, e.g. `01-data-structures`.
+    pub fn dir_name(&self) -> String {
+        format!("{:02}-{}", self.number, self.name)
+    }
+
+    /// The exercise's directory, relative to the repository root.
+    pub fn exercise_dir(&self) -> PathBuf {
+        Path::new("exercises").join(self.dir_name())
+    }
+
+    /// The reference solution's directory, relative to the repository root.
+    pub fn solution_dir(&self) -> PathBuf {
+        Path::new("solutions").join(self.dir_name())
+    }
+
+    /// The reference solution's package name, e.g. `data-structures-solution`.
+    pub fn solution_package(&self) -> String {
+        format!("{}-solution", self.name)
+    }
+
+    /// The stage's chapter, relative to the repository root.
+    pub fn chapter(&self) -> PathBuf {
+        Path::new("docs").join(format!("{}.md", self.dir_name()))
+    }
+
+    /// `stage 1 data-structures`.
+    pub fn label(&self) -> String {
+        format!("stage {} {}", self.number, self.name)
+    }
+}
+
+/// The repository root: this package's directory.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_numbered_in_order_from_one() {
+        let numbers: Vec<u32> = STAGES.iter().map(|s| s.number).collect();
+        let expected: Vec<u32> = (1..=STAGES.len() as u32).collect();
+        assert_eq!(numbers, expected);
+    }
+
+    #[test]
+    fn paths_follow_the_layout() {
+        let stage = STAGES[0];
+        assert_eq!(stage.exercise_dir(), Path::new("exercises/01-data-structures"));
+        assert_eq!(stage.solution_dir(), Path::new("solutions/01-data-structures"));
+        assert_eq!(stage.chapter(), Path::new("docs/01-data-structures.md"));
+        assert_eq!(stage.solution_package(), "data-structures-solution");
+    }
+}
