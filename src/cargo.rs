@@ -41,6 +41,8 @@ pub struct TestBinary {
     pub target: String,
     /// The executable.
     pub path: PathBuf,
+    /// It holds the library's unit tests (not an integration test in `tests/`).
+    pub is_lib: bool,
     /// The package's directory, where cargo would run it.
     pub package_dir: PathBuf,
 }
@@ -141,7 +143,9 @@ impl Cargo {
             .args(["--color", "never", "--format", "pretty"])
             .current_dir(&binary.package_dir)
             .env("CARGO_MANIFEST_DIR", &binary.package_dir)
-            .env("CARGO_PKG_NAME", &binary.package);
+            .env("CARGO_PKG_NAME", &binary.package)
+            // Backtraces would push the panic message out of a failure's excerpt.
+            .env("RUST_BACKTRACE", "0");
         let finished = process::run(&mut command, RUN_LIMIT, Stderr::Capture)?;
         let report = libtest::parse(&finished.stdout);
         let normal_end = report.complete && finished.status.is_some_and(|s| s.code().is_some());
@@ -156,7 +160,9 @@ impl Cargo {
                 let runs = binaries.iter().map(|b| self.run_tests(b)).collect::<io::Result<_>>()?;
                 Ok(Tested::Ran(runs))
             }
-            Build::Failed { culprit, first_error } => Ok(Tested::NotCompiled { culprit, first_error }),
+            Build::Failed { culprit, first_error } => {
+                Ok(Tested::NotCompiled { culprit, first_error })
+            }
         }
     }
 
@@ -224,6 +230,9 @@ fn read_build(package: &str, finished: &Finished) -> Build {
                         package: package.to_string(),
                         target: message["target"]["name"].as_str().unwrap_or("?").to_string(),
                         path: PathBuf::from(path),
+                        is_lib: message["target"]["kind"]
+                            .as_array()
+                            .is_some_and(|kinds| kinds.iter().any(|k| k == "lib")),
                         package_dir: package_dir.to_path_buf(),
                     });
                 }

@@ -155,7 +155,10 @@ pub fn stubs_fail(cargo: &Cargo, stage: &Stage) -> Findings {
     };
     let mut findings = runs_problems(stage, &runs);
     let mut total = 0;
-    for result in runs.iter().flat_map(|run| &run.report.results) {
+    let mut bad = Vec::new();
+    for (run, result) in
+        runs.iter().flat_map(|run| run.report.results.iter().map(move |r| (run, r)))
+    {
         total += 1;
         let problem = match result.outcome {
             Outcome::Passed => Some("passes on the stubs: it does not need the learner's code"),
@@ -164,9 +167,10 @@ pub fn stubs_fail(cargo: &Cargo, stage: &Stage) -> Findings {
             Outcome::Failed => Some("fails, but not through a todo!() of the exercise"),
         };
         if let Some(problem) = problem {
-            findings.problems.push(Problem::new(stage, test_problem(result, problem)));
+            bad.push(test_problem(run, result, problem));
         }
     }
+    findings.problems.extend(capped(stage, bad));
     if total == 0 {
         findings.problems.push(Problem::new(stage, format!("`{}` has no tests", stage.name)));
     }
@@ -182,17 +186,20 @@ pub fn reference_passes(cargo: &Cargo, stage: &Stage) -> Findings {
         Err(found) => return found,
     };
     let mut findings = runs_problems(stage, &runs);
-    let results: Vec<&TestResult> = runs.iter().flat_map(|run| &run.report.results).collect();
-    for result in &results {
+    let results: Vec<(&BinaryRun, &TestResult)> =
+        runs.iter().flat_map(|run| run.report.results.iter().map(move |r| (run, r))).collect();
+    let mut bad = Vec::new();
+    for &(run, result) in &results {
         let problem = match result.outcome {
             Outcome::Passed => None,
             Outcome::Failed => Some("fails on the reference solution"),
             Outcome::Ignored => Some("is #[ignore]d, so the reference is not checked against it"),
         };
         if let Some(problem) = problem {
-            findings.problems.push(Problem::new(stage, test_problem(result, problem)));
+            bad.push(test_problem(run, result, problem));
         }
     }
+    findings.problems.extend(capped(stage, bad));
     if results.is_empty() {
         findings.problems.push(Problem::new(stage, format!("`{package}` has no tests")));
     }
@@ -205,7 +212,9 @@ fn tested(cargo: &Cargo, stage: &Stage, package: &str) -> Result<Vec<BinaryRun>,
     match cargo.test_package(package) {
         Ok(Tested::Ran(runs)) => Ok(runs),
         Ok(Tested::NotCompiled { culprit, first_error }) => {
-            let culprit = culprit.map_or_else(String::new, |c| format!(" (error in `{c}`)"));
+            let culprit = culprit
+                .filter(|c| c != package)
+                .map_or_else(String::new, |c| format!(" (the error is in `{c}`)"));
             Err(problem(Problem::new(
                 stage,
                 format!(
@@ -233,11 +242,30 @@ fn runs_problems(stage: &Stage, runs: &[BinaryRun]) -> Findings {
     findings
 }
 
-fn test_problem(result: &TestResult, problem: &str) -> String {
-    if result.output.is_empty() {
-        return format!("test `{}` {problem}", result.name);
+/// At most this many failing tests are reported per stage and check, with their output.
+const SHOWN_TESTS: usize = 5;
+
+/// The first [`SHOWN_TESTS`] test problems, then one line counting the rest.
+fn capped(stage: &Stage, problems: Vec<String>) -> Vec<Problem> {
+    let hidden = problems.len().saturating_sub(SHOWN_TESTS);
+    let mut shown: Vec<Problem> =
+        problems.into_iter().take(SHOWN_TESTS).map(|p| Problem::new(stage, p)).collect();
+    if hidden > 0 {
+        shown.push(Problem::new(stage, format!("… and {hidden} more tests like these")));
     }
-    format!("test `{}` {problem}; its output:\n{}", result.name, indent(&process::tail(&result.output, 15)))
+    shown
+}
+
+fn test_problem(run: &BinaryRun, result: &TestResult, problem: &str) -> String {
+    let target = match run.binary.is_lib {
+        true => "the unit tests in src/".to_string(),
+        false => format!("--test {}", run.binary.target),
+    };
+    let name = format!("test `{}` ({target}, package `{}`)", result.name, run.binary.package);
+    if result.output.is_empty() {
+        return format!("{name} {problem}");
+    }
+    format!("{name} {problem}; its output:\n{}", indent(&process::tail(&result.output, 15)))
 }
 
 fn indent(text: &str) -> String {
@@ -246,7 +274,8 @@ fn indent(text: &str) -> String {
 
 /// The `todo!` messages of every stub under `src` (`None` for a bare `todo!()`).
 pub fn stub_messages(src: &Path) -> Result<Vec<Option<String>>, String> {
-    let files = source::rust_files(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+    let files =
+        source::rust_files(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
     let mut messages = Vec::new();
     for file in files {
         let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -318,10 +347,13 @@ pub fn no_stubs_in_solutions(root: &Path) -> Findings {
 pub fn no_drift(root: &Path, stage: &Stage) -> Findings {
     let exercise_src = root.join(stage.exercise_dir()).join("src");
     let solution_src = root.join(stage.solution_dir()).join("src");
-    let (exercise_files, solution_files) = match (files_under(&exercise_src), files_under(&solution_src)) {
-        (Ok(e), Ok(s)) => (e, s),
-        (Err(error), _) | (_, Err(error)) => return problem(Problem::new(stage, error.to_string())),
-    };
+    let (exercise_files, solution_files) =
+        match (files_under(&exercise_src), files_under(&solution_src)) {
+            (Ok(e), Ok(s)) => (e, s),
+            (Err(error), _) | (_, Err(error)) => {
+                return problem(Problem::new(stage, error.to_string()));
+            }
+        };
     let mut findings = Findings::default();
     for only in exercise_files.symmetric_difference(&solution_files) {
         let (present, absent) = match exercise_files.contains(only) {
@@ -340,7 +372,8 @@ pub fn no_drift(root: &Path, stage: &Stage) -> Findings {
     for file in exercise_files.intersection(&solution_files) {
         let exercise_path = exercise_src.join(file);
         let solution_path = solution_src.join(file);
-        let read = |path: &Path| fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
+        let read =
+            |path: &Path| fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
         let (exercise, solution) = match (read(&exercise_path), read(&solution_path)) {
             (Ok(e), Ok(s)) => (e, s),
             (Err(error), _) | (_, Err(error)) => {
@@ -378,16 +411,26 @@ fn files_under(dir: &Path) -> io::Result<BTreeSet<PathBuf>> {
 pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Findings {
     let solution_package = stage.solution_package();
     let Some(solution) = packages.iter().find(|p| p.name == solution_package) else {
-        return problem(Problem::new(stage, format!("no package `{solution_package}` in the workspace")));
+        return problem(Problem::new(
+            stage,
+            format!("no package `{solution_package}` in the workspace"),
+        ));
     };
     let tests_dir = root.join(stage.exercise_dir()).join("tests");
     let exercise_tests = match top_level_rust_files(&tests_dir) {
         Ok(files) => files,
-        Err(error) => return problem(Problem::new(stage, format!("cannot read {}: {error}", relative(root, &tests_dir)))),
+        Err(error) => {
+            return problem(Problem::new(
+                stage,
+                format!("cannot read {}: {error}", relative(root, &tests_dir)),
+            ));
+        }
     };
     let mut findings = Findings::default();
     if exercise_tests.is_empty() {
-        findings.problems.push(Problem::new(stage, format!("{} has no test files", relative(root, &tests_dir))));
+        findings
+            .problems
+            .push(Problem::new(stage, format!("{} has no test files", relative(root, &tests_dir))));
     }
     let used: BTreeSet<&PathBuf> = solution.test_sources.iter().collect();
     for test in &exercise_tests {
@@ -406,7 +449,11 @@ pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Finding
         if !source.starts_with(&tests_dir) {
             findings.problems.push(Problem::new(
                 stage,
-                format!("`{solution_package}` has a test of its own, {}: tests belong in {}", relative(root, source), relative(root, &tests_dir)),
+                format!(
+                    "`{solution_package}` has a test of its own, {}: tests belong in {}",
+                    relative(root, source),
+                    relative(root, &tests_dir)
+                ),
             ));
         }
     }
@@ -415,7 +462,11 @@ pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Finding
         if !solution.test_sources.contains(&stray) {
             findings.problems.push(Problem::new(
                 stage,
-                format!("{} is never run (not a [[test]] target): tests belong in {}", relative(root, &stray), relative(root, &tests_dir)),
+                format!(
+                    "{} is never run (not a [[test]] target): tests belong in {}",
+                    relative(root, &stray),
+                    relative(root, &tests_dir)
+                ),
             ));
         }
     }
@@ -448,11 +499,18 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
                 Some(found) if found.dir == root.join(&dir) => {}
                 Some(found) => findings.problems.push(Problem::new(
                     stage,
-                    format!("package `{package}` is in {}, expected {}", relative(root, &found.dir), dir.display()),
+                    format!(
+                        "package `{package}` is in {}, expected {}",
+                        relative(root, &found.dir),
+                        dir.display()
+                    ),
                 )),
                 None => findings.problems.push(Problem::new(
                     stage,
-                    format!("no package `{package}` ({}) among the workspace members", dir.display()),
+                    format!(
+                        "no package `{package}` ({}) among the workspace members",
+                        dir.display()
+                    ),
                 )),
             }
         }
@@ -462,7 +520,7 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
         let Ok(entries) = fs::read_dir(root.join(parent)) else { continue };
         let mut dirs: Vec<String> = entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir())
+            .filter(|e| e.path().join("Cargo.toml").is_file())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         dirs.sort();
@@ -484,7 +542,7 @@ pub fn exercise_is_edited(root: &Path, stage: &Stage) -> Option<bool> {
         .current_dir(root)
         .output()
         .ok()?;
-    output.status.success().then(|| !output.stdout.is_empty())
+    output.status.success().then_some(!output.stdout.is_empty())
 }
 
 /// `path` relative to `root`, for messages.

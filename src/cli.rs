@@ -61,7 +61,9 @@ pub fn main(args: &[String]) -> ExitCode {
 
 fn show_map() -> ExitCode {
     let root = repo_root();
-    eprintln!("Building and running the exercises' tests (the first run compiles the dependencies)…");
+    eprintln!(
+        "Building and running the exercises' tests (the first run compiles the dependencies)…"
+    );
     match map::survey(&Cargo::new(&root)) {
         Ok(maps) => {
             print!("{}", map::render(&root, &maps));

@@ -62,7 +62,10 @@ pub fn compare(exercise: &str, solution: &str) -> Result<(), Drift> {
         return Err(Drift {
             exercise_line: line_of(exercise, exercise.len()),
             solution_line: line_of(solution, extra),
-            reason: format!("the solution goes on: {:?}", line_at(solution, extra)),
+            reason: format!(
+                "the solution goes on after the exercise ends: {:?}",
+                solution[extra..].trim_start().lines().next().unwrap_or("")
+            ),
         });
     }
     Ok(())
@@ -83,6 +86,16 @@ fn same_text(
         return Ok(());
     };
     let (in_exercise, in_solution) = (from + offset, solution_at + offset);
+    if in_solution >= solution.len() {
+        return Err(Drift {
+            exercise_line: line_of(exercise, in_exercise),
+            solution_line: line_of(solution, in_solution),
+            reason: format!(
+                "the solution ends where the exercise has {:?}",
+                line_at(exercise, in_exercise)
+            ),
+        });
+    }
     Err(Drift {
         exercise_line: line_of(exercise, in_exercise),
         solution_line: line_of(solution, in_solution),
@@ -182,7 +195,9 @@ impl Log {
     #[test]
     fn extra_or_missing_text_at_the_end_is_drift() {
         let longer = format!("{SOLUTION}\nfn extra() {{}}\n");
-        assert_eq!(compare(EXERCISE, &longer).unwrap_err().solution_line, 15);
+        let drift = compare(EXERCISE, &longer).unwrap_err();
+        assert_eq!(drift.solution_line, 14);
+        assert!(drift.reason.contains("fn extra() {}"), "{drift}");
         let shorter = SOLUTION.trim_end_matches("}\n");
         assert!(compare(EXERCISE, shorter).is_err());
     }

@@ -102,12 +102,7 @@ pub fn match_delimiters(source: &str, tokens: &[Token]) -> Result<Vec<Option<usi
                 matches[opener] = Some(index);
                 matches[index] = Some(opener);
             }
-            Kind::Ident
-            | Kind::Lifetime
-            | Kind::Str
-            | Kind::Char
-            | Kind::Number
-            | Kind::Punct => {}
+            Kind::Ident | Kind::Lifetime | Kind::Str | Kind::Char | Kind::Number | Kind::Punct => {}
         }
     }
     match open.pop() {
@@ -253,7 +248,8 @@ impl Lexer<'_> {
             return Err(self.error(start, "raw string"));
         }
         self.pos += 1;
-        let closing: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
+        let closing: Vec<u8> =
+            std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
         match self.bytes[self.pos..].windows(closing.len()).position(|w| w == closing.as_slice()) {
             Some(at) => {
                 self.pos += at + closing.len();
@@ -377,11 +373,8 @@ mod tests {
     fn lifetimes_are_not_char_literals() {
         let source = "fn f<'a>(x: &'a str) -> char { '\\'' }";
         let tokens = tokenize(source).unwrap();
-        let lifetimes: Vec<&str> = tokens
-            .iter()
-            .filter(|t| t.kind == Kind::Lifetime)
-            .map(|t| t.text(source))
-            .collect();
+        let lifetimes: Vec<&str> =
+            tokens.iter().filter(|t| t.kind == Kind::Lifetime).map(|t| t.text(source)).collect();
         assert_eq!(lifetimes, ["'a", "'a"]);
         assert!(tokens.iter().any(|t| t.kind == Kind::Char && t.text(source) == "'\\''"));
     }

@@ -46,7 +46,8 @@ pub fn parse(stdout: &str) -> Report {
     let mut failure: Option<(String, Vec<&str>)> = None;
     let mut outputs: Vec<(String, String)> = Vec::new();
     for line in stdout.lines() {
-        if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----")) {
+        if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----"))
+        {
             finish(&mut failure, &mut outputs);
             failure = Some((name.to_string(), Vec::new()));
             continue;

@@ -63,15 +63,19 @@ pub fn survey(cargo: &Cargo) -> io::Result<Vec<StageMap>> {
 fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
     let dir = cargo.root.join(stage.exercise_dir());
     if !dir.join("Cargo.toml").is_file() {
-        return Ok(StageMap { stage: *stage, standing: Standing::Missing, next_stub: None, stubs_left: 0 });
+        return Ok(StageMap {
+            stage: *stage,
+            standing: Standing::Missing,
+            next_stub: None,
+            stubs_left: 0,
+        });
     }
     let (next_stub, stubs_left) = first_stub(&cargo.root, &dir.join("src"))?;
     let standing = match cargo.test_package(stage.name)? {
         Tested::Ran(runs) => tally(&runs),
-        Tested::NotCompiled { culprit, first_error } => Standing::NotCompiling {
-            culprit: culprit.filter(|c| c != stage.name),
-            first_error,
-        },
+        Tested::NotCompiled { culprit, first_error } => {
+            Standing::NotCompiling { culprit: culprit.filter(|c| c != stage.name), first_error }
+        }
     };
     Ok(StageMap { stage: *stage, standing, next_stub, stubs_left })
 }
@@ -115,7 +119,7 @@ pub fn render(root: &Path, maps: &[StageMap]) -> String {
     for map in maps {
         let (count, status) = status(map);
         out.push_str(&format!(
-            "  stage {}  {:width$}  {count:>16}  {status}\n",
+            "  stage {}  {:width$}  {count:15}  {status}\n",
             map.stage.number, map.stage.name
         ));
     }
@@ -153,7 +157,8 @@ fn next_steps(root: &Path, map: &StageMap) -> String {
     }
     match &map.standing {
         Standing::NotCompiling { culprit, first_error } => {
-            let whose = culprit.as_ref().map_or_else(String::new, |c| format!(" (the error is in `{c}`)"));
+            let whose =
+                culprit.as_ref().map_or_else(String::new, |c| format!(" (the error is in `{c}`)"));
             out.push_str(&format!(
                 "  fix   the exercise does not compile{whose}; the first error:\n{}\n  see   {}\n",
                 indent(first_line_and_location(first_error)),
@@ -162,7 +167,10 @@ fn next_steps(root: &Path, map: &StageMap) -> String {
             return out;
         }
         Standing::Tested { crashed, .. } if !crashed.is_empty() => {
-            out.push_str(&format!("  note  a test target crashed: {}\n", crashed[0].lines().next().unwrap_or("")));
+            out.push_str(&format!(
+                "  note  a test target crashed: {}\n",
+                crashed[0].lines().next().unwrap_or("")
+            ));
         }
         Standing::Tested { .. } | Standing::Missing => {}
     }
@@ -220,7 +228,8 @@ mod tests {
             line: 91,
             message: Some("return the index of the last entry (§5.3)".into()),
         };
-        let next_stub = (stubs_left > 0).then(|| ("exercises/01-data-structures/src/log.rs".to_string(), stub));
+        let next_stub =
+            (stubs_left > 0).then(|| ("exercises/01-data-structures/src/log.rs".to_string(), stub));
         StageMap { stage: STAGES[number], standing, next_stub, stubs_left }
     }
 
@@ -231,9 +240,12 @@ mod tests {
             stage_map(1, Standing::Tested { passed: 0, total: 25, crashed: vec![] }, 9),
         ];
         let text = render(Path::new("/nonexistent"), &maps);
-        assert!(text.contains("stage 1  data-structures         0/40 passing  not started"), "{text}");
+        assert!(text.contains("stage 1  data-structures  0/40 passing     not started"), "{text}");
         assert!(text.contains("Next: stage 1 data-structures"), "{text}");
-        assert!(text.contains("open  exercises/01-data-structures/src/log.rs:91, `Log::last_index`"), "{text}");
+        assert!(
+            text.contains("open  exercises/01-data-structures/src/log.rs:91, `Log::last_index`"),
+            "{text}"
+        );
         assert!(text.contains("run   cargo test -p data-structures    (12 stubs left)"), "{text}");
     }
 
@@ -241,12 +253,22 @@ mod tests {
     fn a_finished_stage_is_done_and_the_next_one_is_next() {
         let maps = [
             stage_map(0, Standing::Tested { passed: 40, total: 40, crashed: vec![] }, 0),
-            stage_map(1, Standing::NotCompiling { culprit: None, first_error: "error[E0308]: mismatched types\n --> src/node.rs:3:5\n  |".into() }, 9),
+            stage_map(
+                1,
+                Standing::NotCompiling {
+                    culprit: None,
+                    first_error: "error[E0308]: mismatched types\n --> src/node.rs:3:5\n  |".into(),
+                },
+                9,
+            ),
         ];
         let text = render(Path::new("/nonexistent"), &maps);
-        assert!(text.contains("40/40 passing  done"), "{text}");
+        assert!(text.contains("40/40 passing    done"), "{text}");
         assert!(text.contains("does not compile"), "{text}");
-        assert!(text.contains("error[E0308]: mismatched types\n         --> src/node.rs:3:5\n"), "{text}");
+        assert!(
+            text.contains("error[E0308]: mismatched types\n         --> src/node.rs:3:5\n"),
+            "{text}"
+        );
         assert!(text.contains("see   cargo test -p election --no-run"), "{text}");
     }
 

@@ -85,7 +85,12 @@ fn run_to_files(
     let read = |path: &PathBuf| {
         fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
     };
-    Ok(Finished { status, stdout: read(out_path), stderr: read(err_path), elapsed: started.elapsed() })
+    Ok(Finished {
+        status,
+        stdout: read(out_path),
+        stderr: read(err_path),
+        elapsed: started.elapsed(),
+    })
 }
 
 /// A fresh file name in the system's temporary directory.

@@ -321,11 +321,8 @@ fn free(x: impl Into<String>) -> impl Fn() -> u32 {
     #[test]
     fn stubs_are_named_after_their_impl_type_and_carry_their_message() {
         let parsed = Parsed::new(SOURCE).unwrap();
-        let stubs: Vec<(String, usize, Option<String>)> = parsed
-            .stubs()
-            .into_iter()
-            .map(|s| (s.function.name, s.line, s.message))
-            .collect();
+        let stubs: Vec<(String, usize, Option<String>)> =
+            parsed.stubs().into_iter().map(|s| (s.function.name, s.line, s.message)).collect();
         assert_eq!(
             stubs,
             [

@@ -6,12 +6,73 @@
 //! The harness knows nothing of any stage's types. A node plugs in through the traits in
 //! [`node`]: [`Node`] (elections: every stage), [`Replicate`] (proposals and committed
 //! entries: stage 3 on) and [`Persist`] (crash and restart: state to persist).
+//!
+//! # The API in one page
+//!
+//! ```text
+//! Cluster<N: Node>                                  (cluster.rs)
+//!   new(nodes, seed) / with_config(nodes, seed, Config, NetworkConfig)
+//!   seed() now() ids() config() node(id) is_up(id) status(id) stats() trace() network()
+//!   tick() run_for(ticks) run_until(max_ticks, |c| cond) -> bool
+//!   leaders() -> Vec<(NodeId, Term)>   majority_leader() -> Option<NodeId>   is_connected(id)
+//!   check_one_leader() -> NodeId   check_no_leader()   check_terms() -> Term   check_logs()
+//!   crash(id) isolate(id) partition(&[&[..], &[..]]) cut(from, to) heal() set_network(cfg)
+//!   fail(why) -> !   note(name, value)   fork_rng(stream)   set_budgets(Budgets)
+//! Cluster<N: Persist + 'static>
+//!   with_disks(self) -> Self      REQUIRED before restart: nodes persist after every event
+//!   restart(id)
+//! Cluster<N: Replicate>
+//!   propose(id, cmd) -> Result<(Index, Term), NotLeader>
+//!   submit(cmd, expected) -> Index          (the classic lab's one())
+//!   committed_count(index) -> (usize, Option<Command>)
+//!   track_applied()   (propose/submit call it; applied entries are checked from then on)
+//! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
+//! chaos::elections::<N: Persist>(seed) -> Cluster<N>
+//! chaos::replication::<N: Replicate + Persist>(seed) -> Cluster<N>   (N::Command: From<String>)
+//! check_determinism(|| -> Cluster<N>) -> usize      (same seed twice, identical traces)
+//! NetworkConfig { min_delay, max_delay, loss, duplicate, reorder }: reliable(), unreliable()
+//! ```
+//!
+//! A cluster test:
+//!
+//! ```ignore
+//! for seed in harness::seeds() {
+//!     let mut cluster = Cluster::<RaftNode>::new(3, seed).with_disks();
+//!     let leader = cluster.check_one_leader();
+//!     cluster.crash(leader);
+//!     let next = cluster.check_one_leader();
+//!     assert_ne!(next, leader);
+//!     cluster.restart(leader);
+//!     cluster.run_for(100);
+//!     cluster.check_terms();
+//! }
+//! ```
+//!
+//! Every failure (a broken safety rule, a panic inside a node, an exhausted budget, a helper
+//! like `check_one_leader` that gives up) panics with a report: the rule and its section, the
+//! command that replays the run, the seed and settings, the last 40 events as a timeline with
+//! one column per node, and a table of every node's state. See `docs/harness.md`.
 
+pub mod chaos;
+pub mod checks;
+pub mod cluster;
+pub mod determinism;
+pub mod network;
 pub mod node;
+pub mod report;
 pub mod rng;
+pub mod seeds;
+pub mod stats;
+pub mod trace;
 
+pub use checks::Violation;
+pub use cluster::{Budgets, Cluster};
+pub use determinism::check_determinism;
+pub use network::NetworkConfig;
 pub use node::{
     Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status,
     Term,
 };
 pub use rng::Rng;
+pub use seeds::seeds;
+pub use stats::MessageStats;

@@ -138,9 +138,9 @@ pub struct InFlight<M> {
     pub from: NodeId,
     /// The receiver.
     pub to: NodeId,
-    /// The receiver's incarnation when the message was sent: a message to a node that crashed
+    /// The receiver's life when the message was sent: a message to a node that crashed
     /// since is lost with the node's volatile state.
-    pub incarnation: u64,
+    pub life: u64,
     /// The message.
     pub message: M,
     /// Its one-line summary (its `Display`), made once and shared by the trace records.

@@ -200,7 +200,9 @@ fn figure_7_followers_pass_the_first_consistency_check_only_if_they_hold_entry_1
 #[case::too_short(&[1, 1, 2], 4, 2, LogError::Missing { prev_log_index: 4, last_index: 3 })]
 #[case::far_too_short(&[1], 9, 5, LogError::Missing { prev_log_index: 9, last_index: 1 })]
 #[case::empty_log(&[], 1, 1, LogError::Missing { prev_log_index: 1, last_index: 0 })]
-#[case::past_the_end(&[1, 1, 2], Index::MAX, 2, LogError::Missing { prev_log_index: Index::MAX, last_index: 3 })]
+#[case::far_past_the_end(
+    &[1, 1, 2], Index::MAX, 2, LogError::Missing { prev_log_index: Index::MAX, last_index: 3 }
+)]
 #[case::other_term_at_the_end(
     &[1, 1, 2], 3, 3, LogError::TermMismatch { prev_log_index: 3, prev_log_term: 3, term: 2 }
 )]
@@ -238,9 +240,15 @@ fn follower_rejects_append_that_fails_the_consistency_check(
 #[case::heartbeat_at_the_end(&[1, 1, 2], 3, 2, vec![], 3, &[1, 1, 2])]
 #[case::heartbeat_behind_keeps_the_tail(&[1, 1, 2], 1, 1, vec![], 1, &[1, 1, 2])]
 #[case::heartbeat_on_the_empty_prefix(&[1, 1, 2], 0, 0, vec![], 0, &[1, 1, 2])]
-#[case::stale_shorter_append_keeps_the_tail(&[1, 1, 1, 1], 1, 1, entries(2, &[1]), 2, &[1, 1, 1, 1])]
-#[case::stale_append_from_the_start_keeps_the_tail(&[1, 1, 2, 2], 0, 0, entries(1, &[1, 1]), 2, &[1, 1, 2, 2])]
-#[case::duplicated_append_changes_nothing(&[1, 1, 2, 2], 0, 0, entries(1, &[1, 1, 2, 2]), 4, &[1, 1, 2, 2])]
+#[case::stale_shorter_append_keeps_the_tail(
+    &[1, 1, 1, 1], 1, 1, entries(2, &[1]), 2, &[1, 1, 1, 1]
+)]
+#[case::stale_append_from_the_start_keeps_the_tail(
+    &[1, 1, 2, 2], 0, 0, entries(1, &[1, 1]), 2, &[1, 1, 2, 2]
+)]
+#[case::duplicated_append_changes_nothing(
+    &[1, 1, 2, 2], 0, 0, entries(1, &[1, 1, 2, 2]), 4, &[1, 1, 2, 2]
+)]
 #[case::conflict_at_the_first_new_entry(&[1, 1, 2, 2], 2, 1, entries(3, &[3]), 3, &[1, 1, 3])]
 #[case::conflict_after_a_matching_entry(&[1, 1, 2, 2], 1, 1, entries(2, &[1, 3]), 3, &[1, 1, 3])]
 #[case::conflict_at_the_last_entry(&[1, 1, 2, 2], 3, 2, entries(4, &[3, 3]), 5, &[1, 1, 2, 3, 3])]
@@ -354,7 +362,10 @@ fn figure_7_followers_end_with_the_leaders_log(
                 assert_eq!(covered, leader.last_index(), "the request covers the leader's log");
                 break;
             }
-            Err(_) => next_index -= 1,
+            Err(error) => {
+                assert!(next_index > 1, "the empty prefix (0, 0) always matches, yet: {error:?}");
+                next_index -= 1;
+            }
         }
     }
     assert_eq!(next_index, agreed_next_index, "where the logs start to differ");

@@ -92,11 +92,18 @@ fn every_message_survives_an_encode_decode_round_trip(#[case] message: Message) 
 #[case::vote_granted(vote_granted(), r#"{"RequestVoteReply":{"term":6,"vote_granted":true}}"#)]
 #[case::append_entries(
     append_entries(),
-    r#"{"AppendEntries":{"term":3,"leader_id":1,"prev_log_index":4,"prev_log_term":2,"entries":[{"term":3,"command":"set x 1"},{"term":3,"command":"set y \"2\""}],"leader_commit":4}}"#
+    concat!(
+        r#"{"AppendEntries":{"term":3,"leader_id":1,"prev_log_index":4,"prev_log_term":2,"#,
+        r#""entries":[{"term":3,"command":"set x 1"},{"term":3,"command":"set y \"2\""}],"#,
+        r#""leader_commit":4}}"#
+    )
 )]
 #[case::heartbeat(
     heartbeat(),
-    r#"{"AppendEntries":{"term":8,"leader_id":3,"prev_log_index":0,"prev_log_term":0,"entries":[],"leader_commit":0}}"#
+    concat!(
+        r#"{"AppendEntries":{"term":8,"leader_id":3,"prev_log_index":0,"prev_log_term":0,"#,
+        r#""entries":[],"leader_commit":0}}"#
+    )
 )]
 #[case::append_rejected(
     append_rejected(),

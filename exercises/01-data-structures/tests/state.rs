@@ -344,7 +344,10 @@ fn persistent_state_survives_an_encode_decode_round_trip(#[case] persistent: Per
 )]
 #[case::voted(
     PersistentState { current_term: 5, voted_for: Some(2), log: three_entries() },
-    r#"{"current_term":5,"voted_for":2,"log":{"entries":[{"term":1,"command":"a"},{"term":1,"command":"b"},{"term":2,"command":"c"}]}}"#
+    concat!(
+        r#"{"current_term":5,"voted_for":2,"log":{"entries":["#,
+        r#"{"term":1,"command":"a"},{"term":1,"command":"b"},{"term":2,"command":"c"}]}}"#
+    )
 )]
 fn storage_format_is_pinned(#[case] persistent: PersistentState, #[case] json: &str) {
     assert_eq!(String::from_utf8(persistent.encode()).expect("JSON is UTF-8"), json);

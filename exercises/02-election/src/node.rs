@@ -105,11 +105,9 @@ impl RaftNode {
     fn check_term(&mut self, from: NodeId, message: &Message) -> bool {
         let term = message.term();
         let current_term = self.state.current_term;
-        if term > current_term {
+        if term >= current_term {
+            // Adopts a newer term; does nothing for the current one.
             self.state.observe_term(term);
-            return true;
-        }
-        if term == current_term {
             return true;
         }
         match message {

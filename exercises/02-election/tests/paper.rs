@@ -644,6 +644,17 @@ fn candidate_persists_its_term_and_vote_for_itself() {
     assert_eq!(node.take_persist(), Some(expected));
 }
 
+/// A vote cast in the current term is persisted too, though the term did not change (§5.1).
+#[test]
+fn vote_in_the_current_term_is_persisted() {
+    let mut node = follower_of_term_one(1, &[2, 3]);
+    let term_one = PersistentState { current_term: 1, voted_for: None, log: Log::new() };
+    assert_eq!(node.take_persist(), Some(term_one));
+    node.step(2, request_vote(1, 2, 0, 0));
+    let voted = PersistentState { current_term: 1, voted_for: Some(2), log: Log::new() };
+    assert_eq!(node.take_persist(), Some(voted));
+}
+
 /// A refused stale request changes nothing, so there is nothing to persist (§5.1).
 #[test]
 fn stale_request_needs_no_persisting() {

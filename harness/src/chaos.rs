@@ -1,0 +1,1 @@
+//! Randomized runs: faults first, then healing, with every check after every event.

@@ -1,0 +1,495 @@
+//! The safety properties of Raft (Figure 3), checked after every event in O(1) amortized.
+//!
+//! The checker never scans every log: it keeps a *shadow* of each node's log (the term and a
+//! prefix hash per entry) and updates it from the tail after each event, walking back only as
+//! far as the log changed. A prefix hash covers every entry up to its index, so comparing two
+//! hashes compares two whole prefixes:
+//!
+//! - **Election Safety** (§5.2): a map term → leader.
+//! - **Log Matching** (§5.3): a map (index, term) → prefix hash, over every entry any node ever
+//!   held: two entries with the same index and term must have the same prefix.
+//! - **Leader Completeness** (§5.4): a register of committed entries (index → term, prefix
+//!   hash, the term it was committed in); a new leader's prefix at the last index committed in
+//!   an earlier term must match it.
+//! - **State Machine Safety** (§5.4.3): a register of applied commands (index → command); and a
+//!   node's committed prefix must equal the register's.
+//! - Figure 2's monotonic rules: `current_term` never decreases (across restarts too),
+//!   `commit_index` never decreases while a node is up, `commit_index <= last_log_index`, and
+//!   entries are applied once each, gapless, in order, and only once committed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io;
+
+use serde::Serialize;
+
+use crate::node::{Applied, Index, Node, NodeId, Role, Status, Term};
+
+/// A broken rule: which, where in the paper, and the values that broke it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The property, named as in the paper (e.g. "Election Safety").
+    pub rule: &'static str,
+    /// Its section, e.g. "§5.2".
+    pub section: &'static str,
+    /// The nodes, terms and indexes involved.
+    pub detail: String,
+    /// Nodes whose logs the report should compare, up to `upto`.
+    pub logs: Vec<NodeId>,
+    /// The last index of interest in those logs.
+    pub upto: Index,
+}
+
+impl Violation {
+    fn new(rule: &'static str, section: &'static str, detail: String) -> Self {
+        Violation { rule, section, detail, logs: Vec::new(), upto: 0 }
+    }
+
+    fn with_logs(mut self, logs: &[NodeId], upto: Index) -> Self {
+        self.logs = logs.to_vec();
+        self.upto = upto;
+        self
+    }
+}
+
+/// `Election Safety (§5.2) violated: two leaders in term 3: n1 and n2`.
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}) violated: {}", self.rule, self.section, self.detail)
+    }
+}
+
+/// What the checker remembers of one node.
+#[derive(Clone, Debug, Default)]
+struct Shadow {
+    /// The highest term the node ever had, kept across restarts.
+    max_term: Term,
+    /// The node's `commit_index` when last seen (volatile: reset on restart).
+    commit_index: Index,
+    /// The last index it applied (volatile: reset on restart).
+    last_applied: Index,
+    /// `log[i - 1]` shadows the entry at index `i`.
+    log: Vec<ShadowEntry>,
+    /// The term it was last seen leading in, to notice when it becomes leader.
+    leading: Option<Term>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ShadowEntry {
+    term: Term,
+    /// A hash of every entry (term and command) from index 1 up to this one.
+    prefix: u64,
+}
+
+/// A committed entry, as first seen committed.
+#[derive(Clone, Copy, Debug)]
+struct Committed {
+    term: Term,
+    prefix: u64,
+    /// The term of the node that first reported it committed.
+    commit_term: Term,
+    by: NodeId,
+}
+
+/// An applied command, as first applied.
+#[derive(Clone, Debug)]
+struct AppliedEntry<C> {
+    term: Term,
+    command: C,
+    by: NodeId,
+}
+
+/// The checker: shadows of every node and the cluster-wide registers.
+#[derive(Debug)]
+pub struct Checks<C> {
+    leaders: BTreeMap<Term, NodeId>,
+    nodes: Vec<Shadow>,
+    entries: HashMap<(Index, Term), (u64, NodeId)>,
+    committed: Vec<Committed>,
+    /// commit term → the highest index first seen committed in it (Leader Completeness).
+    frontier: BTreeMap<Term, Index>,
+    applied: Vec<AppliedEntry<C>>,
+}
+
+impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
+    /// A checker for nodes `1..=size`.
+    pub fn new(size: usize) -> Self {
+        Checks {
+            leaders: BTreeMap::new(),
+            nodes: vec![Shadow::default(); size],
+            entries: HashMap::new(),
+            committed: Vec::new(),
+            frontier: BTreeMap::new(),
+            applied: Vec::new(),
+        }
+    }
+
+    /// Checks node `id` after an event, given its fresh status.
+    pub fn observe<N: Node<Command = C>>(
+        &mut self,
+        id: NodeId,
+        node: &N,
+        status: &Status,
+    ) -> Result<(), Violation> {
+        self.check_term(id, status)?;
+        self.check_election_safety(id, status)?;
+        self.update_log(id, node, status.last_log_index)?;
+        self.check_commit(id, status)?;
+        self.check_leader_completeness(id, status)
+    }
+
+    /// A node's `current_term` never decreases (§5.1: terms increase monotonically; it is
+    /// persistent state, so this holds across restarts too).
+    fn check_term(&mut self, id: NodeId, status: &Status) -> Result<(), Violation> {
+        let shadow = &mut self.nodes[id as usize - 1];
+        if status.term < shadow.max_term {
+            return Err(Violation::new(
+                "Term monotonicity",
+                "§5.1",
+                format!("n{id}'s current_term went down from {} to {}", shadow.max_term, status.term),
+            ));
+        }
+        shadow.max_term = status.term;
+        Ok(())
+    }
+
+    /// At most one leader per term (§5.2).
+    fn check_election_safety(&mut self, id: NodeId, status: &Status) -> Result<(), Violation> {
+        if status.role != Role::Leader {
+            return Ok(());
+        }
+        let leader = *self.leaders.entry(status.term).or_insert(id);
+        if leader != id {
+            return Err(Violation::new(
+                "Election Safety",
+                "§5.2",
+                format!("two leaders in term {}: n{leader} and n{id}", status.term),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Brings node `id`'s shadow up to date: drop what is past its last index, walk back from
+    /// the tail while the terms differ, then hash the new entries and check each (§5.3).
+    fn update_log<N: Node<Command = C>>(
+        &mut self,
+        id: NodeId,
+        node: &N,
+        last: Index,
+    ) -> Result<(), Violation> {
+        let log = &mut self.nodes[id as usize - 1].log;
+        log.truncate(last as usize);
+        let mut agree = log.len() as Index;
+        while agree > 0 {
+            let term = entry(node, id, agree, last)?.0;
+            if term == log[agree as usize - 1].term {
+                break;
+            }
+            agree -= 1;
+        }
+        log.truncate(agree as usize);
+        for index in agree + 1..=last {
+            let (term, command) = entry(node, id, index, last)?;
+            let log = &mut self.nodes[id as usize - 1].log;
+            let before = log.last().map_or(0, |e| e.prefix);
+            let prefix = chain(before, term, hash_command(command));
+            log.push(ShadowEntry { term, prefix });
+            self.check_log_matching(id, index, term, prefix)?;
+        }
+        Ok(())
+    }
+
+    /// Log Matching (§5.3): two entries with the same index and term have identical logs up
+    /// to and including them.
+    fn check_log_matching(
+        &mut self,
+        id: NodeId,
+        index: Index,
+        term: Term,
+        prefix: u64,
+    ) -> Result<(), Violation> {
+        let (seen, other) = *self.entries.entry((index, term)).or_insert((prefix, id));
+        if seen != prefix {
+            return Err(Violation::new(
+                "Log Matching",
+                "§5.3",
+                format!(
+                    "n{id} and n{other} both hold an entry at index {index} in term {term}, \
+                     but their logs differ at or before index {index}"
+                ),
+            )
+            .with_logs(&[other, id], index));
+        }
+        Ok(())
+    }
+
+    /// `commit_index` never decreases while a node is up, never passes the log's end, and the
+    /// committed prefix is the same on every node.
+    fn check_commit(&mut self, id: NodeId, status: &Status) -> Result<(), Violation> {
+        let previous = self.nodes[id as usize - 1].commit_index;
+        if status.commit_index < previous {
+            return Err(Violation::new(
+                "Commit index monotonicity",
+                "Figure 2",
+                format!("n{id}'s commit_index went down from {previous} to {}", status.commit_index),
+            ));
+        }
+        if status.commit_index > status.last_log_index {
+            return Err(Violation::new(
+                "Commit index within the log",
+                "Figure 2",
+                format!(
+                    "n{id}'s commit_index {} is past its last log index {}",
+                    status.commit_index, status.last_log_index
+                ),
+            ));
+        }
+        for index in previous + 1..=status.commit_index {
+            self.register_commit(id, index, status.term)?;
+        }
+        self.nodes[id as usize - 1].commit_index = status.commit_index;
+        self.check_committed_prefix(id, status.commit_index)
+    }
+
+    /// Records that node `id` (in `term`) considers `index` committed.
+    fn register_commit(&mut self, id: NodeId, index: Index, term: Term) -> Result<(), Violation> {
+        let mine = self.nodes[id as usize - 1].log[index as usize - 1];
+        if let Some(first) = self.committed.get(index as usize - 1) {
+            if first.prefix != mine.prefix {
+                return Err(Violation::new(
+                    "State Machine Safety",
+                    "§5.4.3",
+                    format!(
+                        "n{id} committed index {index} (term {}), but n{} had committed a \
+                         different log up to index {index} (term {})",
+                        mine.term, first.by, first.term
+                    ),
+                )
+                .with_logs(&[first.by, id], index));
+            }
+            return Ok(());
+        }
+        assert_eq!(self.committed.len() as Index, index - 1, "commits are registered in order");
+        self.committed.push(Committed {
+            term: mine.term,
+            prefix: mine.prefix,
+            commit_term: term,
+            by: id,
+        });
+        let highest = self.frontier.entry(term).or_insert(index);
+        *highest = (*highest).max(index);
+        Ok(())
+    }
+
+    /// A node's log up to its `commit_index` is the cluster's committed log: committed entries
+    /// are never overwritten (§5.4.3).
+    fn check_committed_prefix(&self, id: NodeId, commit_index: Index) -> Result<(), Violation> {
+        if commit_index == 0 {
+            return Ok(());
+        }
+        let mine = self.nodes[id as usize - 1].log[commit_index as usize - 1];
+        let first = self.committed[commit_index as usize - 1];
+        if mine.prefix != first.prefix {
+            return Err(Violation::new(
+                "State Machine Safety",
+                "§5.4.3",
+                format!(
+                    "n{id}'s log up to its commit_index {commit_index} is no longer the \
+                     committed log (n{} committed it): a committed entry was overwritten",
+                    first.by
+                ),
+            )
+            .with_logs(&[first.by, id], commit_index));
+        }
+        Ok(())
+    }
+
+    /// Leader Completeness (§5.4): a leader of term T holds every entry committed in a term
+    /// before T. Checked once, when the node is first seen leading in T.
+    fn check_leader_completeness(&mut self, id: NodeId, status: &Status) -> Result<(), Violation> {
+        let leading = if status.role == Role::Leader { Some(status.term) } else { None };
+        let shadow = &mut self.nodes[id as usize - 1];
+        if leading.is_none() || shadow.leading == leading {
+            shadow.leading = leading;
+            return Ok(());
+        }
+        shadow.leading = leading;
+        let Some(index) = self.frontier.range(..status.term).map(|(_, index)| *index).max() else {
+            return Ok(());
+        };
+        let first = self.committed[index as usize - 1];
+        let mine = self.nodes[id as usize - 1].log.get(index as usize - 1);
+        if mine.map(|entry| entry.prefix) != Some(first.prefix) {
+            return Err(Violation::new(
+                "Leader Completeness",
+                "§5.4",
+                format!(
+                    "n{id} became leader in term {} without the entries up to index {index} \
+                     (term {}) that n{} saw committed in term {}",
+                    status.term, first.term, first.by, first.commit_term
+                ),
+            )
+            .with_logs(&[first.by, id], index));
+        }
+        Ok(())
+    }
+
+    /// Checks entries node `id` hands out to apply: once each, gapless, in order, committed,
+    /// from its own log, and the same command every node applied at that index (§5.4.3).
+    pub fn observe_applied(
+        &mut self,
+        id: NodeId,
+        status: &Status,
+        applied: &[Applied<C>],
+    ) -> Result<(), Violation> {
+        for entry in applied {
+            self.check_apply_order(id, status, entry)?;
+            self.check_state_machine_safety(id, entry)?;
+            self.nodes[id as usize - 1].last_applied = entry.index;
+        }
+        Ok(())
+    }
+
+    /// Figure 2: "if commitIndex > lastApplied: increment lastApplied, apply
+    /// log[lastApplied] to state machine".
+    fn check_apply_order(
+        &self,
+        id: NodeId,
+        status: &Status,
+        entry: &Applied<C>,
+    ) -> Result<(), Violation> {
+        let shadow = &self.nodes[id as usize - 1];
+        let rule = "Apply in order";
+        let detail = if entry.index != shadow.last_applied + 1 {
+            format!(
+                "n{id} applied index {} right after index {}: entries are applied once \
+                 each, gapless and in order",
+                entry.index, shadow.last_applied
+            )
+        } else if entry.index > status.commit_index {
+            format!(
+                "n{id} applied index {} but its commit_index is {}: only committed entries \
+                 are applied",
+                entry.index, status.commit_index
+            )
+        } else if shadow.log.get(entry.index as usize - 1).map(|e| e.term) != Some(entry.term) {
+            format!(
+                "n{id} applied index {} with term {}, which is not the entry in its log",
+                entry.index, entry.term
+            )
+        } else {
+            return Ok(());
+        };
+        Err(Violation::new(rule, "Figure 2", detail))
+    }
+
+    /// State Machine Safety (§5.4.3): no two nodes apply different commands at one index.
+    fn check_state_machine_safety(
+        &mut self,
+        id: NodeId,
+        entry: &Applied<C>,
+    ) -> Result<(), Violation> {
+        let Some(first) = self.applied.get(entry.index as usize - 1) else {
+            let command = entry.command.clone();
+            self.applied.push(AppliedEntry { term: entry.term, command, by: id });
+            return Ok(());
+        };
+        if first.command != entry.command || first.term != entry.term {
+            return Err(Violation::new(
+                "State Machine Safety",
+                "§5.4.3",
+                format!(
+                    "at index {}, n{} applied {:?} (term {}) but n{id} applied {:?} (term {})",
+                    entry.index, first.by, first.command, first.term, entry.command, entry.term
+                ),
+            )
+            .with_logs(&[first.by, id], entry.index));
+        }
+        Ok(())
+    }
+
+    /// Node `id` restarted: its volatile state (`commit_index`, `last_applied`, role) starts
+    /// afresh, its term must not go down, and its log shadow is rebuilt from its disk.
+    pub fn restarted(&mut self, id: NodeId) {
+        let shadow = &mut self.nodes[id as usize - 1];
+        *shadow = Shadow { max_term: shadow.max_term, ..Shadow::default() };
+    }
+
+    /// Rebuilds node `id`'s shadow from scratch and checks it again: catches an entry rewritten
+    /// in place (same index and term, another command), which the tail walk cannot see.
+    pub fn rescan<N: Node<Command = C>>(
+        &mut self,
+        id: NodeId,
+        node: &N,
+        status: &Status,
+    ) -> Result<(), Violation> {
+        self.nodes[id as usize - 1].log.clear();
+        self.update_log(id, node, status.last_log_index)?;
+        self.check_committed_prefix(id, status.commit_index)
+    }
+
+    /// The command applied at `index` and how many of `up` nodes have applied it.
+    pub fn applied_at(&self, index: Index, up: &[NodeId]) -> (usize, Option<C>) {
+        let Some(first) = index.checked_sub(1).and_then(|i| self.applied.get(i as usize)) else {
+            return (0, None);
+        };
+        let count = up.iter().filter(|&&id| self.nodes[id as usize - 1].last_applied >= index);
+        (count.count(), Some(first.command.clone()))
+    }
+
+    /// The last index node `id` applied.
+    pub fn last_applied(&self, id: NodeId) -> Index {
+        self.nodes[id as usize - 1].last_applied
+    }
+
+    /// The highest index known committed anywhere.
+    pub fn committed_len(&self) -> Index {
+        self.committed.len() as Index
+    }
+}
+
+/// The entry at `index`, which the node's status says exists.
+fn entry<N: Node>(
+    node: &N,
+    id: NodeId,
+    index: Index,
+    last: Index,
+) -> Result<(Term, &N::Command), Violation> {
+    node.log_entry(index).ok_or_else(|| {
+        Violation::new(
+            "Node contract",
+            "harness::Node::log_entry",
+            format!("n{id}'s last_log_index is {last} but log_entry({index}) returned None"),
+        )
+    })
+}
+
+/// Extends a prefix hash by one entry.
+fn chain(prefix: u64, term: Term, command: u64) -> u64 {
+    let mut z = prefix ^ term.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ command.rotate_left(29);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A hash of a command: FNV-1a over its JSON form, fixed forever and needing only `Serialize`.
+pub fn hash_command<C: Serialize>(command: &C) -> u64 {
+    let mut hasher = Fnv(0xCBF2_9CE4_8422_2325);
+    serde_json::to_writer(&mut hasher, command).expect("a command serializes to JSON");
+    hasher.0
+}
+
+struct Fnv(u64);
+
+impl io::Write for Fnv {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01B3);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

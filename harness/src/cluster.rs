@@ -1,0 +1,886 @@
+//! The simulated cluster: nodes, a network, a clock, and the checks after every event.
+//!
+//! A [`Cluster`] owns `nodes` nodes with ids `1..=nodes`. Time moves only in [`Cluster::tick`]:
+//! every live node gets one `tick()`, then every message due at this tick is delivered. After
+//! each input to a node (a tick, a message, a proposal, a restart) the cluster drains the
+//! node's outputs in the order of the node contract ([`crate::node`]), records what changed in
+//! the trace, and runs the safety checks ([`crate::checks`]). The first broken rule, node panic
+//! or exhausted budget ends the test with a failure report ([`crate::report`]).
+
+use std::collections::BTreeSet;
+use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
+
+use crate::checks::{Checks, Violation};
+use crate::network::{Fate, InFlight, Network, NetworkConfig};
+use crate::node::{
+    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status,
+    Term,
+};
+use crate::report::{self, Report};
+use crate::rng::Rng;
+use crate::stats::{MessageStats, json_len};
+use crate::trace::{Event, Trace};
+
+/// Stream numbers for [`Rng::fork`]: each kind of choice draws from its own stream.
+pub mod streams {
+    /// Delays, losses, duplicates.
+    pub const NETWORK: u64 = 1;
+    /// Which faults a randomized run injects, and when.
+    pub const FAULTS: u64 = 2;
+    /// Which commands a randomized run proposes, and where.
+    pub const WORKLOAD: u64 = 3;
+    /// Node timers: `fork(NODES).fork(id).fork(life)`.
+    pub const NODES: u64 = 100;
+}
+
+/// Limits that turn a runaway node or test into a clear failure instead of a hang.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budgets {
+    /// The most messages one node may send in answer to one input.
+    pub messages_per_event: usize,
+    /// The most messages the network may deliver in one tick.
+    pub deliveries_per_tick: usize,
+    /// The most messages in flight at once.
+    pub in_flight: usize,
+    /// The most ticks one cluster may run, whatever the test asks.
+    pub ticks: u64,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            messages_per_event: 1_000,
+            deliveries_per_tick: 100_000,
+            in_flight: 1_000_000,
+            ticks: 1_000_000,
+        }
+    }
+}
+
+/// One node's place in the cluster.
+struct Slot<N> {
+    /// `None` while crashed.
+    node: Option<N>,
+    /// Bumped at every crash and restart: messages addressed to an earlier life are lost.
+    life: u64,
+    /// The status read after the node's last event (its last status, once crashed).
+    status: Status,
+}
+
+/// The stable storage of every node, for nodes that implement [`Persist`].
+trait Disks<N> {
+    /// Writes what the node has to persist, if anything; true if it wrote.
+    fn write(&mut self, id: NodeId, node: &mut N) -> bool;
+    /// A node restarted from its disk (a fresh node if nothing was ever written).
+    fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N;
+    /// A one-line view of the disk, for the state table.
+    fn describe(&self, id: NodeId) -> String;
+}
+
+struct DiskStore<N: Persist> {
+    states: Vec<Option<N::State>>,
+}
+
+impl<N: Persist> Disks<N> for DiskStore<N> {
+    fn write(&mut self, id: NodeId, node: &mut N) -> bool {
+        match node.take_persist() {
+            Some(state) => {
+                self.states[id as usize - 1] = Some(state);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N {
+        match &self.states[id as usize - 1] {
+            Some(state) => N::restart(id, peers, config, rng, state.clone()),
+            None => N::new(id, peers, config, rng),
+        }
+    }
+
+    fn describe(&self, id: NodeId) -> String {
+        match &self.states[id as usize - 1] {
+            Some(state) => format!("{state:?}"),
+            None => "(empty)".to_string(),
+        }
+    }
+}
+
+/// What the cluster calls on a node beyond [`Node`], set up by the capability's methods.
+struct Hooks<N: Node> {
+    committed: Option<fn(&mut N) -> Vec<Applied<N::Command>>>,
+    disks: Option<Box<dyn Disks<N>>>,
+}
+
+/// A simulated cluster of `N` nodes. See the crate documentation for the whole API.
+///
+/// Inputs: [`tick`](Cluster::tick), [`run_for`](Cluster::run_for),
+/// [`run_until`](Cluster::run_until), [`propose`](Cluster::propose),
+/// [`submit`](Cluster::submit). Faults: [`crash`](Cluster::crash),
+/// [`restart`](Cluster::restart), [`isolate`](Cluster::isolate),
+/// [`partition`](Cluster::partition), [`cut`](Cluster::cut), [`heal`](Cluster::heal),
+/// [`set_network`](Cluster::set_network). Checks: [`check_one_leader`](Cluster::check_one_leader),
+/// [`check_no_leader`](Cluster::check_no_leader), [`check_terms`](Cluster::check_terms), and
+/// the safety checks after every event.
+pub struct Cluster<N: Node> {
+    seed: u64,
+    root: Rng,
+    config: Config,
+    now: u64,
+    slots: Vec<Slot<N>>,
+    isolated: BTreeSet<NodeId>,
+    network: Network<N::Message>,
+    checks: Checks<N::Command>,
+    trace: Trace,
+    stats: MessageStats,
+    hooks: Hooks<N>,
+    budgets: Budgets,
+    notes: Vec<(String, String)>,
+    events: u64,
+    delivered_this_tick: usize,
+}
+
+/// How often (in events) one node's log shadow is rebuilt from scratch.
+const RESCAN_EVERY: u64 = 1024;
+
+impl<N: Node> Cluster<N> {
+    /// A cluster of `nodes` nodes (ids `1..=nodes`) with [`Config::default`] and a reliable
+    /// network (delays of 1 to 3 ticks); every random choice follows from `seed`.
+    pub fn new(nodes: usize, seed: u64) -> Self {
+        Self::with_config(nodes, seed, Config::default(), NetworkConfig::reliable())
+    }
+
+    /// A cluster with the given timing and network settings.
+    pub fn with_config(nodes: usize, seed: u64, config: Config, network: NetworkConfig) -> Self {
+        assert!(nodes >= 1, "a cluster needs at least one node, got {nodes}");
+        let root = Rng::new(seed);
+        let mut cluster = Cluster {
+            seed,
+            network: Network::new(nodes, network, root.fork(streams::NETWORK)),
+            root,
+            config,
+            now: 0,
+            slots: Vec::with_capacity(nodes),
+            isolated: BTreeSet::new(),
+            checks: Checks::new(nodes),
+            trace: Trace::new(),
+            stats: MessageStats::default(),
+            hooks: Hooks { committed: None, disks: None },
+            budgets: Budgets::default(),
+            notes: Vec::new(),
+            events: 0,
+            delivered_this_tick: 0,
+        };
+        if report::trace_path().is_some() || crate::determinism::keeping_traces() {
+            cluster.trace.keep_all();
+        }
+        for id in 1..=nodes as NodeId {
+            cluster.start(id);
+        }
+        cluster
+    }
+
+    fn start(&mut self, id: NodeId) {
+        let (peers, config, rng) = (self.peers(id), self.config.clone(), self.node_rng(id, 0));
+        let node = match guarded(|| N::new(id, peers, config, rng)) {
+            Ok(node) => node,
+            Err(message) => self.node_panicked(id, "new()", message),
+        };
+        let status = Status { term: 0, role: Role::Follower, voted_for: None, commit_index: 0, last_log_index: 0 };
+        self.slots.push(Slot { node: Some(node), life: 0, status });
+        self.after_event(id);
+    }
+
+    /// The seed every random choice of this run follows from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Simulated time: the number of ticks run so far.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The node ids, `1..=nodes`.
+    pub fn ids(&self) -> Vec<NodeId> {
+        (1..=self.slots.len() as NodeId).collect()
+    }
+
+    /// The timing settings the nodes were built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Node `id`, for assertions; fails the test if it is crashed.
+    pub fn node(&self, id: NodeId) -> &N {
+        match self.slot(id).node.as_ref() {
+            Some(node) => node,
+            None => self.fail(&format!("node(n{id}): n{id} is crashed")),
+        }
+    }
+
+    /// True unless node `id` is crashed.
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.slot(id).node.is_some()
+    }
+
+    /// Node `id`'s status after its last event (its last one before it crashed, if it did).
+    pub fn status(&self, id: NodeId) -> Status {
+        self.slot(id).status.clone()
+    }
+
+    /// The message counts so far.
+    pub fn stats(&self) -> &MessageStats {
+        &self.stats
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Changes the budgets (see [`Budgets`]).
+    pub fn set_budgets(&mut self, budgets: Budgets) {
+        self.budgets = budgets;
+    }
+
+    /// Adds a line to the report's settings, e.g. a fault schedule derived from the seed.
+    pub fn note(&mut self, name: &str, value: impl Into<String>) {
+        self.notes.push((name.to_string(), value.into()));
+    }
+
+    /// An independent generator for `stream` (see [`streams`]), derived from the seed.
+    pub fn fork_rng(&self, stream: u64) -> Rng {
+        self.root.fork(stream)
+    }
+
+    fn node_rng(&self, id: NodeId, life: u64) -> Rng {
+        self.root.fork(streams::NODES).fork(id).fork(life)
+    }
+
+    fn peers(&self, id: NodeId) -> Vec<NodeId> {
+        self.ids().into_iter().filter(|&peer| peer != id).collect()
+    }
+
+    fn slot(&self, id: NodeId) -> &Slot<N> {
+        match self.slots.get((id as usize).wrapping_sub(1)) {
+            Some(slot) => slot,
+            None => self.fail(&format!("there is no node n{id}: ids are 1..={}", self.slots.len())),
+        }
+    }
+
+    /// One tick: every live node ticks, then the messages due now are delivered, each event
+    /// followed by the checks.
+    pub fn tick(&mut self) {
+        self.now += 1;
+        if self.now > self.budgets.ticks {
+            self.fail_budget(&format!(
+                "tick budget: the cluster ran {} ticks (Budgets::ticks); a test that waits for \
+                 a condition should use run_until with a bound",
+                self.budgets.ticks
+            ));
+        }
+        self.delivered_this_tick = 0;
+        for id in self.ids() {
+            if let Some(node) = self.slots[id as usize - 1].node.as_mut() {
+                if let Err(message) = guarded(|| node.tick()) {
+                    self.node_panicked(id, "tick()", message);
+                }
+                self.after_event(id);
+            }
+        }
+        let due = self.network.take_due(self.now);
+        if due.len() > self.budgets.deliveries_per_tick {
+            self.fail_budget(&format!(
+                "delivery budget: {} messages due at tick {} (Budgets::deliveries_per_tick is {})",
+                due.len(),
+                self.now,
+                self.budgets.deliveries_per_tick
+            ));
+        }
+        for message in due {
+            self.deliver(message);
+        }
+    }
+
+    /// Runs `ticks` ticks.
+    pub fn run_for(&mut self, ticks: u64) {
+        for _ in 0..ticks {
+            self.tick();
+        }
+    }
+
+    /// Ticks until `condition` holds (checked first, then after every tick), at most
+    /// `max_ticks` ticks; true if it held.
+    pub fn run_until(&mut self, max_ticks: u64, mut condition: impl FnMut(&Self) -> bool) -> bool {
+        if condition(self) {
+            return true;
+        }
+        for _ in 0..max_ticks {
+            self.tick();
+            if condition(self) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn deliver(&mut self, message: InFlight<N::Message>) {
+        let InFlight { from, to, life, message, summary } = message;
+        let slot = &self.slots[to as usize - 1];
+        let reason = if slot.node.is_none() || slot.life != life {
+            Some("crashed")
+        } else if !self.network.links.is_open(from, to) {
+            Some("cut")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.stats.kind_mut(&summary).dropped += 1;
+            self.trace.push(self.now, Event::Drop { from, to, message: summary, reason });
+            return;
+        }
+        self.stats.kind_mut(&summary).delivered += 1;
+        let term = slot.status.term;
+        self.trace.push(self.now, Event::Receive { from, to, term, message: summary });
+        let node = self.slots[to as usize - 1].node.as_mut().expect("checked live above");
+        if let Err(panic) = guarded(|| node.step(from, message)) {
+            self.node_panicked(to, &format!("step(from n{from}, the last message received)"), panic);
+        }
+        self.after_event(to);
+    }
+
+    /// Drains node `id`'s outputs in contract order (persist, messages, committed), records
+    /// what changed, checks, then sends.
+    fn after_event(&mut self, id: NodeId) {
+        self.events += 1;
+        let index = id as usize - 1;
+        let node = self.slots[index].node.as_mut().expect("after_event on a live node");
+        if let Some(disks) = self.hooks.disks.as_mut() {
+            if let Err(panic) = guarded(|| disks.write(id, node)) {
+                self.node_panicked(id, "take_persist()", panic);
+            }
+        }
+        let node = self.slots[index].node.as_mut().expect("live");
+        let messages = match guarded(|| node.take_messages()) {
+            Ok(messages) => messages,
+            Err(panic) => self.node_panicked(id, "take_messages()", panic),
+        };
+        let applied = self.drain_committed(id);
+        let node = self.slots[index].node.as_ref().expect("live");
+        let status = match guarded(|| node.status()) {
+            Ok(status) => status,
+            Err(panic) => self.node_panicked(id, "status()", panic),
+        };
+        self.record_changes(id, &status, &applied);
+        self.check(id, &status, &applied);
+        self.slots[index].status = status;
+        self.send_all(id, messages);
+        if self.events % RESCAN_EVERY == 0 {
+            let victim = (self.events / RESCAN_EVERY) % self.slots.len() as u64 + 1;
+            self.rescan(victim);
+        }
+    }
+
+    fn drain_committed(&mut self, id: NodeId) -> Vec<Applied<N::Command>> {
+        let Some(take) = self.hooks.committed else { return Vec::new() };
+        let node = self.slots[id as usize - 1].node.as_mut().expect("live");
+        match guarded(|| take(node)) {
+            Ok(applied) => applied,
+            Err(panic) => self.node_panicked(id, "take_committed()", panic),
+        }
+    }
+
+    fn record_changes(&mut self, id: NodeId, status: &Status, applied: &[Applied<N::Command>]) {
+        let before = &self.slots[id as usize - 1].status;
+        let (term, now) = (status.term, self.now);
+        let mut events = Vec::new();
+        if term != before.term {
+            events.push(Event::Term { node: id, term });
+        }
+        if status.role != before.role {
+            events.push(Event::Role { node: id, term, role: status.role });
+        }
+        if let Some(voted_for) = status.voted_for {
+            if (before.term, before.voted_for) != (term, Some(voted_for)) {
+                events.push(Event::Vote { node: id, term, voted_for });
+            }
+        }
+        if status.commit_index != before.commit_index {
+            events.push(Event::Commit { node: id, term, commit_index: status.commit_index });
+        }
+        if let (Some(first), Some(last)) = (applied.first(), applied.last()) {
+            events.push(Event::Apply { node: id, term, first: first.index, last: last.index });
+        }
+        for event in events {
+            self.trace.push(now, event);
+        }
+    }
+
+    fn check(&mut self, id: NodeId, status: &Status, applied: &[Applied<N::Command>]) {
+        let node = self.slots[id as usize - 1].node.as_ref().expect("live");
+        let checks = &mut self.checks;
+        let result = guarded(|| {
+            checks.observe(id, node, status)?;
+            checks.observe_applied(id, status, applied)
+        });
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(violation)) => self.fail_violation(&violation),
+            Err(panic) => self.node_panicked(id, "log_entry() (read by the checks)", panic),
+        }
+    }
+
+    fn rescan(&mut self, id: NodeId) {
+        let Some(node) = self.slots[id as usize - 1].node.as_ref() else { return };
+        let status = &self.slots[id as usize - 1].status;
+        let checks = &mut self.checks;
+        match guarded(|| checks.rescan(id, node, status)) {
+            Ok(Ok(())) => {}
+            Ok(Err(violation)) => self.fail_violation(&violation),
+            Err(panic) => self.node_panicked(id, "log_entry() (read by the checks)", panic),
+        }
+    }
+
+    /// Rebuilds every live node's log shadow from scratch and checks it: the full scan that
+    /// backs up the incremental one. Randomized runs call it at the end.
+    pub fn check_logs(&mut self) {
+        for id in self.ids() {
+            self.rescan(id);
+        }
+    }
+
+    fn send_all(&mut self, id: NodeId, messages: Vec<Envelope<N::Message>>) {
+        if messages.len() > self.budgets.messages_per_event {
+            self.fail_budget(&format!(
+                "message budget: n{id} sent {} messages in answer to one event \
+                 (Budgets::messages_per_event is {}); is it flooding?",
+                messages.len(),
+                self.budgets.messages_per_event
+            ));
+        }
+        for envelope in messages {
+            self.send(id, envelope);
+        }
+        if self.network.in_flight() > self.budgets.in_flight {
+            self.fail_budget(&format!(
+                "in-flight budget: {} messages in flight (Budgets::in_flight is {})",
+                self.network.in_flight(),
+                self.budgets.in_flight
+            ));
+        }
+    }
+
+    fn send(&mut self, id: NodeId, envelope: Envelope<N::Message>) {
+        let Envelope { from, to, message } = envelope;
+        let size = self.slots.len() as NodeId;
+        if from != id || to == id || !(1..=size).contains(&to) {
+            self.fail(&format!(
+                "Node contract violated: n{id} sent a message from n{from} to n{to}; the sender \
+                 must be the node itself and the receiver another node in 1..={size}"
+            ));
+        }
+        let summary: Rc<str> = match guarded(|| message.to_string()) {
+            Ok(text) => text.into(),
+            Err(panic) => self.node_panicked(id, "Display for the message", panic),
+        };
+        let kind = self.stats.kind_mut(&summary);
+        kind.sent += 1;
+        kind.bytes += json_len(&message);
+        let term = self.slots[id as usize - 1].status.term;
+        let life = self.slots[to as usize - 1].life;
+        let flight = InFlight { from, to, life, message, summary: summary.clone() };
+        let now = self.now;
+        match self.network.send(now, flight) {
+            Fate::Queued { at } => {
+                let deliver_at = Some(at);
+                self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
+            }
+            Fate::Duplicated { at, again } => {
+                self.stats.kind_mut(&summary).duplicated += 1;
+                let (copy, deliver_at) = (summary.clone(), Some(at));
+                self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
+                self.trace.push(now, Event::Duplicate { from, to, message: copy, again });
+            }
+            Fate::Cut | Fate::Lost => {
+                self.stats.kind_mut(&summary).dropped += 1;
+                let reason = if self.network.links.is_open(from, to) { "loss" } else { "cut" };
+                self.trace.push(now, Event::Drop { from, to, message: summary, reason });
+            }
+        }
+    }
+
+    /// The live nodes that believe they lead, with their terms, by id.
+    pub fn leaders(&self) -> Vec<(NodeId, Term)> {
+        let live = self.ids().into_iter().filter(|&id| self.is_up(id));
+        live.map(|id| (id, self.slot(id).status.clone()))
+            .filter(|(_, status)| status.role == Role::Leader)
+            .map(|(id, status)| (id, status.term))
+            .collect()
+    }
+
+    /// True if `id` is up and not isolated by [`isolate`](Cluster::isolate) or left out of
+    /// every group by [`partition`](Cluster::partition).
+    pub fn is_connected(&self, id: NodeId) -> bool {
+        self.is_up(id) && !self.isolated.contains(&id)
+    }
+
+    /// How many live nodes (itself included) `id` can talk to both ways.
+    fn reach(&self, id: NodeId) -> usize {
+        let links = &self.network.links;
+        let both_ways = |other: NodeId| other == id || (links.is_open(id, other) && links.is_open(other, id));
+        self.ids().into_iter().filter(|&other| self.is_up(other) && both_ways(other)).count()
+    }
+
+    /// The leader of the highest term among the connected live leaders that reach a majority,
+    /// if there is one.
+    pub fn majority_leader(&self) -> Option<NodeId> {
+        let majority = self.slots.len() / 2 + 1;
+        let leaders = self.leaders().into_iter().filter(|&(id, _)| self.is_connected(id));
+        let mut leaders: Vec<_> = leaders.filter(|&(id, _)| self.reach(id) >= majority).collect();
+        leaders.sort_by_key(|&(id, term)| (term, id));
+        leaders.last().map(|&(id, _)| id)
+    }
+
+    /// Runs up to 10 maximal election timeouts (`10 * 2 * election_timeout` ticks) until a
+    /// connected leader that reaches a majority exists, and returns the one of the highest
+    /// term; fails with the report if none appears (§5.2: "a leader will be elected").
+    pub fn check_one_leader(&mut self) -> NodeId {
+        let budget = 20 * self.config.election_timeout;
+        if self.run_until(budget, |cluster| cluster.majority_leader().is_some()) {
+            return self.majority_leader().expect("the condition just held");
+        }
+        self.fail(&format!(
+            "expected one leader: no connected node reaching a majority led within {budget} \
+             ticks (10 election timeouts of at most {} ticks)",
+            2 * self.config.election_timeout
+        ))
+    }
+
+    /// Fails unless no connected node (see [`is_connected`](Cluster::is_connected)) is leader.
+    pub fn check_no_leader(&self) {
+        let leaders: Vec<_> = self.leaders().into_iter().filter(|&(id, _)| self.is_connected(id)).collect();
+        if !leaders.is_empty() {
+            let list: Vec<String> = leaders.iter().map(|(id, term)| format!("n{id}@{term}")).collect();
+            self.fail(&format!("expected no leader among connected nodes, found {}", list.join(", ")));
+        }
+    }
+
+    /// Fails unless every connected node has the same term; returns it.
+    pub fn check_terms(&self) -> Term {
+        let connected: Vec<NodeId> = self.ids().into_iter().filter(|&id| self.is_connected(id)).collect();
+        let terms: BTreeSet<Term> = connected.iter().map(|&id| self.slot(id).status.term).collect();
+        if terms.len() > 1 {
+            let list: Vec<String> =
+                connected.iter().map(|&id| format!("n{id}@{}", self.slot(id).status.term)).collect();
+            self.fail(&format!("connected nodes disagree on the term: {}", list.join(", ")));
+        }
+        terms.into_iter().next().unwrap_or(0)
+    }
+
+    /// Node `id` crashes: its volatile state and the messages in flight to it are lost. What
+    /// it wrote to its disk stays (see [`restart`](Cluster::restart)).
+    pub fn crash(&mut self, id: NodeId) {
+        if !self.is_up(id) {
+            self.fail(&format!("crash(n{id}): n{id} is already crashed"));
+        }
+        let slot = &mut self.slots[id as usize - 1];
+        slot.node = None;
+        slot.life += 1;
+        self.trace.push(self.now, Event::Crash { node: id });
+    }
+
+    /// Node `id` can no longer send or receive (every link to and from it is cut).
+    pub fn isolate(&mut self, id: NodeId) {
+        self.slot(id);
+        self.network.links.isolate(id);
+        self.isolated.insert(id);
+        self.network_changed(format!("isolate n{id}"));
+    }
+
+    /// Splits the network: nodes talk only within their group; a node in no group is isolated.
+    pub fn partition(&mut self, groups: &[&[NodeId]]) {
+        self.network.links.partition(groups);
+        self.isolated = self.ids().into_iter().filter(|id| !groups.iter().any(|g| g.contains(id))).collect();
+        let text: Vec<String> = groups
+            .iter()
+            .map(|group| group.iter().map(|id| format!("n{id}")).collect::<Vec<_>>().join(" "))
+            .map(|group| format!("{{{group}}}"))
+            .collect();
+        self.network_changed(format!("partition {}", text.join(" | ")));
+    }
+
+    /// Messages from `from` to `to` are dropped; the other direction still works.
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        self.slot(from);
+        self.slot(to);
+        self.network.links.cut(from, to);
+        self.network_changed(format!("cut n{from} → n{to}"));
+    }
+
+    /// Every link works again.
+    pub fn heal(&mut self) {
+        self.network.links.heal();
+        self.isolated.clear();
+        self.network_changed("heal".to_string());
+    }
+
+    /// New delay, loss, duplication and reordering settings, from now on.
+    pub fn set_network(&mut self, network: NetworkConfig) {
+        let change = format!("{network}");
+        self.network.config = network;
+        self.network_changed(change);
+    }
+
+    /// The current network settings.
+    pub fn network(&self) -> &NetworkConfig {
+        &self.network.config
+    }
+
+    fn network_changed(&mut self, change: String) {
+        self.trace.push(self.now, Event::Network { change });
+    }
+
+    /// Panics with the full failure report: seed, replay command, `why`, timeline, state.
+    pub fn fail(&self, why: &str) -> ! {
+        self.fail_with(why, None)
+    }
+
+    fn fail_violation(&self, violation: &Violation) -> ! {
+        let diff = report::log_diff(violation, |id, upto| self.log_lines(id, upto));
+        self.fail_with(&violation.to_string(), diff)
+    }
+
+    fn fail_budget(&self, why: &str) -> ! {
+        self.fail_with(&format!("Budget exceeded: {why}"), None)
+    }
+
+    fn node_panicked(&self, id: NodeId, call: &str, message: String) -> ! {
+        self.fail_with(&format!("n{id} panicked in {call}: {message}"), None)
+    }
+
+    fn fail_with(&self, why: &str, diff: Option<String>) -> ! {
+        let text = report::render(&self.report(why, diff));
+        report::write_trace(self.seed, &self.trace, Some(why));
+        panic!("{text}")
+    }
+
+    /// A node's log up to `upto` as one line per entry, or why it cannot be read.
+    fn log_lines(&self, id: NodeId, upto: Index) -> Vec<String> {
+        let Some(node) = self.slot(id).node.as_ref() else {
+            return vec![format!("(n{id} is crashed)")];
+        };
+        let first = upto.saturating_sub(report::DIFF_ENTRIES as u64 - 1).max(1);
+        let lines = guarded(|| {
+            (first..=upto)
+                .map(|index| match node.log_entry(index) {
+                    Some((term, command)) => format!("{index:>5}  t{term:<4} {command:?}"),
+                    None => format!("{index:>5}  (none)"),
+                })
+                .collect()
+        });
+        lines.unwrap_or_else(|panic| vec![format!("(n{id}'s log_entry panicked: {panic})")])
+    }
+
+    fn report(&self, why: &str, diff: Option<String>) -> Report {
+        let mut settings = vec![
+            ("nodes".to_string(), format!("{} (ids 1..={})", self.slots.len(), self.slots.len())),
+            (
+                "config".to_string(),
+                format!(
+                    "election_timeout {} (timeouts drawn from [{}, {})), heartbeat_interval {}",
+                    self.config.election_timeout,
+                    self.config.election_timeout,
+                    2 * self.config.election_timeout,
+                    self.config.heartbeat_interval
+                ),
+            ),
+            ("network".to_string(), self.network.config.to_string()),
+            (
+                "streams".to_string(),
+                "Rng::new(seed).fork(1) network, fork(2) faults, fork(3) workload, \
+                 fork(100).fork(id).fork(life) node timers"
+                    .to_string(),
+            ),
+        ];
+        settings.extend(self.notes.iter().cloned());
+        let rows = self.ids().into_iter().map(|id| self.state_row(id)).collect();
+        Report {
+            seed: self.seed,
+            why: why.to_string(),
+            now: self.now,
+            events: self.trace.count(),
+            settings,
+            nodes: self.slots.len(),
+            recent: self.trace.recent().cloned().collect(),
+            rows,
+            diff,
+        }
+    }
+
+    fn state_row(&self, id: NodeId) -> report::Row {
+        let slot = self.slot(id);
+        let disk = self.hooks.disks.as_ref().map(|disks| disks.describe(id));
+        report::Row {
+            id,
+            up: slot.node.is_some(),
+            connected: self.is_connected(id),
+            status: slot.status.clone(),
+            last_applied: self.checks.last_applied(id),
+            disk,
+        }
+    }
+}
+
+impl<N: Persist + 'static> Cluster<N> {
+    /// Gives every node a simulated disk: after every event the cluster writes the node's
+    /// `take_persist()` to it, before sending the node's messages. Needed for
+    /// [`restart`](Cluster::restart); call it right after building the cluster.
+    pub fn with_disks(mut self) -> Self {
+        if self.hooks.disks.is_none() {
+            let states = (0..self.slots.len()).map(|_| None).collect();
+            self.hooks.disks = Some(Box::new(DiskStore::<N> { states }));
+            for id in self.ids() {
+                if self.is_up(id) {
+                    self.after_event(id);
+                }
+            }
+        }
+        self
+    }
+
+    /// Restarts crashed node `id` from the last state written to its disk: persistent state
+    /// (`current_term`, `voted_for`, `log`) survives, volatile state starts afresh (Figure 2).
+    pub fn restart(&mut self, id: NodeId) {
+        if self.is_up(id) {
+            self.fail(&format!("restart(n{id}): n{id} is up; crash it first"));
+        }
+        let Some(disks) = self.hooks.disks.as_ref() else {
+            self.fail(&format!(
+                "restart(n{id}): this cluster has no disks; build it with \
+                 Cluster::new(..).with_disks() so that nodes persist their state"
+            ))
+        };
+        let life = self.slot(id).life + 1;
+        let (peers, config, rng) = (self.peers(id), self.config.clone(), self.node_rng(id, life));
+        let node = match guarded(|| disks.restart(id, peers, config, rng)) {
+            Ok(node) => node,
+            Err(panic) => self.node_panicked(id, "restart()", panic),
+        };
+        let status = match guarded(|| node.status()) {
+            Ok(status) => status,
+            Err(panic) => self.node_panicked(id, "status()", panic),
+        };
+        self.checks.restarted(id);
+        self.trace.push(self.now, Event::Restart { node: id, term: status.term });
+        let slot = &mut self.slots[id as usize - 1];
+        slot.node = Some(node);
+        slot.life = life;
+        slot.status = status;
+        self.after_event(id);
+    }
+}
+
+impl<N: Replicate> Cluster<N> {
+    /// From now on, drain and check the entries nodes apply (State Machine Safety, §5.4.3).
+    /// [`propose`](Cluster::propose) and [`submit`](Cluster::submit) call it.
+    pub fn track_applied(&mut self) {
+        if self.hooks.committed.is_none() {
+            self.hooks.committed = Some(N::take_committed);
+        }
+    }
+
+    /// A client hands `command` to node `id`: `Ok((index, term))` if it leads (§5.3).
+    pub fn propose(
+        &mut self,
+        id: NodeId,
+        command: N::Command,
+    ) -> Result<(Index, Term), NotLeader> {
+        self.track_applied();
+        let text = format!("{command:?}");
+        let Some(node) = self.slots.get_mut((id as usize).wrapping_sub(1)).and_then(|s| s.node.as_mut()) else {
+            self.fail(&format!("propose(n{id}, {text}): n{id} is crashed or does not exist"))
+        };
+        let result = match guarded(|| node.propose(command)) {
+            Ok(result) => result,
+            Err(panic) => self.node_panicked(id, "propose()", panic),
+        };
+        let (index, term) = match &result {
+            Ok((index, term)) => (Some(*index), *term),
+            Err(_) => (None, self.slot(id).status.term),
+        };
+        self.trace.push(self.now, Event::Propose { node: id, term, command: text, index });
+        self.after_event(id);
+        result
+    }
+
+    /// How many live nodes have applied index `index`, and the command applied there.
+    pub fn committed_count(&self, index: Index) -> (usize, Option<N::Command>) {
+        let up: Vec<NodeId> = self.ids().into_iter().filter(|&id| self.is_up(id)).collect();
+        self.checks.applied_at(index, &up)
+    }
+
+    /// Like the classic lab's `one()`: proposes `command` to the leader (trying every live
+    /// node in turn, across leader changes) until `expected` live nodes applied it at one
+    /// index, and returns that index; fails with the report after 20 maximal election timeouts.
+    pub fn submit(&mut self, command: N::Command, expected: usize) -> Index {
+        let timeout = 2 * self.config.election_timeout;
+        let deadline = self.now + 10 * timeout;
+        let mut next = 0;
+        while self.now < deadline {
+            if let Some(index) = self.propose_anywhere(&command, &mut next) {
+                let applied = |cluster: &Self| {
+                    let (count, found) = cluster.committed_count(index);
+                    count >= expected && found.as_ref() == Some(&command)
+                };
+                if self.run_until(timeout, applied) {
+                    return index;
+                }
+            } else {
+                self.run_for(self.config.heartbeat_interval.max(1));
+            }
+        }
+        self.fail(&format!(
+            "submit({command:?}): not applied by {expected} live nodes within {} ticks",
+            10 * timeout
+        ))
+    }
+
+    fn propose_anywhere(&mut self, command: &N::Command, next: &mut usize) -> Option<Index> {
+        let ids = self.ids();
+        for offset in 0..ids.len() {
+            let id = ids[(*next + offset) % ids.len()];
+            if self.is_up(id) {
+                if let Ok((index, _)) = self.propose(id, command.clone()) {
+                    *next = (*next + offset) % ids.len();
+                    return Some(index);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<N: Node> Drop for Cluster<N> {
+    /// Writes the trace to `RAFT_TRACE`, if set, for runs that passed too.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            report::write_trace(self.seed, &self.trace, None);
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into its message, verbatim.
+fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        if let Some(text) = payload.downcast_ref::<&str>() {
+            text.to_string()
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.clone()
+        } else {
+            "(a panic with a non-text payload)".to_string()
+        }
+    })
+}

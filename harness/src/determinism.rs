@@ -1,0 +1,45 @@
+//! The determinism self-check: the same seed must give the same trace, byte for byte.
+//!
+//! A node that reads a clock, iterates a `HashMap`, or draws from global randomness breaks
+//! replay: a failure's seed would not reproduce it. This check runs a scenario twice and
+//! compares every event.
+
+use std::cell::Cell;
+
+use crate::cluster::Cluster;
+use crate::node::Node;
+use crate::trace::Record;
+
+thread_local! {
+    static KEEP_TRACES: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while [`check_determinism`] runs: clusters built now keep their whole trace.
+pub fn keeping_traces() -> bool {
+    KEEP_TRACES.with(Cell::get)
+}
+
+/// Runs `scenario` (which builds a cluster, runs it, and returns it) twice and panics, showing
+/// the first event that differs, unless both runs have identical traces. Returns how many
+/// events each run had.
+pub fn check_determinism<N: Node>(scenario: impl Fn() -> Cluster<N>) -> usize {
+    let first = record(&scenario);
+    let second = record(&scenario);
+    if let Some(at) = (0..first.len().max(second.len())).find(|&i| first.get(i) != second.get(i)) {
+        panic!(
+            "not deterministic: two runs of the same scenario differ at event {at}:\n  first:  \
+             {:?}\n  second: {:?}\nDoes a node read a clock, iterate a HashMap, or use \
+             randomness other than the Rng it was given?",
+            first.get(at),
+            second.get(at)
+        );
+    }
+    first.len()
+}
+
+fn record<N: Node>(scenario: &impl Fn() -> Cluster<N>) -> Vec<Record> {
+    KEEP_TRACES.with(|keep| keep.set(true));
+    let cluster = scenario();
+    KEEP_TRACES.with(|keep| keep.set(false));
+    cluster.trace().all().expect("the trace was kept").to_vec()
+}

@@ -1,0 +1,222 @@
+//! The failure report: everything needed to understand a failed run and replay it.
+//!
+//! In order: the broken rule; the command that replays the run; the seed and every setting
+//! derived from it; the last events as a timeline, one column per node (`n1@3` is node 1 in
+//! term 3); the state of every node; and, where two logs disagree, a diff of them.
+
+use std::fmt::Write as _;
+
+use pretty_assertions::StrComparison;
+use serde::Serialize;
+
+use crate::checks::Violation;
+use crate::node::{Index, NodeId, Status};
+use crate::trace::{Record, Trace};
+
+/// How many events the timeline shows.
+pub const TIMELINE_EVENTS: usize = 40;
+/// How many entries (ending at the index of interest) a log diff shows.
+pub const DIFF_ENTRIES: usize = 12;
+/// The widest a timeline column gets; longer cells are cut with `…`.
+const MAX_COLUMN: usize = 40;
+
+/// What a report shows, gathered by the cluster.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The run's seed.
+    pub seed: u64,
+    /// What failed.
+    pub why: String,
+    /// The tick of the failure.
+    pub now: u64,
+    /// How many events the run had.
+    pub events: u64,
+    /// Settings derived from the seed, name and value.
+    pub settings: Vec<(String, String)>,
+    /// The cluster size.
+    pub nodes: usize,
+    /// The last events.
+    pub recent: Vec<Record>,
+    /// One row per node.
+    pub rows: Vec<Row>,
+    /// A diff of two logs, if the failure is about logs.
+    pub diff: Option<String>,
+}
+
+/// One node in the state table.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The node.
+    pub id: NodeId,
+    /// False if crashed.
+    pub up: bool,
+    /// False if crashed or isolated.
+    pub connected: bool,
+    /// Its status after its last event.
+    pub status: Status,
+    /// The last index it applied.
+    pub last_applied: Index,
+    /// Its disk, if the cluster has disks.
+    pub disk: Option<String>,
+}
+
+/// The command that replays the current test with `seed`.
+///
+/// The package comes from `CARGO_PKG_NAME`, which cargo sets when it runs a test; the test
+/// from the name of the thread libtest runs it on.
+pub fn replay_command(seed: u64) -> String {
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".to_string());
+    let thread = std::thread::current();
+    let test = match thread.name() {
+        Some(name) if name != "main" => name.to_string(),
+        _ => "<test name>".to_string(),
+    };
+    format!("RAFT_SEED={seed} cargo test -p {package} -- --exact {test}")
+}
+
+/// The report as text.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nharness: {}\n", report.why);
+    let _ = writeln!(out, "  replay:   {}", replay_command(report.seed));
+    let _ = writeln!(out, "  seed:     {}", report.seed);
+    for (name, value) in &report.settings {
+        let _ = writeln!(out, "  {:<9} {value}", format!("{name}:"));
+    }
+    let _ = writeln!(out, "  at:       tick {}, after {} events", report.now, report.events);
+    out.push('\n');
+    out.push_str(&timeline(report));
+    out.push('\n');
+    out.push_str(&state_table(report));
+    if let Some(diff) = &report.diff {
+        out.push('\n');
+        out.push_str(diff);
+    }
+    out
+}
+
+/// The last events, one line each, one column per node.
+pub fn timeline(report: &Report) -> String {
+    let start = report.recent.len().saturating_sub(TIMELINE_EVENTS);
+    let records = &report.recent[start..];
+    let cells: Vec<(u64, Option<NodeId>, String)> = records
+        .iter()
+        .map(|record| (record.tick, record.event.column(), record.event.to_string()))
+        .collect();
+    let mut widths = vec![4; report.nodes];
+    for (_, column, text) in &cells {
+        if let Some(id) = column {
+            let width = &mut widths[*id as usize - 1];
+            *width = (*width).max(text.chars().count()).min(MAX_COLUMN);
+        }
+    }
+    let mut out = format!(
+        "timeline: the last {} of {} events (nX@T = node X in term T; → send, ← receive, \
+         ✗ drop, ⇉ duplicate)\n",
+        records.len(),
+        report.events
+    );
+    let header: Vec<String> =
+        (1..=report.nodes).map(|id| pad(&format!("n{id}"), widths[id - 1])).collect();
+    let _ = writeln!(out, " tick │ {}", header.join(" │ ").trim_end());
+    for (tick, column, text) in &cells {
+        let line = match column {
+            Some(id) => {
+                let row: Vec<String> = (1..=report.nodes as NodeId)
+                    .map(|c| pad(if c == *id { text } else { "" }, widths[c as usize - 1]))
+                    .collect();
+                row.join(" │ ")
+            }
+            None => format!("── {text} ──"),
+        };
+        let _ = writeln!(out, "{tick:>5} │ {}", line.trim_end());
+    }
+    let _ = writeln!(out, "{:>5} │ ✗ {}", report.now, report.why);
+    out
+}
+
+/// `text` cut or padded to `width` characters.
+fn pad(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count > width {
+        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        format!("{text}{}", " ".repeat(width - count))
+    }
+}
+
+/// One row per node: up or crashed, role, term, vote, indexes, disk.
+pub fn state_table(report: &Report) -> String {
+    let mut out = format!("state at tick {}:\n", report.now);
+    let _ = writeln!(
+        out,
+        "  node  state      role       term  voted_for  commit_index  last_log_index  last_applied  disk"
+    );
+    for row in &report.rows {
+        let state = match (row.up, row.connected) {
+            (false, _) => "crashed",
+            (true, false) => "isolated",
+            (true, true) => "up",
+        };
+        let vote = row.status.voted_for.map_or("-".to_string(), |id| format!("n{id}"));
+        let mut disk = row.disk.clone().unwrap_or_else(|| "-".to_string());
+        if disk.chars().count() > 60 {
+            disk = format!("{}…", disk.chars().take(59).collect::<String>());
+        }
+        let _ = writeln!(
+            out,
+            "  n{:<4} {:<10} {:<10} {:<5} {:<10} {:<13} {:<15} {:<13} {}",
+            row.id,
+            state,
+            format!("{:?}", row.status.role),
+            row.status.term,
+            vote,
+            row.status.commit_index,
+            row.status.last_log_index,
+            row.last_applied,
+            disk
+        );
+    }
+    out
+}
+
+/// A diff of the two logs a violation names, up to its index.
+pub fn log_diff(
+    violation: &Violation,
+    lines_of: impl Fn(NodeId, Index) -> Vec<String>,
+) -> Option<String> {
+    let [left, right] = violation.logs[..] else { return None };
+    let upto = violation.upto;
+    let (a, b) = (lines_of(left, upto).join("\n") + "\n", lines_of(right, upto).join("\n") + "\n");
+    Some(format!(
+        "logs up to index {upto} (index, term, command): n{left} (left, <) vs n{right} (right, >):\n{}\n",
+        StrComparison::new(&a, &b)
+    ))
+}
+
+/// The path `RAFT_TRACE` names, if set.
+pub fn trace_path() -> Option<String> {
+    std::env::var("RAFT_TRACE").ok().filter(|path| !path.is_empty())
+}
+
+#[derive(Serialize)]
+struct TraceFile<'a> {
+    seed: u64,
+    failure: Option<&'a str>,
+    events: Vec<&'a Record>,
+}
+
+/// Writes the trace as JSON to `RAFT_TRACE`, if set.
+pub fn write_trace(seed: u64, trace: &Trace, failure: Option<&str>) {
+    let Some(path) = trace_path() else { return };
+    let events = match trace.all() {
+        Some(all) => all.iter().collect(),
+        None => trace.recent().collect(),
+    };
+    let file = TraceFile { seed, failure, events };
+    let json = serde_json::to_string_pretty(&file).expect("a trace serializes to JSON");
+    if let Err(error) = std::fs::write(&path, json) {
+        eprintln!("harness: could not write RAFT_TRACE={path}: {error}");
+    }
+}
