@@ -1,1 +1,173 @@
-//! Randomized runs: faults first, then healing, with every check after every event.
+//! Randomized runs in two phases, the way simulation testers run them.
+//!
+//! 1. **Safety**: a few thousand ticks of faults drawn from the seed (partitions, isolated
+//!    nodes, one-way cuts, crashes and restarts, a lossy, duplicating, reordering network) with
+//!    every safety check after every event. Nothing is required to make progress here.
+//! 2. **Liveness**: every fault healed, every node restarted, the network reliable; now the
+//!    cluster must elect a leader (§5.2) and, if it replicates, commit a command on every node
+//!    within a bound.
+//!
+//! A stage's randomized test is one line per seed:
+//!
+//! ```ignore
+//! for seed in harness::seeds() {
+//!     harness::chaos::elections::<RaftNode>(seed);
+//! }
+//! ```
+
+use crate::cluster::{Cluster, streams};
+use crate::network::NetworkConfig;
+use crate::node::{Config, NodeId, Persist, Replicate};
+use crate::rng::Rng;
+
+/// The settings of one randomized run, all derived from its seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Cluster size: 3 or 5.
+    pub nodes: usize,
+    /// Ticks of the safety phase.
+    pub safety_ticks: u64,
+    /// The network during the safety phase.
+    pub network: NetworkConfig,
+    /// The chance, each tick, that a fault happens.
+    pub fault_rate: f64,
+    /// The chance, each tick, that a client proposes a command (replicating nodes only).
+    pub propose_rate: f64,
+}
+
+impl Plan {
+    /// The plan for `seed`, drawn from the faults stream.
+    pub fn from_seed(seed: u64) -> Self {
+        let mut rng = Rng::new(seed).fork(streams::FAULTS).fork(0);
+        let nodes = if rng.chance(0.5) { 3 } else { 5 };
+        let network = NetworkConfig {
+            min_delay: 1,
+            max_delay: rng.range(2, 8),
+            loss: rng.range(0, 21) as f64 / 100.0,
+            duplicate: rng.range(0, 11) as f64 / 100.0,
+            reorder: rng.range(0, 21) as f64 / 100.0,
+        };
+        let safety_ticks = rng.range(1_000, 3_001);
+        let fault_rate = rng.range(5, 31) as f64 / 1_000.0;
+        let propose_rate = rng.range(5, 31) as f64 / 100.0;
+        Plan { nodes, safety_ticks, network, fault_rate, propose_rate }
+    }
+
+    fn note<N: crate::node::Node>(&self, cluster: &mut Cluster<N>) {
+        cluster.note(
+            "plan",
+            format!(
+                "chaos::Plan::from_seed: {} nodes, safety phase {} ticks with a fault every ~{} \
+                 ticks and a proposal every ~{} ticks, then liveness on a reliable network",
+                self.nodes,
+                self.safety_ticks,
+                (1.0 / self.fault_rate).round(),
+                (1.0 / self.propose_rate).round()
+            ),
+        );
+    }
+}
+
+/// A randomized election run (§5.2) for `seed`: safety with faults, then a leader must be
+/// elected. Returns the cluster, for more assertions.
+pub fn elections<N: Persist + 'static>(seed: u64) -> Cluster<N> {
+    let plan = Plan::from_seed(seed);
+    let mut cluster = start::<N>(seed, &plan);
+    let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
+    for _ in 0..plan.safety_ticks {
+        maybe_fault(&mut cluster, &mut faults, plan.fault_rate);
+        cluster.tick();
+    }
+    recover(&mut cluster);
+    cluster.check_one_leader();
+    cluster.check_logs();
+    cluster
+}
+
+/// A randomized replication run (§5.3, §5.4) for `seed`: safety with faults and client
+/// proposals, then a leader must be elected and a new command applied on every node.
+pub fn replication<N: Replicate + Persist + 'static>(seed: u64) -> Cluster<N>
+where
+    N::Command: From<String>,
+{
+    let plan = Plan::from_seed(seed);
+    let mut cluster = start::<N>(seed, &plan);
+    cluster.track_applied();
+    let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
+    let mut workload = cluster.fork_rng(streams::WORKLOAD);
+    for tick in 0..plan.safety_ticks {
+        maybe_fault(&mut cluster, &mut faults, plan.fault_rate);
+        maybe_propose(&mut cluster, &mut workload, plan.propose_rate, tick);
+        cluster.tick();
+    }
+    recover(&mut cluster);
+    cluster.check_one_leader();
+    let everyone = cluster.ids().len();
+    cluster.submit(N::Command::from(format!("liveness-{seed}")), everyone);
+    cluster.check_logs();
+    cluster
+}
+
+fn start<N: Persist + 'static>(seed: u64, plan: &Plan) -> Cluster<N> {
+    let network = plan.network.clone();
+    let mut cluster = Cluster::with_config(plan.nodes, seed, Config::default(), network).with_disks();
+    plan.note(&mut cluster);
+    cluster
+}
+
+/// Liveness phase: heal the network, restart every crashed node, make the network reliable.
+fn recover<N: Persist + 'static>(cluster: &mut Cluster<N>) {
+    cluster.heal();
+    cluster.set_network(NetworkConfig::reliable());
+    for id in cluster.ids() {
+        if !cluster.is_up(id) {
+            cluster.restart(id);
+        }
+    }
+}
+
+/// With probability `rate`, one fault drawn from `rng`; never more than a minority crashed.
+fn maybe_fault<N: Persist + 'static>(cluster: &mut Cluster<N>, rng: &mut Rng, rate: f64) {
+    if !rng.chance(rate) {
+        return;
+    }
+    let ids = cluster.ids();
+    let pick = |rng: &mut Rng, from: &[NodeId]| from[rng.range(0, from.len() as u64) as usize];
+    let up: Vec<NodeId> = ids.iter().copied().filter(|&id| cluster.is_up(id)).collect();
+    let down: Vec<NodeId> = ids.iter().copied().filter(|&id| !cluster.is_up(id)).collect();
+    match rng.range(0, 6) {
+        0 if down.len() < (ids.len() - 1) / 2 => cluster.crash(pick(rng, &up)),
+        0 | 1 if !down.is_empty() => cluster.restart(pick(rng, &down)),
+        2 => {
+            let mut shuffled = ids.clone();
+            for i in (1..shuffled.len()).rev() {
+                shuffled.swap(i, rng.range(0, i as u64 + 1) as usize);
+            }
+            let split = rng.range(1, ids.len() as u64) as usize;
+            cluster.partition(&[&shuffled[..split], &shuffled[split..]]);
+        }
+        3 => cluster.isolate(pick(rng, &ids)),
+        4 => {
+            let from = pick(rng, &ids);
+            let to = pick(rng, &ids);
+            if from != to {
+                cluster.cut(from, to);
+            }
+        }
+        _ => cluster.heal(),
+    }
+}
+
+/// With probability `rate`, a client proposes a fresh command to a random live node.
+fn maybe_propose<N: Replicate>(cluster: &mut Cluster<N>, rng: &mut Rng, rate: f64, tick: u64)
+where
+    N::Command: From<String>,
+{
+    if !rng.chance(rate) {
+        return;
+    }
+    let up: Vec<NodeId> = cluster.ids().into_iter().filter(|&id| cluster.is_up(id)).collect();
+    if let Some(&id) = up.get(rng.range(0, up.len() as u64) as usize) {
+        let _ = cluster.propose(id, N::Command::from(format!("c{tick}")));
+    }
+}

@@ -146,7 +146,10 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
             return Err(Violation::new(
                 "Term monotonicity",
                 "§5.1",
-                format!("n{id}'s current_term went down from {} to {}", shadow.max_term, status.term),
+                format!(
+                    "n{id}'s current_term went down from {} to {}",
+                    shadow.max_term, status.term
+                ),
             ));
         }
         shadow.max_term = status.term;
@@ -231,7 +234,10 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
             return Err(Violation::new(
                 "Commit index monotonicity",
                 "Figure 2",
-                format!("n{id}'s commit_index went down from {previous} to {}", status.commit_index),
+                format!(
+                    "n{id}'s commit_index went down from {previous} to {}",
+                    status.commit_index
+                ),
             ));
         }
         if status.commit_index > status.last_log_index {

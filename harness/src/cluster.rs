@@ -108,9 +108,12 @@ impl<N: Persist> Disks<N> for DiskStore<N> {
     }
 }
 
+/// [`Replicate::take_committed`], for a cluster whose nodes replicate.
+type TakeCommitted<N> = fn(&mut N) -> Vec<Applied<<N as Node>::Command>>;
+
 /// What the cluster calls on a node beyond [`Node`], set up by the capability's methods.
 struct Hooks<N: Node> {
-    committed: Option<fn(&mut N) -> Vec<Applied<N::Command>>>,
+    committed: Option<TakeCommitted<N>>,
     disks: Option<Box<dyn Disks<N>>>,
 }
 
@@ -188,7 +191,13 @@ impl<N: Node> Cluster<N> {
             Ok(node) => node,
             Err(message) => self.node_panicked(id, "new()", message),
         };
-        let status = Status { term: 0, role: Role::Follower, voted_for: None, commit_index: 0, last_log_index: 0 };
+        let status = Status {
+            term: 0,
+            role: Role::Follower,
+            voted_for: None,
+            commit_index: 0,
+            last_log_index: 0,
+        };
         self.slots.push(Slot { node: Some(node), life: 0, status });
         self.after_event(id);
     }
@@ -347,7 +356,11 @@ impl<N: Node> Cluster<N> {
         self.trace.push(self.now, Event::Receive { from, to, term, message: summary });
         let node = self.slots[to as usize - 1].node.as_mut().expect("checked live above");
         if let Err(panic) = guarded(|| node.step(from, message)) {
-            self.node_panicked(to, &format!("step(from n{from}, the last message received)"), panic);
+            self.node_panicked(
+                to,
+                &format!("step(from n{from}, the last message received)"),
+                panic,
+            );
         }
         self.after_event(to);
     }
@@ -530,7 +543,8 @@ impl<N: Node> Cluster<N> {
     /// How many live nodes (itself included) `id` can talk to both ways.
     fn reach(&self, id: NodeId) -> usize {
         let links = &self.network.links;
-        let both_ways = |other: NodeId| other == id || (links.is_open(id, other) && links.is_open(other, id));
+        let both_ways =
+            |other: NodeId| other == id || (links.is_open(id, other) && links.is_open(other, id));
         self.ids().into_iter().filter(|&other| self.is_up(other) && both_ways(other)).count()
     }
 
@@ -561,20 +575,28 @@ impl<N: Node> Cluster<N> {
 
     /// Fails unless no connected node (see [`is_connected`](Cluster::is_connected)) is leader.
     pub fn check_no_leader(&self) {
-        let leaders: Vec<_> = self.leaders().into_iter().filter(|&(id, _)| self.is_connected(id)).collect();
+        let leaders: Vec<_> =
+            self.leaders().into_iter().filter(|&(id, _)| self.is_connected(id)).collect();
         if !leaders.is_empty() {
-            let list: Vec<String> = leaders.iter().map(|(id, term)| format!("n{id}@{term}")).collect();
-            self.fail(&format!("expected no leader among connected nodes, found {}", list.join(", ")));
+            let list: Vec<String> =
+                leaders.iter().map(|(id, term)| format!("n{id}@{term}")).collect();
+            self.fail(&format!(
+                "expected no leader among connected nodes, found {}",
+                list.join(", ")
+            ));
         }
     }
 
     /// Fails unless every connected node has the same term; returns it.
     pub fn check_terms(&self) -> Term {
-        let connected: Vec<NodeId> = self.ids().into_iter().filter(|&id| self.is_connected(id)).collect();
+        let connected: Vec<NodeId> =
+            self.ids().into_iter().filter(|&id| self.is_connected(id)).collect();
         let terms: BTreeSet<Term> = connected.iter().map(|&id| self.slot(id).status.term).collect();
         if terms.len() > 1 {
-            let list: Vec<String> =
-                connected.iter().map(|&id| format!("n{id}@{}", self.slot(id).status.term)).collect();
+            let list: Vec<String> = connected
+                .iter()
+                .map(|&id| format!("n{id}@{}", self.slot(id).status.term))
+                .collect();
             self.fail(&format!("connected nodes disagree on the term: {}", list.join(", ")));
         }
         terms.into_iter().next().unwrap_or(0)
@@ -603,7 +625,8 @@ impl<N: Node> Cluster<N> {
     /// Splits the network: nodes talk only within their group; a node in no group is isolated.
     pub fn partition(&mut self, groups: &[&[NodeId]]) {
         self.network.links.partition(groups);
-        self.isolated = self.ids().into_iter().filter(|id| !groups.iter().any(|g| g.contains(id))).collect();
+        self.isolated =
+            self.ids().into_iter().filter(|id| !groups.iter().any(|g| g.contains(id))).collect();
         let text: Vec<String> = groups
             .iter()
             .map(|group| group.iter().map(|id| format!("n{id}")).collect::<Vec<_>>().join(" "))
@@ -793,14 +816,12 @@ impl<N: Replicate> Cluster<N> {
     }
 
     /// A client hands `command` to node `id`: `Ok((index, term))` if it leads (§5.3).
-    pub fn propose(
-        &mut self,
-        id: NodeId,
-        command: N::Command,
-    ) -> Result<(Index, Term), NotLeader> {
+    pub fn propose(&mut self, id: NodeId, command: N::Command) -> Result<(Index, Term), NotLeader> {
         self.track_applied();
         let text = format!("{command:?}");
-        let Some(node) = self.slots.get_mut((id as usize).wrapping_sub(1)).and_then(|s| s.node.as_mut()) else {
+        let Some(node) =
+            self.slots.get_mut((id as usize).wrapping_sub(1)).and_then(|s| s.node.as_mut())
+        else {
             self.fail(&format!("propose(n{id}, {text}): n{id} is crashed or does not exist"))
         };
         let result = match guarded(|| node.propose(command)) {

@@ -14,7 +14,10 @@ pub const DEFAULT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
 /// Panics with a message naming the variable if its value does not parse: a typo must not
 /// silently run the default seeds.
 pub fn seeds() -> Vec<u64> {
-    seeds_from(std::env::var("RAFT_SEED").ok().as_deref(), std::env::var("RAFT_SEEDS").ok().as_deref())
+    seeds_from(
+        std::env::var("RAFT_SEED").ok().as_deref(),
+        std::env::var("RAFT_SEEDS").ok().as_deref(),
+    )
 }
 
 /// [`seeds`] with the two variables passed in, so that the rules can be tested without

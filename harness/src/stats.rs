@@ -58,7 +58,11 @@ impl MessageStats {
 /// A table, one line per kind and a total.
 impl fmt::Display for MessageStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<20} {:>9} {:>9} {:>9} {:>9} {:>11}", "kind", "sent", "delivered", "dropped", "dup", "bytes")?;
+        writeln!(
+            f,
+            "{:<20} {:>9} {:>9} {:>9} {:>9} {:>11}",
+            "kind", "sent", "delivered", "dropped", "dup", "bytes"
+        )?;
         let total = self.total();
         for (kind, s) in self.kinds.iter().chain([(&"total".to_string(), &total)]) {
             writeln!(
