@@ -110,7 +110,8 @@ where
 
 fn start<N: Persist + 'static>(seed: u64, plan: &Plan) -> Cluster<N> {
     let network = plan.network.clone();
-    let mut cluster = Cluster::with_config(plan.nodes, seed, Config::default(), network).with_disks();
+    let mut cluster =
+        Cluster::with_config(plan.nodes, seed, Config::default(), network).with_disks();
     plan.note(&mut cluster);
     cluster
 }

@@ -129,6 +129,7 @@ struct Hooks<N: Node> {
 /// the safety checks after every event.
 pub struct Cluster<N: Node> {
     seed: u64,
+    size: usize,
     root: Rng,
     config: Config,
     now: u64,
@@ -142,10 +143,13 @@ pub struct Cluster<N: Node> {
     budgets: Budgets,
     notes: Vec<(String, String)>,
     events: u64,
-    delivered_this_tick: usize,
+    /// The event count at which the next full rescan of one node's log is due.
+    next_rescan: u64,
+    rescans: u64,
 }
 
-/// How often (in events) one node's log shadow is rebuilt from scratch.
+/// How often (in events) one node's log shadow is rebuilt from scratch, at least: a log of
+/// length L is rescanned after 4 L events at the earliest, so rescans cost O(1) per event.
 const RESCAN_EVERY: u64 = 1024;
 
 impl<N: Node> Cluster<N> {
@@ -161,6 +165,7 @@ impl<N: Node> Cluster<N> {
         let root = Rng::new(seed);
         let mut cluster = Cluster {
             seed,
+            size: nodes,
             network: Network::new(nodes, network, root.fork(streams::NETWORK)),
             root,
             config,
@@ -174,7 +179,8 @@ impl<N: Node> Cluster<N> {
             budgets: Budgets::default(),
             notes: Vec::new(),
             events: 0,
-            delivered_this_tick: 0,
+            next_rescan: RESCAN_EVERY,
+            rescans: 0,
         };
         if report::trace_path().is_some() || crate::determinism::keeping_traces() {
             cluster.trace.keep_all();
@@ -214,7 +220,7 @@ impl<N: Node> Cluster<N> {
 
     /// The node ids, `1..=nodes`.
     pub fn ids(&self) -> Vec<NodeId> {
-        (1..=self.slots.len() as NodeId).collect()
+        (1..=self.size as NodeId).collect()
     }
 
     /// The timing settings the nodes were built with.
@@ -291,7 +297,6 @@ impl<N: Node> Cluster<N> {
                 self.budgets.ticks
             ));
         }
-        self.delivered_this_tick = 0;
         for id in self.ids() {
             if let Some(node) = self.slots[id as usize - 1].node.as_mut() {
                 if let Err(message) = guarded(|| node.tick()) {
@@ -388,12 +393,15 @@ impl<N: Node> Cluster<N> {
             Err(panic) => self.node_panicked(id, "status()", panic),
         };
         self.record_changes(id, &status, &applied);
+        self.slots[index].status = status.clone();
         self.check(id, &status, &applied);
-        self.slots[index].status = status;
         self.send_all(id, messages);
-        if self.events % RESCAN_EVERY == 0 {
-            let victim = (self.events / RESCAN_EVERY) % self.slots.len() as u64 + 1;
+        if self.events >= self.next_rescan {
+            self.rescans += 1;
+            let victim = self.rescans % self.size as u64 + 1;
             self.rescan(victim);
+            let length = self.slots[victim as usize - 1].status.last_log_index;
+            self.next_rescan = self.events + RESCAN_EVERY.max(4 * length);
         }
     }
 

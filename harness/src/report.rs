@@ -18,7 +18,7 @@ pub const TIMELINE_EVENTS: usize = 40;
 /// How many entries (ending at the index of interest) a log diff shows.
 pub const DIFF_ENTRIES: usize = 12;
 /// The widest a timeline column gets; longer cells are cut with `…`.
-const MAX_COLUMN: usize = 40;
+const MAX_COLUMN: usize = 46;
 
 /// What a report shows, gathered by the cluster.
 #[derive(Clone, Debug)]
@@ -189,10 +189,24 @@ pub fn log_diff(
     let [left, right] = violation.logs[..] else { return None };
     let upto = violation.upto;
     let (a, b) = (lines_of(left, upto).join("\n") + "\n", lines_of(right, upto).join("\n") + "\n");
+    let diff = without_colors(&StrComparison::new(&a, &b).to_string());
     Some(format!(
-        "logs up to index {upto} (index, term, command): n{left} (left, <) vs n{right} (right, >):\n{}\n",
-        StrComparison::new(&a, &b)
+        "logs up to index {upto} (index, term, command): n{left} (left, <) vs n{right} (right, >):\n{diff}\n"
     ))
+}
+
+/// `text` without ANSI color codes: a report is read in CI logs and pasted into issues.
+fn without_colors(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The path `RAFT_TRACE` names, if set.

@@ -1,0 +1,167 @@
+//! The simulator itself: faults do what they say, correct nodes raise no false alarms, and a
+//! seed fixes the whole run.
+
+mod common;
+
+use common::*;
+use harness::trace::Event;
+use harness::{Cluster, NetworkConfig, Role, chaos, check_determinism};
+use pretty_assertions::assert_eq;
+
+/// A 3-node toy cluster that has committed `commands` on every node.
+fn committed_cluster(seed: u64, commands: usize) -> Cluster<Correct> {
+    let mut cluster = Cluster::<Correct>::new(3, seed).with_disks();
+    for i in 0..commands {
+        cluster.submit(format!("c{i}"), 3);
+    }
+    cluster
+}
+
+/// A correct node passes every check under partitions, crashes, restarts, loss, duplication
+/// and reordering, on many seeds: the checks raise no false alarms.
+#[test]
+fn correct_node_raises_no_false_alarm_over_many_seeds() {
+    let stress = std::env::var("RAFT_SEED").is_ok() || std::env::var("RAFT_SEEDS").is_ok();
+    let seeds = if stress { harness::seeds() } else { (1..=40).collect() };
+    for seed in seeds {
+        let cluster = chaos::replication::<Correct>(seed);
+        assert!(cluster.stats().total().delivered > 0, "seed {seed} delivered nothing");
+        chaos::elections::<Correct>(seed);
+    }
+}
+
+/// `submit` waits until the expected number of nodes applied the command, like the lab's
+/// `one()`, and `committed_count` reports them.
+#[test]
+fn submit_returns_once_every_node_applied_the_command() {
+    let cluster = committed_cluster(3, 5);
+    assert_eq!(cluster.committed_count(5), (3, Some("c4".to_string())));
+    assert_eq!(cluster.committed_count(6), (0, None));
+}
+
+/// A partition really cuts: the minority side hears nothing, then catches up after healing.
+#[test]
+fn partition_cuts_links_until_healed() {
+    let mut cluster = committed_cluster(1, 1);
+    cluster.partition(&[&[1, 2], &[3]]);
+    let index = cluster.submit("during".to_string(), 2);
+    cluster.run_for(50);
+    assert_eq!(cluster.status(3).last_log_index, index - 1, "n3 got entries across the cut");
+    assert!(
+        cluster
+            .trace()
+            .recent()
+            .any(|r| matches!(r.event, Event::Drop { to: 3, reason: "cut", .. }))
+    );
+    cluster.heal();
+    assert!(cluster.run_until(100, |c| c.status(3).commit_index == index), "n3 did not catch up");
+}
+
+/// A one-way cut drops one direction only.
+#[test]
+fn cut_drops_one_direction_only() {
+    let mut cluster = committed_cluster(2, 1);
+    cluster.cut(2, 1);
+    cluster.run_for(40);
+    let recent: Vec<_> = cluster.trace().recent().map(|r| r.event.clone()).collect();
+    assert!(recent.iter().any(|e| matches!(e, Event::Receive { from: 1, to: 2, .. })));
+    assert!(!recent.iter().any(|e| matches!(e, Event::Receive { from: 2, to: 1, .. })));
+    assert!(recent.iter().any(|e| matches!(e, Event::Drop { from: 2, to: 1, reason: "cut", .. })));
+}
+
+/// An isolated leader is not counted by `check_one_leader` or `check_no_leader` (§5.2).
+#[test]
+fn isolated_node_is_not_connected() {
+    let mut cluster = committed_cluster(4, 1);
+    cluster.isolate(1);
+    assert!(!cluster.is_connected(1));
+    assert_eq!(cluster.majority_leader(), None);
+    cluster.check_no_leader();
+    assert_eq!(cluster.leaders(), vec![(1, 1)]);
+}
+
+/// A crash loses volatile state (commit index, role) and the messages in flight to the node;
+/// a restart restores what was persisted (term and log) (Figure 2).
+#[test]
+fn crash_loses_volatile_state_and_restart_restores_persisted_state() {
+    let mut cluster = committed_cluster(5, 3);
+    cluster.run_for(3);
+    cluster.crash(2);
+    assert!(!cluster.is_up(2));
+    cluster.run_for(10);
+    let drops = cluster
+        .trace()
+        .recent()
+        .filter(|r| matches!(r.event, Event::Drop { to: 2, reason: "crashed", .. }));
+    assert!(drops.count() > 0, "messages to the crashed node were delivered");
+    cluster.restart(2);
+    let status = cluster.status(2);
+    assert_eq!(
+        (status.term, status.last_log_index, status.commit_index, status.role),
+        (1, 3, 0, Role::Follower)
+    );
+    assert!(
+        cluster.run_until(50, |c| c.status(2).commit_index == 3),
+        "n2 did not relearn the commit index"
+    );
+    assert_eq!(cluster.committed_count(3).0, 3, "n2 re-applies its log after a restart");
+}
+
+/// Restarting needs disks, and says so.
+#[test]
+fn restart_without_disks_says_how_to_enable_them() {
+    let report = failure_of(|| {
+        let mut cluster = Cluster::<Correct>::new(3, 1);
+        cluster.crash(2);
+        cluster.restart(2);
+    });
+    assert!(
+        report.contains(
+            "restart(n2): this cluster has no disks; build it with Cluster::new(..).with_disks()"
+        ),
+        "{report}"
+    );
+}
+
+/// The unreliable network loses, duplicates and reorders, and is counted per message kind.
+#[test]
+fn unreliable_network_loses_and_duplicates_messages() {
+    let mut cluster = committed_cluster(6, 1);
+    cluster.set_network(NetworkConfig::unreliable());
+    cluster.run_for(2_000);
+    let total = cluster.stats().total();
+    assert!(total.dropped > 0 && total.duplicated > 0, "{}", cluster.stats());
+    assert!(
+        total.sent + total.duplicated >= total.delivered + total.dropped,
+        "{}",
+        cluster.stats()
+    );
+}
+
+/// The same seed gives the same trace, event for event; another seed gives another.
+#[test]
+fn same_seed_gives_identical_traces() {
+    let events = check_determinism(|| chaos::replication::<Correct>(11));
+    assert!(events > 1_000, "only {events} events");
+    let a = chaos::replication::<Correct>(11).stats().clone();
+    let b = chaos::replication::<Correct>(12).stats().clone();
+    assert_ne!(a, b, "two seeds gave the same run");
+}
+
+/// The determinism check catches a scenario that differs between two runs.
+#[test]
+fn determinism_check_catches_a_difference() {
+    let runs = std::cell::Cell::new(0);
+    let report = failure_of(|| {
+        check_determinism(|| {
+            runs.set(runs.get() + 1);
+            let mut cluster = Cluster::<Correct>::new(3, runs.get());
+            cluster.run_for(50);
+            cluster
+        });
+    });
+    assert!(
+        report.contains("not deterministic: two runs of the same scenario differ at event"),
+        "{report}"
+    );
+}
