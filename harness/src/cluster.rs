@@ -717,7 +717,7 @@ impl<N: Node> Cluster<N> {
 
     fn report(&self, why: &str, diff: Option<String>) -> Report {
         let mut settings = vec![
-            ("nodes".to_string(), format!("{} (ids 1..={})", self.slots.len(), self.slots.len())),
+            ("nodes".to_string(), format!("{} (ids 1..={})", self.size, self.size)),
             (
                 "config".to_string(),
                 format!(
@@ -737,7 +737,9 @@ impl<N: Node> Cluster<N> {
             ),
         ];
         settings.extend(self.notes.iter().cloned());
-        let rows = self.ids().into_iter().map(|id| self.state_row(id)).collect();
+        // Only the nodes built so far: a report can come from inside `new()` of node 2.
+        let built = self.slots.len() as NodeId;
+        let rows = (1..=built).map(|id| self.state_row(id)).collect();
         Report {
             seed: self.seed,
             why: why.to_string(),

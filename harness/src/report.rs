@@ -71,7 +71,20 @@ pub fn replay_command(seed: u64) -> String {
         Some(name) if name != "main" => name.to_string(),
         _ => "<test name>".to_string(),
     };
-    format!("RAFT_SEED={seed} cargo test -p {package} -- --exact {test}")
+    let target = test_target(&package).map(|name| format!(" --test {name}")).unwrap_or_default();
+    format!("RAFT_SEED={seed} cargo test -p {package}{target} -- --exact {test}")
+}
+
+/// The integration-test target this process runs, from its file name (`cluster-1a2b3c…` is
+/// target `cluster`), so that a replay builds and runs one test binary, not all of them.
+/// `None` for the package's own library tests and anything not named like a cargo test binary.
+fn test_target(package: &str) -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let stem = exe.file_stem()?.to_str()?;
+    let (name, hash) = stem.rsplit_once('-')?;
+    let is_hash = hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit());
+    let is_lib = name == package.replace('-', "_");
+    (is_hash && !is_lib).then(|| name.to_string())
 }
 
 /// The report as text.

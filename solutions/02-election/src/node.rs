@@ -97,7 +97,7 @@ impl RaftNode {
     /// The rules for all servers (§5.1), applied before any message is handled: returns
     /// whether the message is of the current term and should be handled.
     ///
-    /// - A newer term: adopt it, clear the vote and become a follower (State::observe_term),
+    /// - A newer term: adopt it, clear the vote and become a follower (`State::observe_term`),
     ///   then handle the message in the new term.
     /// - An older term: the sender is out of date. A request is rejected with the current
     ///   term, so that the sender learns it and steps down; a reply answers a request this
