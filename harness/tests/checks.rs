@@ -81,7 +81,7 @@ fn endless_run_hits_the_tick_budget() {
 fn report_has_replay_command_settings_timeline_and_state() {
     let report = report_of::<TWO_LEADERS>();
     for part in [
-        "replay:   RAFT_SEED=7 cargo test -p harness -- --exact report_has_replay_command_settings_timeline_and_state",
+        "replay:   RAFT_SEED=7 cargo test -p harness --test checks -- --exact report_has_replay_command_settings_timeline_and_state",
         "seed:     7",
         "network:  delay 1..=3, loss 0%, duplicate 0%, reorder 0%",
         "timeline: the last",

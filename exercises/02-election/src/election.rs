@@ -2,7 +2,7 @@
 //! (§5.4.1).
 //!
 //! Figure 2's rules for elections, one function each. [`crate::node`] calls them: `tick` calls
-//! [`RaftNode::tick_election`] or [`RaftNode::tick_heartbeat`]; `step` applies the term guards
+//! `RaftNode::tick_election` or `RaftNode::tick_heartbeat`; `step` applies the term guards
 //! (§5.1), then calls one `handle_*` per message kind with a message of the current term.
 //!
 //! The election timer is reset in exactly three places: when this node grants a vote, when it
@@ -103,7 +103,8 @@ impl RaftNode {
     /// makes a leader step down, §5.1). Stage 3 uses it to update `next_index` and
     /// `match_index` (§5.3).
     pub(crate) fn handle_append_entries_reply(&mut self, from: NodeId, reply: AppendEntriesReply) {
-        // TODO: decide what this reply changes in stage 2.
-        todo!("decide what {reply:?} from node {from} changes in stage 2 (§5.1, §5.3)")
+        // The term guard let only replies of the current term through.
+        let term = self.state.current_term;
+        assert_eq!(reply.term, term, "reply from node {from} of another term reached the handler");
     }
 }

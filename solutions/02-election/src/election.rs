@@ -2,7 +2,7 @@
 //! (§5.4.1).
 //!
 //! Figure 2's rules for elections, one function each. [`crate::node`] calls them: `tick` calls
-//! [`RaftNode::tick_election`] or [`RaftNode::tick_heartbeat`]; `step` applies the term guards
+//! `RaftNode::tick_election` or `RaftNode::tick_heartbeat`; `step` applies the term guards
 //! (§5.1), then calls one `handle_*` per message kind with a message of the current term.
 //!
 //! The election timer is reset in exactly three places: when this node grants a vote, when it
