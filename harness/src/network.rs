@@ -49,12 +49,12 @@ impl Default for NetworkConfig {
     }
 }
 
-/// One line, e.g. `delay 1..=3, loss 10%, duplicate 5%, reorder 10%`.
+/// One line, e.g. `delay 1..=3, loss 10.0%, duplicate 5.0%, reorder 10.0%`.
 impl fmt::Display for NetworkConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "delay {}..={}, loss {}%, duplicate {}%, reorder {}%",
+            "delay {}..={}, loss {:.1}%, duplicate {:.1}%, reorder {:.1}%",
             self.min_delay,
             self.max_delay,
             self.loss * 100.0,

@@ -83,7 +83,7 @@ fn report_has_replay_command_settings_timeline_and_state() {
     for part in [
         "replay:   RAFT_SEED=7 cargo test -p harness --test checks -- --exact report_has_replay_command_settings_timeline_and_state",
         "seed:     7",
-        "network:  delay 1..=3, loss 0%, duplicate 0%, reorder 0%",
+        "network:  delay 1..=3, loss 0.0%, duplicate 0.0%, reorder 0.0%",
         "timeline: the last",
         " tick │ n1",
         "n2@1 Leader",
