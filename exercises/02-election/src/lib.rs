@@ -22,7 +22,8 @@
 //!
 //! # Where things are
 //!
-//! - [`node`]: the node's fields, the term guards and the dispatch of every message (given);
+//! - [`node`]: the node's fields and the dispatch of every message (given), and the term
+//!   guards of §5.1, `check_term` (yours);
 //! - [`election`]: the election rules, what you write in this stage.
 //!
 //! Stage 2 does not replicate: the leader's AppendEntries carry no entries (heartbeats, §5.2).

@@ -1,7 +1,8 @@
 //! The node: its state, the term guards and the dispatch of every message (§5.1).
 //!
-//! This file is given: it is the plumbing between the harness's traits and the election rules
-//! in [`crate::election`]. Read it to see when each of your functions is called.
+//! Mostly given: the plumbing between the harness's traits and the election rules in
+//! [`crate::election`]. Read it to see when each of your functions is called. One function
+//! here is yours: `check_term`, the rules for all servers that every message passes first.
 
 use std::mem;
 
