@@ -169,8 +169,8 @@ impl RaftNode {
     }
 
     /// Handles an AppendEntries reply of the current term. Stage 2 has nothing to do with it:
-    /// the term guard in `step` (`check_term`) already applied the one rule that concerns it (a newer term
-    /// makes a leader step down, §5.1). Stage 3 uses it to update `next_index` and
+    /// the term guard (`check_term`) already applied the one rule that concerns it (a newer
+    /// term makes a leader step down, §5.1). Stage 3 uses it to update `next_index` and
     /// `match_index` (§5.3).
     pub(crate) fn handle_append_entries_reply(&mut self, from: NodeId, reply: AppendEntriesReply) {
         // The term guard let only replies of the current term through.
