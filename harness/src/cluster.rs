@@ -12,6 +12,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
 use crate::checks::{Checks, Violation};
+use crate::disk::{DiskStore, Disks};
 use crate::network::{Fate, InFlight, Network, NetworkConfig};
 use crate::node::{
     Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status,
@@ -66,46 +67,6 @@ struct Slot<N> {
     life: u64,
     /// The status read after the node's last event (its last status, once crashed).
     status: Status,
-}
-
-/// The stable storage of every node, for nodes that implement [`Persist`].
-trait Disks<N> {
-    /// Writes what the node has to persist, if anything; true if it wrote.
-    fn write(&mut self, id: NodeId, node: &mut N) -> bool;
-    /// A node restarted from its disk (a fresh node if nothing was ever written).
-    fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N;
-    /// A one-line view of the disk, for the state table.
-    fn describe(&self, id: NodeId) -> String;
-}
-
-struct DiskStore<N: Persist> {
-    states: Vec<Option<N::State>>,
-}
-
-impl<N: Persist> Disks<N> for DiskStore<N> {
-    fn write(&mut self, id: NodeId, node: &mut N) -> bool {
-        match node.take_persist() {
-            Some(state) => {
-                self.states[id as usize - 1] = Some(state);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N {
-        match &self.states[id as usize - 1] {
-            Some(state) => N::restart(id, peers, config, rng, state.clone()),
-            None => N::new(id, peers, config, rng),
-        }
-    }
-
-    fn describe(&self, id: NodeId) -> String {
-        match &self.states[id as usize - 1] {
-            Some(state) => format!("{state:?}"),
-            None => "(empty)".to_string(),
-        }
-    }
 }
 
 /// [`Replicate::take_committed`], for a cluster whose nodes replicate.

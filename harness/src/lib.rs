@@ -57,6 +57,7 @@ pub mod chaos;
 pub mod checks;
 pub mod cluster;
 pub mod determinism;
+mod disk;
 pub mod network;
 pub mod node;
 pub mod report;

@@ -1,0 +1,50 @@
+//! Simulated stable storage: what each node handed to [`Persist::take_persist`], kept across
+//! crashes so that [`Persist::restart`] can bring the node back (Figure 2: persistent state is
+//! "updated on stable storage before responding to RPCs").
+//!
+//! A crash loses everything else: the node's volatile state and the messages on their way to it.
+
+use crate::node::{Config, NodeId, Persist};
+use crate::rng::Rng;
+
+/// The stable storage of every node, for nodes that implement [`Persist`].
+pub(crate) trait Disks<N> {
+    /// Writes what the node has to persist, if anything; true if it wrote.
+    fn write(&mut self, id: NodeId, node: &mut N) -> bool;
+    /// A node restarted from its disk (a fresh node if nothing was ever written).
+    fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N;
+    /// A one-line view of the disk, for the state table.
+    fn describe(&self, id: NodeId) -> String;
+}
+
+/// The disks of a cluster of `N`s: one slot per node.
+pub(crate) struct DiskStore<N: Persist> {
+    /// `states[id - 1]`: the last state node `id` persisted, `None` before its first write.
+    pub(crate) states: Vec<Option<N::State>>,
+}
+
+impl<N: Persist> Disks<N> for DiskStore<N> {
+    fn write(&mut self, id: NodeId, node: &mut N) -> bool {
+        match node.take_persist() {
+            Some(state) => {
+                self.states[id as usize - 1] = Some(state);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N {
+        match &self.states[id as usize - 1] {
+            Some(state) => N::restart(id, peers, config, rng, state.clone()),
+            None => N::new(id, peers, config, rng),
+        }
+    }
+
+    fn describe(&self, id: NodeId) -> String {
+        match &self.states[id as usize - 1] {
+            Some(state) => format!("{state:?}"),
+            None => "(empty)".to_string(),
+        }
+    }
+}
