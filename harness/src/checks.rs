@@ -447,11 +447,6 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
     pub fn last_applied(&self, id: NodeId) -> Index {
         self.nodes[id as usize - 1].last_applied
     }
-
-    /// The highest index known committed anywhere.
-    pub fn committed_len(&self) -> Index {
-        self.committed.len() as Index
-    }
 }
 
 /// The entry at `index`, which the node's status says exists.

@@ -37,6 +37,8 @@ pub const INCOMPLETE_LEADER: u8 = 8;
 pub const FORGETS: u8 = 9;
 /// Node 2 applies index 2 twice.
 pub const APPLIES_TWICE: u8 = 10;
+/// Node 2 rewrites the command of its entry at index 2 in place (same term) at tick 150.
+pub const REWRITES_IN_PLACE: u8 = 11;
 
 /// The toy's messages.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -191,6 +193,10 @@ impl<const BUG: u8> Node for Toy<BUG> {
             for _ in 0..5_000 {
                 self.send(1, Message::Noise);
             }
+        }
+        if BUG == REWRITES_IN_PLACE && self.id == 2 && self.ticks == 150 && self.log.len() >= 2 {
+            self.log[1].1.push('?');
+            self.dirty = true;
         }
         if BUG == INCOMPLETE_LEADER && self.id == 3 && self.ticks == 200 {
             self.term = 2;
