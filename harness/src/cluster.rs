@@ -22,6 +22,7 @@ use crate::report::{self, Report};
 use crate::rng::Rng;
 use crate::stats::{MessageStats, json_len};
 use crate::trace::{Event, Trace};
+use crate::watchdog::{Call, Watch};
 
 /// Stream numbers for [`Rng::fork`]: each kind of choice draws from its own stream.
 pub mod streams {
@@ -107,6 +108,8 @@ pub struct Cluster<N: Node> {
     /// The event count at which the next full rescan of one node's log is due.
     next_rescan: u64,
     rescans: u64,
+    /// Tells the watchdog which node call the cluster is in ([`crate::watchdog`]).
+    watch: Watch,
 }
 
 /// How often (in events) one node's log shadow is rebuilt from scratch, at least: a log of
@@ -142,6 +145,7 @@ impl<N: Node> Cluster<N> {
             events: 0,
             next_rescan: RESCAN_EVERY,
             rescans: 0,
+            watch: Watch::new(seed),
         };
         if report::trace_path().is_some() || crate::determinism::keeping_traces() {
             cluster.trace.keep_all();
@@ -154,7 +158,7 @@ impl<N: Node> Cluster<N> {
 
     fn start(&mut self, id: NodeId) {
         let (peers, config, rng) = (self.peers(id), self.config.clone(), self.node_rng(id, 0));
-        let node = match guarded(|| N::new(id, peers, config, rng)) {
+        let node = match guarded(&self.watch, id, Call::New, || N::new(id, peers, config, rng)) {
             Ok(node) => node,
             Err(message) => self.node_panicked(id, "new()", message),
         };
@@ -251,6 +255,7 @@ impl<N: Node> Cluster<N> {
     /// followed by the checks.
     pub fn tick(&mut self) {
         self.now += 1;
+        self.watch.set_tick(self.now);
         if self.now > self.budgets.ticks {
             self.fail_budget(&format!(
                 "tick budget: the cluster ran {} ticks (Budgets::ticks); a test that waits for \
@@ -260,7 +265,7 @@ impl<N: Node> Cluster<N> {
         }
         for id in self.ids() {
             if let Some(node) = self.slots[id as usize - 1].node.as_mut() {
-                if let Err(message) = guarded(|| node.tick()) {
+                if let Err(message) = guarded(&self.watch, id, Call::Tick, || node.tick()) {
                     self.node_panicked(id, "tick()", message);
                 }
                 self.after_event(id);
@@ -321,7 +326,7 @@ impl<N: Node> Cluster<N> {
         let term = slot.status.term;
         self.trace.push(self.now, Event::Receive { from, to, term, message: summary });
         let node = self.slots[to as usize - 1].node.as_mut().expect("checked live above");
-        if let Err(panic) = guarded(|| node.step(from, message)) {
+        if let Err(panic) = guarded(&self.watch, to, Call::Step, || node.step(from, message)) {
             self.node_panicked(
                 to,
                 &format!("step(from n{from}, the last message received)"),
@@ -338,18 +343,20 @@ impl<N: Node> Cluster<N> {
         let index = id as usize - 1;
         let node = self.slots[index].node.as_mut().expect("after_event on a live node");
         if let Some(disks) = self.hooks.disks.as_mut() {
-            if let Err(panic) = guarded(|| disks.write(id, node)) {
+            if let Err(panic) =
+                guarded(&self.watch, id, Call::TakePersist, || disks.write(id, node))
+            {
                 self.node_panicked(id, "take_persist()", panic);
             }
         }
         let node = self.slots[index].node.as_mut().expect("live");
-        let messages = match guarded(|| node.take_messages()) {
+        let messages = match guarded(&self.watch, id, Call::TakeMessages, || node.take_messages()) {
             Ok(messages) => messages,
             Err(panic) => self.node_panicked(id, "take_messages()", panic),
         };
         let applied = self.drain_committed(id);
         let node = self.slots[index].node.as_ref().expect("live");
-        let status = match guarded(|| node.status()) {
+        let status = match guarded(&self.watch, id, Call::Status, || node.status()) {
             Ok(status) => status,
             Err(panic) => self.node_panicked(id, "status()", panic),
         };
@@ -369,7 +376,7 @@ impl<N: Node> Cluster<N> {
     fn drain_committed(&mut self, id: NodeId) -> Vec<Applied<N::Command>> {
         let Some(take) = self.hooks.committed else { return Vec::new() };
         let node = self.slots[id as usize - 1].node.as_mut().expect("live");
-        match guarded(|| take(node)) {
+        match guarded(&self.watch, id, Call::TakeCommitted, || take(node)) {
             Ok(applied) => applied,
             Err(panic) => self.node_panicked(id, "take_committed()", panic),
         }
@@ -404,7 +411,7 @@ impl<N: Node> Cluster<N> {
     fn check(&mut self, id: NodeId, status: &Status, applied: &[Applied<N::Command>]) {
         let node = self.slots[id as usize - 1].node.as_ref().expect("live");
         let checks = &mut self.checks;
-        let result = guarded(|| {
+        let result = guarded(&self.watch, id, Call::LogEntry, || {
             checks.observe(id, node, status)?;
             checks.observe_applied(id, status, applied)
         });
@@ -419,7 +426,7 @@ impl<N: Node> Cluster<N> {
         let Some(node) = self.slots[id as usize - 1].node.as_ref() else { return };
         let status = &self.slots[id as usize - 1].status;
         let checks = &mut self.checks;
-        match guarded(|| checks.rescan(id, node, status)) {
+        match guarded(&self.watch, id, Call::LogEntry, || checks.rescan(id, node, status)) {
             Ok(Ok(())) => {}
             Ok(Err(violation)) => self.fail_violation(&violation),
             Err(panic) => self.node_panicked(id, "log_entry() (read by the checks)", panic),
@@ -464,7 +471,8 @@ impl<N: Node> Cluster<N> {
                  must be the node itself and the receiver another node in 1..={size}"
             ));
         }
-        let summary: Rc<str> = match guarded(|| message.to_string()) {
+        let summary = guarded(&self.watch, id, Call::Display, || message.to_string());
+        let summary: Rc<str> = match summary {
             Ok(text) => text.into(),
             Err(panic) => self.node_panicked(id, "Display for the message", panic),
         };
@@ -665,7 +673,7 @@ impl<N: Node> Cluster<N> {
             return vec![format!("(n{id} is crashed)")];
         };
         let first = upto.saturating_sub(report::DIFF_ENTRIES as u64 - 1).max(1);
-        let lines = guarded(|| {
+        let lines = guarded(&self.watch, id, Call::LogEntry, || {
             (first..=upto)
                 .map(|index| match node.log_entry(index) {
                     Some((term, command)) => format!("{index:>5}  t{term:<4} {command:?}"),
@@ -759,11 +767,13 @@ impl<N: Persist + 'static> Cluster<N> {
         };
         let life = self.slot(id).life + 1;
         let (peers, config, rng) = (self.peers(id), self.config.clone(), self.node_rng(id, life));
-        let node = match guarded(|| disks.restart(id, peers, config, rng)) {
+        let restarted =
+            guarded(&self.watch, id, Call::Restart, || disks.restart(id, peers, config, rng));
+        let node = match restarted {
             Ok(node) => node,
             Err(panic) => self.node_panicked(id, "restart()", panic),
         };
-        let status = match guarded(|| node.status()) {
+        let status = match guarded(&self.watch, id, Call::Status, || node.status()) {
             Ok(status) => status,
             Err(panic) => self.node_panicked(id, "status()", panic),
         };
@@ -795,7 +805,7 @@ impl<N: Replicate> Cluster<N> {
         else {
             self.fail(&format!("propose(n{id}, {text}): n{id} is crashed or does not exist"))
         };
-        let result = match guarded(|| node.propose(command)) {
+        let result = match guarded(&self.watch, id, Call::Propose, || node.propose(command)) {
             Ok(result) => result,
             Err(panic) => self.node_panicked(id, "propose()", panic),
         };
@@ -864,9 +874,13 @@ impl<N: Node> Drop for Cluster<N> {
     }
 }
 
-/// Runs `f`, turning a panic into its message, verbatim.
-fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+/// Runs `f`, a `call` into node `id`, turning a panic into its message, verbatim; `watch`
+/// tells the watchdog, which ends the process if the call never returns.
+fn guarded<R>(watch: &Watch, id: NodeId, call: Call, f: impl FnOnce() -> R) -> Result<R, String> {
+    watch.enter(id, call);
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    watch.exit();
+    result.map_err(|payload| {
         if let Some(text) = payload.downcast_ref::<&str>() {
             text.to_string()
         } else if let Some(text) = payload.downcast_ref::<String>() {

@@ -1,7 +1,9 @@
 //! A deterministic simulated Raft cluster for testing sans-IO Raft nodes.
 //!
 //! Everything here is driven by one `u64` seed and simulated ticks: no wall clock, no threads,
-//! no global randomness. Same seed, same run, byte for byte.
+//! no global randomness. Same seed, same run, byte for byte. The one thread and clock, the
+//! [`watchdog`], only observe: they end a test whose node call never returns
+//! (`RAFT_WATCHDOG=<seconds>`, default 30; `0` turns it off).
 //!
 //! The harness knows nothing of any stage's types. A node plugs in through the traits in
 //! [`node`]: [`Node`] (elections: every stage), [`Replicate`] (proposals and committed
@@ -27,6 +29,7 @@
 //!   committed_count(index) -> (usize, Option<Command>)
 //!   track_applied()   (propose/submit call it; applied entries are checked from then on)
 //! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
+//! watchdog::limit_from(RAFT_WATCHDOG) -> Option<Duration>     (default 30 s; "0": off)
 //! chaos::elections::<N: Persist>(seed) -> Cluster<N>
 //! chaos::replication::<N: Replicate + Persist>(seed) -> Cluster<N>   (N::Command: From<String>)
 //! check_determinism(|| -> Cluster<N>) -> usize      (same seed twice, identical traces)
@@ -65,6 +68,7 @@ pub mod rng;
 pub mod seeds;
 pub mod stats;
 pub mod trace;
+pub mod watchdog;
 
 pub use checks::Violation;
 pub use cluster::{Budgets, Cluster};

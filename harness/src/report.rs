@@ -60,19 +60,41 @@ pub struct Row {
     pub disk: Option<String>,
 }
 
-/// The command that replays the current test with `seed`.
-///
-/// The package comes from `CARGO_PKG_NAME`, which cargo sets when it runs a test; the test
-/// from the name of the thread libtest runs it on.
+/// A test as a replay command names it: package, test target and test name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestId {
+    /// From `CARGO_PKG_NAME`, which cargo sets when it runs a test.
+    pub package: String,
+    /// The integration-test target, if the test is in one (see `test_target`).
+    pub target: Option<String>,
+    /// From the name of the thread libtest runs the test on.
+    pub name: String,
+}
+
+impl TestId {
+    /// The test running on the calling thread.
+    pub fn current() -> TestId {
+        let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".to_string());
+        let thread = std::thread::current();
+        let name = match thread.name() {
+            Some(name) if name != "main" => name.to_string(),
+            _ => "<test name>".to_string(),
+        };
+        let target = test_target(&package);
+        TestId { package, target, name }
+    }
+
+    /// The command that replays this test with `seed`.
+    pub fn replay_command(&self, seed: u64) -> String {
+        let TestId { package, target, name } = self;
+        let target = target.as_ref().map(|target| format!(" --test {target}")).unwrap_or_default();
+        format!("RAFT_SEED={seed} cargo test -p {package}{target} -- --exact {name}")
+    }
+}
+
+/// The command that replays the current test with `seed` (see [`TestId`]).
 pub fn replay_command(seed: u64) -> String {
-    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".to_string());
-    let thread = std::thread::current();
-    let test = match thread.name() {
-        Some(name) if name != "main" => name.to_string(),
-        _ => "<test name>".to_string(),
-    };
-    let target = test_target(&package).map(|name| format!(" --test {name}")).unwrap_or_default();
-    format!("RAFT_SEED={seed} cargo test -p {package}{target} -- --exact {test}")
+    TestId::current().replay_command(seed)
 }
 
 /// The integration-test target this process runs, from its file name (`cluster-1a2b3c…` is

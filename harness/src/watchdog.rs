@@ -1,0 +1,175 @@
+//! The watchdog: the last resort that turns a node call that never returns into a failure.
+//!
+//! A node whose own `tick()` loops forever (`while self.election_elapsed <
+//! self.election_timeout {}`) never hands control back, so no budget can stop it, and libtest
+//! has no timeout. So every call a cluster makes into a node goes between `Watch::enter` and
+//! `Watch::exit`, a few atomic loads and stores that cost no locked instruction: a progress
+//! counter bumped on both (odd: inside a call) and, on entry, the node and the call (the tick
+//! is stored once per tick, the seed once per cluster). One thread per process,
+//! `raft-watchdog`, wakes every 500 ms; if a cluster's thread has been inside the same node
+//! call for longer than the limit, it prints the node, the call, the seed and tick and the
+//! replay command to stderr and ends the process with 101, the code of a failed test run.
+//!
+//! A thread and a wall clock are allowed here and nowhere else in the harness because the
+//! watchdog only observes: nothing it reads or measures flows back into a run, so a run that
+//! returns is the same, byte for byte, with or without it. Only a hang changes, into a failure.
+//!
+//! `RAFT_WATCHDOG=<seconds>` sets the limit (default 30), read once; `RAFT_WATCHDOG=0` turns
+//! the watchdog off, e.g. to step through a node in a debugger.
+
+use std::io::Write as _;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crate::node::NodeId;
+use crate::report::TestId;
+
+/// The limit, in seconds of wall time, when `RAFT_WATCHDOG` is not set.
+pub const DEFAULT_LIMIT: u64 = 30;
+/// How often the watchdog looks.
+const PERIOD: Duration = Duration::from_millis(500);
+
+/// The calls a cluster makes into a node; [`CALL_NAMES`] names them, in the same order.
+#[derive(Clone, Copy, Debug)]
+#[rustfmt::skip]
+pub(crate) enum Call {
+    New, Restart, Tick, Step, Propose, TakePersist, TakeMessages, TakeCommitted, Status, LogEntry,
+    Display,
+}
+
+/// The [`Call`]s as failure reports name them, indexed by `call as u64`.
+#[rustfmt::skip]
+const CALL_NAMES: [&str; 11] = [
+    "new()", "restart()", "tick()", "step()", "propose()", "take_persist()", "take_messages()",
+    "take_committed()", "status()", "log_entry()", "Display::fmt() of a message",
+];
+
+/// Where one cluster is: written by the thread that runs it only, read by the watchdog.
+#[derive(Default)]
+struct Shared {
+    /// Bumped on entering and on leaving a node call: odd while inside one.
+    progress: AtomicU64,
+    /// The node and the [`Call`] of the latest node call: `node << 8 | call`.
+    call: AtomicU64,
+    /// The cluster's simulated time.
+    tick: AtomicU64,
+}
+
+/// A cluster's line to the watchdog (nothing when it is off). A cluster is not `Send` (its
+/// trace shares `Rc<str>`): it runs on the thread that built it, the one named in reports.
+pub(crate) struct Watch(Option<Arc<Shared>>);
+
+impl Watch {
+    /// Watches a cluster with `seed` built on the calling thread; starts the watchdog, once.
+    pub(crate) fn new(seed: u64) -> Watch {
+        Watch(limit().map(|limit| register(seed, limit)))
+    }
+
+    /// Simulated time is now `tick`.
+    pub(crate) fn set_tick(&self, tick: u64) {
+        if let Some(shared) = &self.0 {
+            shared.tick.store(tick, Relaxed);
+        }
+    }
+
+    /// The cluster's thread is now inside `call` on node `node`.
+    #[inline]
+    pub(crate) fn enter(&self, node: NodeId, call: Call) {
+        if let Some(shared) = &self.0 {
+            shared.call.store(node << 8 | call as u64, Relaxed);
+            // Only this thread writes `progress`, so a load and a store do, no locked add.
+            // Release: a watchdog that reads the odd value reads the call above too.
+            shared.progress.store(shared.progress.load(Relaxed) + 1, Release);
+        }
+    }
+
+    /// The cluster's thread left the node call.
+    #[inline]
+    pub(crate) fn exit(&self) {
+        if let Some(shared) = &self.0 {
+            shared.progress.store(shared.progress.load(Relaxed) + 1, Relaxed);
+        }
+    }
+}
+
+/// The limit from `RAFT_WATCHDOG`, read once; `None`: the watchdog is off.
+fn limit() -> Option<Duration> {
+    static LIMIT: OnceLock<Option<Duration>> = OnceLock::new();
+    *LIMIT.get_or_init(|| limit_from(std::env::var("RAFT_WATCHDOG").ok().as_deref()))
+}
+
+/// The limit for a value of `RAFT_WATCHDOG`: unset, [`DEFAULT_LIMIT`] seconds; `0`, `None` (off).
+/// Panics naming the variable if the value does not parse: a typo must not go unnoticed.
+pub fn limit_from(text: Option<&str>) -> Option<Duration> {
+    let Some(text) = text else { return Some(Duration::from_secs(DEFAULT_LIMIT)) };
+    let seconds: u64 = text.trim().parse().unwrap_or_else(|_| {
+        panic!("RAFT_WATCHDOG={text:?} is not a number of seconds (use 60, or 0 for no watchdog)")
+    });
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// A registered cluster as the watchdog last saw it.
+struct Watched {
+    /// Weak: a dropped cluster drops out.
+    shared: Weak<Shared>,
+    seed: u64,
+    /// The test, taken on the cluster's thread: the report is written on another.
+    test: TestId,
+    progress: u64,
+    since: Instant,
+}
+
+static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
+
+/// A new [`Shared`], watched from now on; starts the watchdog the first time.
+fn register(seed: u64, limit: Duration) -> Arc<Shared> {
+    let shared = Arc::new(Shared::default());
+    let (test, since) = (TestId::current(), Instant::now());
+    let entry = Watched { shared: Arc::downgrade(&shared), seed, test, progress: 0, since };
+    WATCHED.lock().unwrap_or_else(PoisonError::into_inner).push(entry);
+    static START: Once = Once::new();
+    START.call_once(|| {
+        let watchdog = std::thread::Builder::new().name("raft-watchdog".to_string());
+        watchdog.spawn(move || watch(limit)).expect("the harness starts its watchdog thread");
+    });
+    shared
+}
+
+/// The watchdog thread: every [`PERIOD`], a cluster that has been inside the same node call
+/// for `limit` or longer ends the process.
+fn watch(limit: Duration) {
+    loop {
+        std::thread::sleep(PERIOD);
+        let now = Instant::now();
+        let mut watched = WATCHED.lock().unwrap_or_else(PoisonError::into_inner);
+        watched.retain_mut(|watched| {
+            let Some(shared) = watched.shared.upgrade() else { return false };
+            let progress = shared.progress.load(Acquire);
+            if progress != watched.progress {
+                (watched.progress, watched.since) = (progress, now);
+            } else if progress % 2 == 1 && now - watched.since >= limit {
+                stop(&shared, watched, now - watched.since, limit);
+            }
+            true
+        });
+    }
+}
+
+/// Reports the node call a cluster is stuck in, and ends the process.
+fn stop(shared: &Shared, watched: &Watched, stuck: Duration, limit: Duration) -> ! {
+    let (seed, tick, call) = (watched.seed, shared.tick.load(Relaxed), shared.call.load(Relaxed));
+    let (node, call) = (call >> 8, CALL_NAMES[(call & 0xff) as usize]);
+    let (stuck, name, limit) = (stuck.as_secs(), &watched.test.name, limit.as_secs());
+    let replay = watched.test.replay_command(seed);
+    let report = format!(
+        "\nharness watchdog: n{node} has not returned from {call} for {stuck} s of wall time \
+         (seed {seed}, tick {tick}) in test {name}: an infinite loop in the node? (contract: a \
+         node call returns at once; time passes only through tick())\n\n  replay:   {replay}\n  \
+         limit:    RAFT_WATCHDOG={limit} (seconds; 0 turns the watchdog off, e.g. in a debugger)\n"
+    );
+    // Straight to stderr, not eprint!: this thread inherited a test's output capture.
+    let _ = std::io::stderr().lock().write_all(report.as_bytes());
+    std::process::exit(101)
+}
