@@ -86,9 +86,14 @@ impl TestId {
 
     /// The command that replays this test with `seed`.
     pub fn replay_command(&self, seed: u64) -> String {
+        format!("RAFT_SEED={seed} {}", self.command())
+    }
+
+    /// The command that runs this test alone.
+    pub fn command(&self) -> String {
         let TestId { package, target, name } = self;
         let target = target.as_ref().map(|target| format!(" --test {target}")).unwrap_or_default();
-        format!("RAFT_SEED={seed} cargo test -p {package}{target} -- --exact {name}")
+        format!("cargo test -p {package}{target} -- --exact {name}")
     }
 }
 

@@ -36,14 +36,14 @@ const PERIOD: Duration = Duration::from_millis(500);
 #[rustfmt::skip]
 pub(crate) enum Call {
     New, Restart, Tick, Step, Propose, TakePersist, TakeMessages, TakeCommitted, Status, LogEntry,
-    Display,
+    Display, WholeTest,
 }
 
 /// The [`Call`]s as failure reports name them, indexed by `call as u64`.
 #[rustfmt::skip]
-const CALL_NAMES: [&str; 11] = [
+const CALL_NAMES: [&str; 12] = [
     "new()", "restart()", "tick()", "step()", "propose()", "take_persist()", "take_messages()",
-    "take_committed()", "status()", "log_entry()", "Display::fmt() of a message",
+    "take_committed()", "status()", "log_entry()", "Display::fmt() of a message", "the test",
 ];
 
 /// Where one cluster is: written by the thread that runs it only, read by the watchdog.
@@ -92,6 +92,34 @@ impl Watch {
             shared.progress.store(shared.progress.load(Relaxed) + 1, Relaxed);
         }
     }
+}
+
+/// Watches the calling test as a whole, for tests that drive a node directly instead of
+/// through a [`Cluster`](crate::cluster::Cluster) (the one-node paper tests): a test still
+/// running after the limit is reported, and the process ends, as for a stuck node call. A
+/// one-node test takes milliseconds, so only an infinite loop gets there.
+///
+/// Call it where a test builds its node (the stages' test helpers do); calling it again on the
+/// same thread does nothing. libtest runs every test on a thread of its own, named after the
+/// test, so the watch ends with the test; on an unnamed or `main` thread it does nothing.
+pub fn watch_this_test() {
+    thread_local! {
+        static TEST: std::cell::RefCell<Option<Arc<Shared>>> = const { std::cell::RefCell::new(None) };
+    }
+    let Some(limit) = limit() else { return };
+    if matches!(std::thread::current().name(), None | Some("main")) {
+        return;
+    }
+    TEST.with(|test| {
+        let mut test = test.borrow_mut();
+        if test.is_none() {
+            let shared = register(0, limit);
+            shared.call.store(Call::WholeTest as u64, Relaxed);
+            // Odd, and it never changes: "inside" from now until the test's thread ends.
+            shared.progress.store(1, Release);
+            *test = Some(shared);
+        }
+    });
 }
 
 /// The limit from `RAFT_WATCHDOG`, read once; `None`: the watchdog is off.
@@ -157,16 +185,27 @@ fn watch(limit: Duration) {
     }
 }
 
-/// Reports the node call a cluster is stuck in, and ends the process.
+/// Reports the node call a cluster (or the test a node) is stuck in, and ends the process.
 fn stop(shared: &Shared, watched: &Watched, stuck: Duration, limit: Duration) -> ! {
     let (seed, tick, call) = (watched.seed, shared.tick.load(Relaxed), shared.call.load(Relaxed));
     let (node, call) = (call >> 8, CALL_NAMES[(call & 0xff) as usize]);
     let (stuck, name, limit) = (stuck.as_secs(), &watched.test.name, limit.as_secs());
-    let replay = watched.test.replay_command(seed);
+    let (what, rerun) = if call == CALL_NAMES[Call::WholeTest as usize] {
+        let what = format!(
+            "test {name} has not finished after {stuck} s of wall time; it drives a node \
+             directly, and such a test takes milliseconds"
+        );
+        (what, format!("rerun:    {}", watched.test.command()))
+    } else {
+        let what = format!(
+            "n{node} has not returned from {call} for {stuck} s of wall time (seed {seed}, tick \
+             {tick}) in test {name}"
+        );
+        (what, format!("replay:   {}", watched.test.replay_command(seed)))
+    };
     let report = format!(
-        "\nharness watchdog: n{node} has not returned from {call} for {stuck} s of wall time \
-         (seed {seed}, tick {tick}) in test {name}: an infinite loop in the node? (contract: a \
-         node call returns at once; time passes only through tick())\n\n  replay:   {replay}\n  \
+        "\nharness watchdog: {what}: an infinite loop in the node? (contract: a node call \
+         returns at once; time passes only through tick())\n\n  {rerun}\n  \
          limit:    RAFT_WATCHDOG={limit} (seconds; 0 turns the watchdog off, e.g. in a debugger)\n"
     );
     // Straight to stderr, not eprint!: this thread inherited a test's output capture.

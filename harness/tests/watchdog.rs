@@ -112,6 +112,43 @@ fn watchdog_stops_a_node_that_never_returns(#[case] extra: &[&str]) {
     }
 }
 
+/// Watches itself as a whole, like a one-node paper test, then loops as a node that never
+/// returns would.
+#[test]
+#[ignore = "run by watchdog_stops_a_directly_driven_test_that_never_ends as a child process"]
+fn directly_driven_test_never_ends() {
+    harness::watchdog::watch_this_test();
+    harness::watchdog::watch_this_test(); // a second call on the same thread changes nothing
+    let mut elapsed = 0u64;
+    while std::hint::black_box(elapsed) < 1 {
+        elapsed = std::hint::black_box(0);
+    }
+}
+
+/// A test that drives a node directly (no cluster) and never ends is stopped too, with code
+/// 101, naming the test and the command that reruns it.
+#[test]
+fn watchdog_stops_a_directly_driven_test_that_never_ends() {
+    let (status, stderr) = run_child("directly_driven_test_never_ends", &[]);
+    let Some(status) = status else {
+        panic!(
+            "the watchdog did not end a test that watches itself (RAFT_WATCHDOG=1): the child \
+             still ran after {CHILD_LIMIT:?} and was killed; its stderr:\n{stderr}"
+        )
+    };
+    assert_eq!(status.code(), Some(101), "the child's exit status; its stderr:\n{stderr}");
+    for expected in [
+        "harness watchdog: test directly_driven_test_never_ends has not finished after ",
+        "an infinite loop in the node?",
+        "rerun:    cargo test -p harness --test watchdog -- --exact directly_driven_test_never_ends",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in the child's stderr:\n{stderr}"
+        );
+    }
+}
+
 /// Runs a cluster, then spends longer than the limit outside any node call, then runs it again.
 /// 2 s: a watchdog that fired outside calls would fire within the limit plus its period, 1.5 s.
 #[test]

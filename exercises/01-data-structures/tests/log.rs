@@ -22,6 +22,9 @@ fn entries(first: Index, terms: &[Term]) -> Vec<LogEntry> {
 
 /// A log whose entries have `terms`, the first at index 1.
 fn log(terms: &[Term]) -> Log {
+    // A method that never returns (a loop that forgot its step) ends the test with a report
+    // after RAFT_WATCHDOG seconds, instead of hanging `cargo test`.
+    harness::watchdog::watch_this_test();
     Log::from_entries(entries(1, terms))
 }
 

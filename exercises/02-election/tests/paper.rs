@@ -34,6 +34,8 @@ fn config() -> Config {
 
 /// A fresh follower `id` in a cluster with `peers`, its timer seeded by `id`.
 fn follower(id: NodeId, peers: &[NodeId]) -> RaftNode {
+    // A node that never returns from a call ends the test with a report, instead of hanging.
+    harness::watchdog::watch_this_test();
     RaftNode::new(id, peers.to_vec(), config(), Rng::new(id))
 }
 
@@ -41,6 +43,7 @@ fn follower(id: NodeId, peers: &[NodeId]) -> RaftNode {
 fn restored(id: NodeId, peers: &[NodeId], current_term: Term, terms: &[Term]) -> RaftNode {
     let log = Log::from_entries(terms.iter().map(|&term| LogEntry::new(term, "x")).collect());
     let state = PersistentState { current_term, voted_for: None, log };
+    harness::watchdog::watch_this_test();
     RaftNode::restart(id, peers.to_vec(), config(), Rng::new(id), state)
 }
 
