@@ -192,8 +192,8 @@ fn stop(shared: &Shared, watched: &Watched, stuck: Duration, limit: Duration) ->
     let (stuck, name, limit) = (stuck.as_secs(), &watched.test.name, limit.as_secs());
     let (what, rerun) = if call == CALL_NAMES[Call::WholeTest as usize] {
         let what = format!(
-            "test {name} has not finished after {stuck} s of wall time; it drives a node \
-             directly, and such a test takes milliseconds"
+            "test {name} has not finished after {stuck} s of wall time, and a test that drives \
+             a node or a log directly takes milliseconds"
         );
         (what, format!("rerun:    {}", watched.test.command()))
     } else {
