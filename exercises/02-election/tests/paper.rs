@@ -566,6 +566,16 @@ fn voted_follower() -> RaftNode {
     node
 }
 
+/// A voted follower one tick before its election timeout, and that timeout in ticks.
+fn voted_follower_one_tick_from_timeout() -> (RaftNode, u64) {
+    let mut node = voted_follower();
+    let timeout = ticks_to_election(&mut node.clone());
+    for _ in 1..timeout {
+        node.tick();
+    }
+    (node, timeout)
+}
+
 /// A follower remains in follower state as long as it receives valid RPCs from a leader or
 /// candidate: it resets its election timer on an AppendEntries of the current term or when it
 /// grants a vote, and on nothing else, lest stale or refused messages keep it from ever
@@ -573,11 +583,7 @@ fn voted_follower() -> RaftNode {
 #[test]
 fn follower_resets_its_timer_only_on_a_granted_vote_or_the_current_leader() {
     for (label, from, message) in no_reset_messages() {
-        let mut node = voted_follower();
-        let timeout = ticks_to_election(&mut node.clone());
-        for _ in 1..timeout {
-            node.tick();
-        }
+        let (mut node, timeout) = voted_follower_one_tick_from_timeout();
         node.step(from, message);
         sent(&mut node);
         let term = node.status().term;
@@ -595,11 +601,7 @@ fn follower_resets_its_timer_only_on_a_granted_vote_or_the_current_leader() {
         ("a heartbeat of a newer term", 3, heartbeat(2, 3)),
     ];
     for (label, from, message) in resets {
-        let mut node = voted_follower();
-        let timeout = ticks_to_election(&mut node.clone());
-        for _ in 1..timeout {
-            node.tick();
-        }
+        let (mut node, _) = voted_follower_one_tick_from_timeout();
         node.step(from, message);
         sent(&mut node);
         let term = node.status().term;
