@@ -35,7 +35,7 @@ impl Sample {
 }
 
 fn cluster(nodes: usize) -> Cluster<Correct> {
-    let config = Config { election_timeout: 20, heartbeat_interval: 1 };
+    let config = Config { election_timeout: 20, heartbeat_interval: 1, ..Config::default() };
     let mut cluster = Cluster::with_config(nodes, 1, config, NetworkConfig::reliable());
     cluster.track_applied();
     cluster

@@ -47,11 +47,14 @@ pub struct Config {
     pub election_timeout: u64,
     /// A leader sends heartbeats every this many ticks; must be well below `election_timeout`.
     pub heartbeat_interval: u64,
+    /// The most log entries one AppendEntries carries (§5.3): a follower far behind is
+    /// repaired in batches, so no single message grows with the log.
+    pub max_entries_per_append: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { election_timeout: 20, heartbeat_interval: 4 }
+        Config { election_timeout: 20, heartbeat_interval: 4, max_entries_per_append: 64 }
     }
 }
 
