@@ -63,6 +63,27 @@ pub struct AppendEntriesReply {
     /// network that delays, reorders and duplicates, it does not: with this field, a reply
     /// says which request it answers, and the leader never sets `match_index` from a stale one.
     pub match_index: Index,
+    /// On a refusal, where this log parts from the leader's, so that the leader can skip back
+    /// a whole term at a time instead of one entry per round trip (the optimization at the
+    /// end of §5.3). `None` on success, and from a server that gives no hint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<Conflict>,
+}
+
+/// A follower's hint, sent with a refused AppendEntries: what it holds at the leader's
+/// `prev_log_index` (§5.3, last paragraphs).
+///
+/// With it, the leader moves `next_index` back past every entry of the conflicting term in
+/// one step; without it, one entry per round trip, which a follower that missed hundreds of
+/// entries would feel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The term of the follower's entry at `prev_log_index`, or `None` if its log ends before
+    /// `prev_log_index`.
+    pub term: Option<Term>,
+    /// The first index of the follower's entries of `term`; with no `term`, the follower's
+    /// last index + 1, where its log ends.
+    pub first_index: Index,
 }
 
 /// Any message between two servers.
@@ -126,7 +147,16 @@ impl fmt::Display for Message {
             ),
             Message::AppendEntriesReply(m) => {
                 let answer = if m.success { "ok" } else { "reject" };
-                write!(f, "AppendReply t{} {answer} match {}", m.term, m.match_index)
+                write!(f, "AppendReply t{} {answer} match {}", m.term, m.match_index)?;
+                match m.conflict {
+                    Some(Conflict { term: Some(term), first_index }) => {
+                        write!(f, " conflict t{term} from {first_index}")
+                    }
+                    Some(Conflict { term: None, first_index }) => {
+                        write!(f, " conflict ends at {first_index}")
+                    }
+                    None => Ok(()),
+                }
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The RPCs of Figure 2 (§5.2, §5.3): the sender's term, the wire format and its round-trips.
 
 use data_structures::{
-    AppendEntries, AppendEntriesReply, DecodeError, LogEntry, Message, RequestVote,
+    AppendEntries, AppendEntriesReply, Conflict, DecodeError, LogEntry, Message, RequestVote,
     RequestVoteReply,
 };
 use pretty_assertions::assert_eq;
@@ -47,11 +47,31 @@ fn heartbeat() -> Message {
 }
 
 fn append_ok() -> Message {
-    Message::AppendEntriesReply(AppendEntriesReply { term: 11, success: true, match_index: 6 })
+    Message::AppendEntriesReply(AppendEntriesReply {
+        term: 11,
+        success: true,
+        match_index: 6,
+        conflict: None,
+    })
 }
 
 fn append_rejected() -> Message {
-    Message::AppendEntriesReply(AppendEntriesReply { term: 12, success: false, match_index: 4 })
+    Message::AppendEntriesReply(AppendEntriesReply {
+        term: 12,
+        success: false,
+        match_index: 4,
+        conflict: None,
+    })
+}
+
+/// A refusal with the follower's hint: it holds term 2 at the leader's prev index, from index 3.
+fn append_rejected_with_conflict() -> Message {
+    Message::AppendEntriesReply(AppendEntriesReply {
+        term: 12,
+        success: false,
+        match_index: 4,
+        conflict: Some(Conflict { term: Some(2), first_index: 3 }),
+    })
 }
 
 /// Every RPC carries its sender's term, which the receiver compares with its own before
@@ -78,6 +98,7 @@ fn message_term_is_the_senders_term(#[case] message: Message, #[case] term: u64)
 #[case::heartbeat(heartbeat())]
 #[case::append_ok(append_ok())]
 #[case::append_rejected(append_rejected())]
+#[case::append_rejected_with_conflict(append_rejected_with_conflict())]
 fn every_message_survives_an_encode_decode_round_trip(#[case] message: Message) {
     assert_eq!(Message::decode(&message.encode()), Ok(message));
 }
@@ -108,6 +129,13 @@ fn every_message_survives_an_encode_decode_round_trip(#[case] message: Message) 
 #[case::append_rejected(
     append_rejected(),
     r#"{"AppendEntriesReply":{"term":12,"success":false,"match_index":4}}"#
+)]
+#[case::append_rejected_with_conflict(
+    append_rejected_with_conflict(),
+    concat!(
+        r#"{"AppendEntriesReply":{"term":12,"success":false,"match_index":4,"#,
+        r#""conflict":{"term":2,"first_index":3}}}"#
+    )
 )]
 fn wire_format_is_pinned(#[case] message: Message, #[case] json: &str) {
     assert_eq!(String::from_utf8(message.encode()).expect("JSON is UTF-8"), json);
@@ -152,6 +180,11 @@ fn decode_error_says_what_is_wrong() {
 #[case::heartbeat(heartbeat(), 8, "AppendEntries t8 prev 0/0 +0 commit 0")]
 #[case::append_ok(append_ok(), 11, "AppendReply t11 ok match 6")]
 #[case::append_rejected(append_rejected(), 12, "AppendReply t12 reject match 4")]
+#[case::append_rejected_with_conflict(
+    append_rejected_with_conflict(),
+    12,
+    "AppendReply t12 reject match 4 conflict t2 from 3"
+)]
 fn timeline_line_starts_with_the_senders_term(
     #[case] message: Message,
     #[case] term: u64,

@@ -30,6 +30,7 @@
 //! Replication is stage 3.
 
 pub mod election;
+pub mod heartbeat;
 pub mod node;
 
 pub use node::RaftNode;

@@ -146,7 +146,7 @@ fn append(term: Term, leader_id: NodeId, prev_log_index: u64, prev_log_term: Ter
 }
 
 fn append_reply(term: Term, success: bool, match_index: u64) -> Message {
-    Message::AppendEntriesReply(AppendEntriesReply { term, success, match_index })
+    Message::AppendEntriesReply(AppendEntriesReply { term, success, match_index, conflict: None })
 }
 
 /// A role to start a test from, in term 1 with id 1 among peers 2 and 3.

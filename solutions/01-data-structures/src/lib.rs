@@ -16,5 +16,7 @@ pub mod state;
 
 pub use encoding::DecodeError;
 pub use log::{Command, Index, Log, LogEntry, LogError, NodeId, Term};
-pub use message::{AppendEntries, AppendEntriesReply, Message, RequestVote, RequestVoteReply};
+pub use message::{
+    AppendEntries, AppendEntriesReply, Conflict, Message, RequestVote, RequestVoteReply,
+};
 pub use state::{PersistentState, Role, State, TransitionError};

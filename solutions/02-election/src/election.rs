@@ -45,7 +45,7 @@ impl RaftNode {
         self.heartbeat_elapsed += 1;
         if self.heartbeat_elapsed >= self.config.heartbeat_interval {
             self.heartbeat_elapsed = 0;
-            self.broadcast_heartbeat();
+            self.broadcast_append_entries();
         }
     }
 
@@ -128,53 +128,6 @@ impl RaftNode {
             panic!("node {id} cannot become leader in term {term}: {error:?} (§5.2)")
         });
         self.heartbeat_elapsed = 0;
-        self.broadcast_heartbeat();
-    }
-
-    /// Sends every peer an AppendEntries with no entries: a heartbeat (§5.2). It names this
-    /// log's last entry as `prev_log_index`/`prev_log_term`, as a stage 3 leader would for a
-    /// follower that is up to date, and the leader's `commit_index` as `leader_commit`.
-    pub(crate) fn broadcast_heartbeat(&mut self) {
-        let request = AppendEntries {
-            term: self.state.current_term,
-            leader_id: self.state.id,
-            prev_log_index: self.state.log.last_index(),
-            prev_log_term: self.state.log.last_term(),
-            entries: Vec::new(),
-            leader_commit: self.state.commit_index,
-        };
-        self.broadcast(Message::AppendEntries(request));
-    }
-
-    /// Answers an AppendEntries of the current term (§5.2): its sender is the leader of this
-    /// term, so a candidate gives up and a follower learns who leads, and the election timer
-    /// restarts. The reply says whether this log matches the leader's at `prev_log_index`
-    /// (§5.3); stage 2 stores no entries, so a success covers `prev_log_index` only.
-    pub(crate) fn handle_append_entries(&mut self, from: NodeId, request: AppendEntries) {
-        let (id, term) = (self.state.id, self.state.current_term);
-        assert!(
-            !matches!(self.state.role, Role::Leader { .. }),
-            "node {id} is leader of term {term} and got AppendEntries of the same term from \
-             node {from}: two leaders in one term (Election Safety, §5.2)"
-        );
-        // "If AppendEntries RPC received from new leader: convert to follower" (Figure 2).
-        // Same term, so the vote this node cast in it is kept.
-        self.state.become_follower(term, Some(request.leader_id)).unwrap_or_else(|error| {
-            panic!("node {id} cannot follow node {from} in term {term}: {error:?} (§5.2)")
-        });
-        self.reset_election_timer();
-        let success = self.state.log.matches(request.prev_log_index, request.prev_log_term);
-        let reply = AppendEntriesReply { term, success, match_index: request.prev_log_index };
-        self.send(from, Message::AppendEntriesReply(reply));
-    }
-
-    /// Handles an AppendEntries reply of the current term. Stage 2 has nothing to do with it:
-    /// the term guard (`check_term`) already applied the one rule that concerns it (a newer
-    /// term makes a leader step down, §5.1). Stage 3 uses it to update `next_index` and
-    /// `match_index` (§5.3).
-    pub(crate) fn handle_append_entries_reply(&mut self, from: NodeId, reply: AppendEntriesReply) {
-        // The term guard let only replies of the current term through.
-        let term = self.state.current_term;
-        assert_eq!(reply.term, term, "reply from node {from} of another term reached the handler");
+        self.broadcast_append_entries();
     }
 }

@@ -1,8 +1,9 @@
 //! The node: its state, the term guards and the dispatch of every message (§5.1).
 //!
 //! Mostly given: the plumbing between the harness's traits and the election rules in
-//! [`crate::election`]. Read it to see when each of your functions is called. One function
-//! here is yours: `check_term`, the rules for all servers that every message passes first.
+//! [`crate::election`]. Read it to see when each of your functions is called. In stage 2 one
+//! function here is yours: `check_term`, the rules for all servers that every message passes
+//! first. Stages 3 on include this file of the stage 2 reference as it is, as given code.
 
 use std::mem;
 
@@ -120,6 +121,7 @@ impl RaftNode {
                     term: current_term,
                     success: false,
                     match_index: request.prev_log_index,
+                    conflict: None,
                 };
                 self.send(from, Message::AppendEntriesReply(reply));
             }
