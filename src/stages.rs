@@ -30,6 +30,12 @@ pub const STAGES: &[Stage] = &[
         topic: "leader election, terms, heartbeats",
         paper: "§5.1, §5.2, §5.4.1",
     },
+    Stage {
+        number: 3,
+        name: "replication",
+        topic: "log replication, commitment, applying entries",
+        paper: "§5.3, §5.4.2",
+    },
 ];
 
 impl Stage {
