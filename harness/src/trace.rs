@@ -5,6 +5,7 @@
 //! carry the summary of a message (its `Display`), never the message, so the harness needs
 //! nothing of a stage's types.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
@@ -282,4 +283,21 @@ impl Trace {
         };
         serde_json::to_string_pretty(&records).expect("a trace serializes to JSON")
     }
+}
+
+thread_local! {
+    /// Set by the determinism check while it runs a scenario: see [`keeping_all`].
+    static KEEP_ALL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while clusters built on this thread keep their whole trace, not just the recent part:
+/// while [`crate::determinism::check_determinism`] runs (it compares every event of two runs).
+/// The flag lives here, with the trace, so that the cluster needs nothing of the check.
+pub fn keeping_all() -> bool {
+    KEEP_ALL.with(Cell::get)
+}
+
+/// Turns [`keeping_all`] on or off for clusters built on this thread from now on.
+pub(crate) fn keep_all_from_now(on: bool) {
+    KEEP_ALL.with(|keep| keep.set(on));
 }
