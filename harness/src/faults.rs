@@ -25,6 +25,7 @@ impl<N: Node> Cluster<N> {
         if !self.is_up(id) {
             self.fail(&format!("crash(n{id}): n{id} is already crashed"));
         }
+        self.checks.crashed(id, &self.slots[id as usize - 1].status);
         let slot = &mut self.slots[id as usize - 1];
         slot.node = None;
         slot.life += 1;
@@ -103,6 +104,10 @@ impl<N: Persist + 'static> Cluster<N> {
 
     /// Restarts crashed node `id` from the last state written to its disk: persistent state
     /// (`current_term`, `voted_for`, `log`) survives, volatile state starts afresh (Figure 2).
+    ///
+    /// The restarted node must report the term, vote and log it had when it crashed, or the
+    /// run fails with "Persistent state survives a restart" (§5.1, Figure 2), naming the field
+    /// that came back wrong and both values.
     pub fn restart(&mut self, id: NodeId) {
         if self.is_up(id) {
             self.fail(&format!("restart(n{id}): n{id} is up; crash it first"));
@@ -131,6 +136,19 @@ impl<N: Persist + 'static> Cluster<N> {
         slot.node = Some(node);
         slot.life = life;
         slot.status = status;
+        self.check_restart(id);
         self.after_event(id);
+    }
+
+    /// Compares restarted node `id` with the node that crashed ([`crate::persistence`]).
+    fn check_restart(&mut self, id: NodeId) {
+        let slot = &self.slots[id as usize - 1];
+        let (node, status) = (slot.node.as_ref().expect("just restarted"), &slot.status);
+        let checks = &mut self.checks;
+        match guarded(&self.watch, id, Call::LogEntry, || checks.check_restart(id, node, status)) {
+            Ok(Ok(())) => {}
+            Ok(Err(violation)) => self.fail_violation(&violation),
+            Err(panic) => self.node_panicked(id, "log_entry() (read by the checks)", panic),
+        }
     }
 }

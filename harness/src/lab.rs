@@ -83,10 +83,12 @@ impl<N: Node> Cluster<N> {
 }
 
 impl<N: Replicate> Cluster<N> {
-    /// How many live nodes have applied index `index`, and the command applied there.
+    /// How many nodes have applied index `index`, and the command applied there: the classic
+    /// lab's `nCommitted`. Like the lab, it counts what every node applied, up or down: a node
+    /// that applied `index` and then crashed still counts, and a restarted node counts from the
+    /// start for everything it applied in an earlier life.
     pub fn committed_count(&self, index: Index) -> (usize, Option<N::Command>) {
-        let up: Vec<NodeId> = self.ids().into_iter().filter(|&id| self.is_up(id)).collect();
-        self.checks.applied_at(index, &up)
+        self.checks.applied_at(index, &self.ids())
     }
 
     /// Like the classic lab's `one()`: proposes `command` to the leader (trying every live

@@ -66,6 +66,7 @@ mod faults;
 mod lab;
 pub mod network;
 pub mod node;
+mod persistence;
 pub mod report;
 pub mod rng;
 pub mod seeds;
