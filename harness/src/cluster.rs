@@ -280,7 +280,7 @@ impl<N: Node> Cluster<N> {
             ));
         }
         for message in due {
-            self.deliver(message);
+            self.arrive(message);
         }
     }
 
@@ -306,7 +306,9 @@ impl<N: Node> Cluster<N> {
         false
     }
 
-    fn deliver(&mut self, message: InFlight<N::Message>) {
+    /// A message from the network reaches its receiver, unless the receiver crashed since it
+    /// was sent or the link was cut while it travelled.
+    fn arrive(&mut self, message: InFlight<N::Message>) {
         let InFlight { from, to, life, message, summary } = message;
         let slot = &self.slots[to as usize - 1];
         let reason = if slot.node.is_none() || slot.life != life {
@@ -322,9 +324,14 @@ impl<N: Node> Cluster<N> {
             return;
         }
         self.stats.kind_mut(&summary).delivered += 1;
-        let term = slot.status.term;
+        self.step(to, from, message, summary);
+    }
+
+    /// Node `to` steps `message` from `from`: traced, then drained and checked.
+    fn step(&mut self, to: NodeId, from: NodeId, message: N::Message, summary: Rc<str>) {
+        let term = self.slots[to as usize - 1].status.term;
         self.trace.push(self.now, Event::Receive { from, to, term, message: summary });
-        let node = self.slots[to as usize - 1].node.as_mut().expect("checked live above");
+        let node = self.slots[to as usize - 1].node.as_mut().expect("checked live by the caller");
         if let Err(panic) = guarded(&self.watch, to, Call::Step, || node.step(from, message)) {
             self.node_panicked(
                 to,
@@ -333,6 +340,46 @@ impl<N: Node> Cluster<N> {
             );
         }
         self.after_event(to);
+    }
+
+    /// Hands node `to` a message the test built, with the sender and term of its choice, as if
+    /// it arrived from `from` now: traced as a receive, stepped, then drained and checked like
+    /// any event. It never crossed the network, so [`stats`](Cluster::stats) does not count it.
+    /// The etcd-style paper tests do this to one node; here the rest of the cluster runs on.
+    /// Fails with the report if `to` is crashed or `from` is not another node.
+    pub fn deliver(&mut self, to: NodeId, from: NodeId, message: N::Message) {
+        let size = self.size as NodeId;
+        let summary = match guarded(&self.watch, to, Call::Display, || message.to_string()) {
+            Ok(text) => text,
+            Err(panic) => self.node_panicked(to, "Display for the message", panic),
+        };
+        if !self.is_up(to) {
+            self.fail(&format!("deliver(n{to}, n{from}, {summary}): n{to} is crashed"));
+        }
+        if from == to || !(1..=size).contains(&from) {
+            self.fail(&format!(
+                "deliver(n{to}, n{from}, {summary}): the sender must be another node in 1..={size}"
+            ));
+        }
+        self.step(to, from, message, summary.into());
+    }
+
+    /// Runs `f` on node `id` itself, mutably, and returns what it returns: for a test that
+    /// needs to reach inside one node (set a field, call a method of its own). Afterwards the
+    /// cluster drains the node's outputs and runs the checks, as after any event. Traced as
+    /// `with_node`. Fails with the report if `id` is crashed, or if `f` panics.
+    pub fn with_node<R>(&mut self, id: NodeId, f: impl FnOnce(&mut N) -> R) -> R {
+        let term = self.slot(id).status.term;
+        let Some(node) = self.slots[id as usize - 1].node.as_mut() else {
+            self.fail(&format!("with_node(n{id}): n{id} is crashed"))
+        };
+        self.trace.push(self.now, Event::WithNode { node: id, term });
+        let result = match guarded(&self.watch, id, Call::WithNode, || f(node)) {
+            Ok(result) => result,
+            Err(panic) => self.node_panicked(id, "with_node()", panic),
+        };
+        self.after_event(id);
+        result
     }
 
     /// Drains node `id`'s outputs in contract order (persist, messages, committed), records

@@ -40,6 +40,31 @@ impl<N: Node> Cluster<N> {
         self.network_changed(format!("isolate n{id}"));
     }
 
+    /// The classic lab's `disconnect(i)`: the same as [`isolate`](Cluster::isolate).
+    pub fn disconnect(&mut self, id: NodeId) {
+        self.isolate(id);
+    }
+
+    /// The classic lab's `connect(i)`, which undoes [`isolate`](Cluster::isolate) or
+    /// [`disconnect`](Cluster::disconnect): reopens the links, both ways, between `id` and
+    /// every node that is itself connected, that is, not cut off by `isolate`/`disconnect` or
+    /// left out of every group of a [`partition`](Cluster::partition). A crashed node counts as
+    /// connected here: a crash does not cut links in this harness (the lab's crash does), so
+    /// it is reachable again once restarted. After a partition, `connect` joins `id` to the
+    /// connected nodes of every group, as the lab's would. One-way [`cut`](Cluster::cut)s
+    /// between other nodes stay.
+    pub fn connect(&mut self, id: NodeId) {
+        self.slot(id);
+        self.isolated.remove(&id);
+        for other in self.ids() {
+            if other != id && !self.isolated.contains(&other) {
+                self.network.links.open(id, other);
+                self.network.links.open(other, id);
+            }
+        }
+        self.network_changed(format!("connect n{id}"));
+    }
+
     /// Splits the network: nodes talk only within their group; a node in no group is isolated.
     pub fn partition(&mut self, groups: &[&[NodeId]]) {
         self.network.links.partition(groups);

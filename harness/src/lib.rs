@@ -58,6 +58,7 @@
 
 pub mod chaos;
 pub mod checks;
+pub mod client;
 pub mod cluster;
 pub mod determinism;
 mod disk;
@@ -75,6 +76,7 @@ pub mod trace;
 pub mod watchdog;
 
 pub use checks::Violation;
+pub use client::Client;
 pub use cluster::{Budgets, Cluster};
 pub use determinism::check_determinism;
 pub use network::NetworkConfig;

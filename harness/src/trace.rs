@@ -130,6 +130,13 @@ pub enum Event {
         /// `Some(index)` if the node accepted it as leader.
         index: Option<Index>,
     },
+    /// The test reached into a node with `Cluster::with_node`.
+    WithNode {
+        /// The node.
+        node: NodeId,
+        /// Its term before.
+        term: Term,
+    },
     /// A node crashed: its volatile state and the messages in flight to it are lost.
     Crash {
         /// The node.
@@ -171,6 +178,7 @@ impl Event {
             | Event::Commit { node, .. }
             | Event::Apply { node, .. }
             | Event::Propose { node, .. }
+            | Event::WithNode { node, .. }
             | Event::Crash { node }
             | Event::Restart { node, .. }
             | Event::Panic { node, .. } => Some(*node),
@@ -214,6 +222,7 @@ impl fmt::Display for Event {
                 Some(index) => write!(f, "n{node}@{term} propose {command} → index {index}"),
                 None => write!(f, "n{node}@{term} propose {command}: not leader"),
             },
+            Event::WithNode { node, term } => write!(f, "n{node}@{term} with_node (the test)"),
             Event::Crash { node } => write!(f, "n{node} CRASH"),
             Event::Restart { node, term } => write!(f, "n{node}@{term} RESTART"),
             Event::Network { change } => write!(f, "network: {change}"),

@@ -148,6 +148,13 @@ impl<const BUG: u8> Toy<BUG> {
     }
 }
 
+impl<const BUG: u8> Toy<BUG> {
+    /// Sets the term directly, for tests that reach in with `Cluster::with_node`.
+    pub fn set_term(&mut self, term: Term) {
+        self.term = term;
+    }
+}
+
 impl<const BUG: u8> Node for Toy<BUG> {
     type Message = Message;
     type Command = String;
