@@ -46,6 +46,7 @@ impl Plan {
             loss: rng.range(0, 21) as f64 / 100.0,
             duplicate: rng.range(0, 11) as f64 / 100.0,
             reorder: rng.range(0, 21) as f64 / 100.0,
+            max_hold_back: None,
         };
         let safety_ticks = rng.range(1_000, 3_001);
         let fault_rate = rng.range(5, 31) as f64 / 1_000.0;

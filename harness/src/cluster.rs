@@ -270,17 +270,25 @@ impl<N: Node> Cluster<N> {
                 self.after_event(id);
             }
         }
-        let due = self.network.take_due(self.now);
-        if due.len() > self.budgets.deliveries_per_tick {
-            self.fail_budget(&format!(
-                "delivery budget: {} messages due at tick {} (Budgets::deliveries_per_tick is {})",
-                due.len(),
-                self.now,
-                self.budgets.deliveries_per_tick
-            ));
-        }
-        for message in due {
-            self.arrive(message);
+        // With `min_delay: 0` a message sent while delivering may be due now too: deliver until
+        // nothing is. With `min_delay >= 1` the second round finds nothing.
+        let mut delivered = 0;
+        loop {
+            let due = self.network.take_due(self.now);
+            if due.is_empty() {
+                break;
+            }
+            delivered += due.len();
+            if delivered > self.budgets.deliveries_per_tick {
+                self.fail_budget(&format!(
+                    "delivery budget: {delivered} messages due at tick {} \
+                     (Budgets::deliveries_per_tick is {})",
+                    self.now, self.budgets.deliveries_per_tick
+                ));
+            }
+            for message in due {
+                self.arrive(message);
+            }
         }
     }
 
@@ -529,7 +537,8 @@ impl<N: Node> Cluster<N> {
         let life = self.slots[to as usize - 1].life;
         let flight = InFlight { from, to, life, message, summary: summary.clone() };
         let now = self.now;
-        match self.network.send(now, flight) {
+        let fate = self.network.send(now, flight);
+        match fate {
             Fate::Queued { at } => {
                 let deliver_at = Some(at);
                 self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
@@ -540,9 +549,13 @@ impl<N: Node> Cluster<N> {
                 self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
                 self.trace.push(now, Event::Duplicate { from, to, message: copy, again });
             }
-            Fate::Cut | Fate::Lost => {
+            Fate::Cut | Fate::Lost | Fate::Faulted { .. } => {
                 self.stats.kind_mut(&summary).dropped += 1;
-                let reason = if self.network.links.is_open(from, to) { "loss" } else { "cut" };
+                let reason = match fate {
+                    Fate::Faulted { fault } => fault,
+                    _ if self.network.links.is_open(from, to) => "loss",
+                    _ => "cut",
+                };
                 self.trace.push(now, Event::Drop { from, to, message: summary, reason });
             }
         }

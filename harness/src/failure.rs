@@ -73,6 +73,10 @@ impl<N: Node> Cluster<N> {
                     .to_string(),
             ),
         ];
+        if !self.network.faults.is_empty() {
+            let faults: Vec<String> = self.network.faults.iter().map(|f| f.to_string()).collect();
+            settings.push(("faults".to_string(), faults.join("; ")));
+        }
         settings.extend(self.notes.iter().cloned());
         // Only the nodes built so far: a report can come from inside `new()` of node 2.
         let built = self.slots.len() as NodeId;

@@ -7,7 +7,7 @@
 use crate::cluster::Cluster;
 use crate::cluster::guarded;
 use crate::disk::DiskStore;
-use crate::network::NetworkConfig;
+use crate::network::{MessageFault, NetworkConfig};
 use crate::node::{Node, NodeId, Persist};
 use crate::trace::Event;
 use crate::watchdog::Call;
@@ -98,6 +98,25 @@ impl<N: Node> Cluster<N> {
         let change = format!("{network}");
         self.network.config = network;
         self.network_changed(change);
+    }
+
+    /// From now on, messages that `fault.matches` get its extra loss and delay, on top of the
+    /// network settings (the lab's "long reordering": replies late, heartbeats on time).
+    /// Replaces a fault of the same name; faults of other names add up. Shown in the trace and
+    /// in the report's settings.
+    pub fn set_message_fault(&mut self, fault: MessageFault<N::Message>) {
+        let faults = &mut self.network.faults;
+        match faults.iter_mut().find(|set| set.name == fault.name) {
+            Some(set) => *set = fault,
+            None => faults.push(fault),
+        }
+        self.network_changed(format!("message fault {fault}"));
+    }
+
+    /// Removes every [`MessageFault`]: messages travel by the network settings alone again.
+    pub fn clear_message_faults(&mut self) {
+        self.network.faults.clear();
+        self.network_changed("clear message faults".to_string());
     }
 
     /// The current network settings.

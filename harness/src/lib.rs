@@ -79,7 +79,7 @@ pub use checks::Violation;
 pub use client::Client;
 pub use cluster::{Budgets, Cluster};
 pub use determinism::check_determinism;
-pub use network::NetworkConfig;
+pub use network::{MessageFault, NetworkConfig};
 pub use node::{
     Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status,
     Term,

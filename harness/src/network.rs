@@ -17,7 +17,9 @@ use crate::rng::Rng;
 /// How messages travel: every message is delayed, and may be lost, duplicated or held back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NetworkConfig {
-    /// The fewest ticks a message takes (at least 1: nothing arrives in the tick it is sent).
+    /// The fewest ticks a message takes. With 0, a message may arrive in the tick it was sent:
+    /// the tick goes on delivering until nothing more is due (within
+    /// `Budgets::deliveries_per_tick`).
     pub min_delay: u64,
     /// The most ticks a message takes, unless held back for reordering.
     pub max_delay: u64,
@@ -25,21 +27,41 @@ pub struct NetworkConfig {
     pub loss: f64,
     /// The probability that a message is delivered twice (each copy with its own delay).
     pub duplicate: f64,
-    /// The probability that a message is held back up to `4 * max_delay` extra ticks, so that
-    /// messages sent after it overtake it.
+    /// The probability that a message is held back extra ticks (1 to
+    /// [`max_hold_back`](NetworkConfig::max_hold_back)), so that messages sent after it
+    /// overtake it.
     pub reorder: f64,
+    /// The longest hold-back, in ticks; `None` (what [`reliable`](NetworkConfig::reliable) and
+    /// [`unreliable`](NetworkConfig::unreliable) set): `4 * max_delay`. The classic lab's "long
+    /// reordering" holds replies back for up to about 80 typical delays.
+    #[serde(default)]
+    pub max_hold_back: Option<u64>,
 }
 
 impl NetworkConfig {
     /// Nothing lost, duplicated or held back; delays of 1 to 3 ticks (so still some reordering).
     pub fn reliable() -> Self {
-        NetworkConfig { min_delay: 1, max_delay: 3, loss: 0.0, duplicate: 0.0, reorder: 0.0 }
+        NetworkConfig {
+            min_delay: 1,
+            max_delay: 3,
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+            max_hold_back: None,
+        }
     }
 
     /// The classic lab's unreliable network: 10% lost, 5% duplicated, 10% held back, delays of
     /// 1 to 5 ticks.
     pub fn unreliable() -> Self {
-        NetworkConfig { min_delay: 1, max_delay: 5, loss: 0.1, duplicate: 0.05, reorder: 0.1 }
+        NetworkConfig {
+            min_delay: 1,
+            max_delay: 5,
+            loss: 0.1,
+            duplicate: 0.05,
+            reorder: 0.1,
+            max_hold_back: None,
+        }
     }
 }
 
@@ -49,7 +71,8 @@ impl Default for NetworkConfig {
     }
 }
 
-/// One line, e.g. `delay 1..=3, loss 10.0%, duplicate 5.0%, reorder 10.0%`.
+/// One line, e.g. `delay 1..=3, loss 10.0%, duplicate 5.0%, reorder 10.0%`, and the
+/// hold-back if it is set (`, held back up to 200`).
 impl fmt::Display for NetworkConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -60,7 +83,48 @@ impl fmt::Display for NetworkConfig {
             self.loss * 100.0,
             self.duplicate * 100.0,
             self.reorder * 100.0
-        )
+        )?;
+        match self.max_hold_back {
+            Some(ticks) => write!(f, ", held back up to {ticks}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Extra loss and delay for some messages only: the classic lab's "long reordering" delays
+/// replies while heartbeats arrive on time (§5.5: a late reply must be harmless). Drawn from
+/// the network's own stream, after the [`NetworkConfig`]'s own draws, and only for matching
+/// messages, so a run without faults draws exactly what it always drew.
+pub struct MessageFault<M> {
+    /// A name for the report, the trace, and a message the fault drops (`Drop` reason).
+    pub name: &'static str,
+    /// Which messages it applies to.
+    pub matches: fn(&M) -> bool,
+    /// The probability that a matching message is lost, on top of `NetworkConfig::loss`.
+    pub loss: f64,
+    /// Extra ticks of delay for a matching message: uniform in `low..=high`.
+    pub extra_delay: (u64, u64),
+}
+
+impl<M> Clone for MessageFault<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for MessageFault<M> {}
+
+impl<M> fmt::Debug for MessageFault<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MessageFault({self})")
+    }
+}
+
+/// `replies: loss 5.0%, extra delay 20..=200`.
+impl<M> fmt::Display for MessageFault<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (low, high) = self.extra_delay;
+        write!(f, "{}: loss {:.1}%, extra delay {low}..={high}", self.name, self.loss * 100.0)
     }
 }
 
@@ -172,6 +236,11 @@ pub enum Fate {
     Cut,
     /// Dropped at random (`loss`).
     Lost,
+    /// Dropped at random by the [`MessageFault`] of this name.
+    Faulted {
+        /// The fault's name.
+        fault: &'static str,
+    },
 }
 
 /// Messages in flight, keyed by delivery tick; within a tick, in the order they were sent.
@@ -181,6 +250,8 @@ pub struct Network<M> {
     pub config: NetworkConfig,
     /// Which links are open.
     pub links: Links,
+    /// Extra loss and delay for matching messages, in the order they were set.
+    pub faults: Vec<MessageFault<M>>,
     rng: Rng,
     queue: BTreeMap<u64, Vec<InFlight<M>>>,
     in_flight: usize,
@@ -189,7 +260,8 @@ pub struct Network<M> {
 impl<M: Clone> Network<M> {
     /// An empty network of `size` nodes drawing from `rng`.
     pub fn new(size: usize, config: NetworkConfig, rng: Rng) -> Self {
-        Network { config, links: Links::new(size), rng, queue: BTreeMap::new(), in_flight: 0 }
+        let (links, faults, queue) = (Links::new(size), Vec::new(), BTreeMap::new());
+        Network { config, links, faults, rng, queue, in_flight: 0 }
     }
 
     /// Hands a message sent at tick `now` to the network, which decides its fate.
@@ -200,9 +272,15 @@ impl<M: Clone> Network<M> {
         if self.rng.chance(self.config.loss) {
             return Fate::Lost;
         }
-        let at = now + self.draw_delay();
+        let faults = self.matching(&message.message);
+        for fault in &faults {
+            if self.rng.chance(fault.loss) {
+                return Fate::Faulted { fault: fault.name };
+            }
+        }
+        let at = now + self.draw_delay() + self.draw_extra(&faults);
         if self.rng.chance(self.config.duplicate) {
-            let again = now + self.draw_delay();
+            let again = now + self.draw_delay() + self.draw_extra(&faults);
             self.enqueue(again, message.clone());
             self.enqueue(at, message);
             return Fate::Duplicated { at, again };
@@ -212,13 +290,28 @@ impl<M: Clone> Network<M> {
     }
 
     fn draw_delay(&mut self) -> u64 {
-        let low = self.config.min_delay.max(1);
+        let low = self.config.min_delay;
         let high = self.config.max_delay.max(low);
         let mut delay = self.rng.range(low, high + 1);
         if self.rng.chance(self.config.reorder) {
-            delay += self.rng.range(1, 4 * high + 1);
+            let longest = self.config.max_hold_back.unwrap_or(4 * high).max(1);
+            delay += self.rng.range(1, longest + 1);
         }
         delay
+    }
+
+    /// The faults that apply to `message` (none, without a draw, when none is set).
+    fn matching(&self, message: &M) -> Vec<MessageFault<M>> {
+        if self.faults.is_empty() {
+            return Vec::new();
+        }
+        self.faults.iter().filter(|fault| (fault.matches)(message)).copied().collect()
+    }
+
+    /// The extra delay of the matching `faults`, one draw each.
+    fn draw_extra(&mut self, faults: &[MessageFault<M>]) -> u64 {
+        let draws = faults.iter().map(|fault| (fault.extra_delay.0, fault.extra_delay.1));
+        draws.map(|(low, high)| self.rng.range(low, high.max(low) + 1)).sum()
     }
 
     fn enqueue(&mut self, at: u64, message: InFlight<M>) {
