@@ -2,9 +2,10 @@
 //!
 //! In the style of etcd's `raft_paper_test.go`: each test builds a node, feeds it messages,
 //! proposals and ticks, and checks what it sends, stores, commits and applies. Each test's doc
-//! line paraphrases the paper and ends with its section. Suggested order: the tests of
-//! `propose`, then `send_append_entries`, `handle_append_entries` with `conflict`,
-//! `handle_append_entries_reply`, `maybe_commit` and `take_committed`, then Figure 7.
+//! line paraphrases the paper and ends with its section. Suggested order, the order of the
+//! stubs in `src/replication.rs`'s chapter table: `send_append_entries` (every new leader calls
+//! it, so most tests need it), `propose`, `handle_append_entries` with `conflict`,
+//! `handle_append_entries_reply`, `maybe_commit`, `take_committed`; then Figure 7.
 //!
 //! The nodes use `Config::default()`: an election timeout base T of 20 ticks, a heartbeat every
 //! 4 ticks, at most 64 entries per AppendEntries.
