@@ -103,7 +103,7 @@ where
     recover(&mut cluster);
     cluster.check_one_leader();
     let everyone = cluster.ids().len();
-    cluster.submit(N::Command::from(format!("liveness-{seed}")), everyone);
+    cluster.one(N::Command::from(format!("liveness-{seed}")), everyone, true);
     cluster.check_logs();
     cluster
 }

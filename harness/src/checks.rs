@@ -16,6 +16,11 @@
 //! - Figure 2's monotonic rules: `current_term` never decreases (across restarts too),
 //!   `commit_index` never decreases while a node is up, `commit_index <= last_log_index`, and
 //!   entries are applied once each, gapless, in order, and only once committed.
+//! - Figure 2's persistent state survives a restart: the same term, vote and log
+//!   ([`crate::persistence`]). After a restart a node may apply again from any index up to one
+//!   past the highest it ever applied (a state machine rebuilt from the log, or one kept on
+//!   disk); from there on gapless and in order, and each re-applied entry is checked against
+//!   the cluster-wide register again (State Machine Safety).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -24,6 +29,7 @@ use std::io;
 use serde::Serialize;
 
 use crate::node::{Applied, Index, Node, NodeId, Role, Status, Term};
+use crate::persistence::{self, Image};
 
 /// A broken rule: which, where in the paper, and the values that broke it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +47,7 @@ pub struct Violation {
 }
 
 impl Violation {
-    fn new(rule: &'static str, section: &'static str, detail: String) -> Self {
+    pub(crate) fn new(rule: &'static str, section: &'static str, detail: String) -> Self {
         Violation { rule, section, detail, logs: Vec::new(), upto: 0 }
     }
 
@@ -68,6 +74,14 @@ struct Shadow {
     commit_index: Index,
     /// The last index it applied (volatile: reset on restart).
     last_applied: Index,
+    /// The highest index it applied in any life: kept across crashes, as the classic lab keeps
+    /// what each server applied (`committed_count` counts it).
+    highest_applied: Index,
+    /// True from a restart until the node's first apply, which may then be any index in
+    /// `1..=highest_applied + 1`.
+    resuming: bool,
+    /// The node as it crashed, to compare with the node it restarts as ([`persistence`]).
+    at_crash: Option<Image>,
     /// `log[i - 1]` shadows the entry at index `i`.
     log: Vec<ShadowEntry>,
     /// The term it was last seen leading in, to notice when it becomes leader.
@@ -351,7 +365,10 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         for entry in applied {
             self.check_apply_order(id, status, entry)?;
             self.check_state_machine_safety(id, entry)?;
-            self.nodes[id as usize - 1].last_applied = entry.index;
+            let shadow = &mut self.nodes[id as usize - 1];
+            shadow.last_applied = entry.index;
+            shadow.highest_applied = shadow.highest_applied.max(entry.index);
+            shadow.resuming = false;
         }
         Ok(())
     }
@@ -366,7 +383,17 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
     ) -> Result<(), Violation> {
         let shadow = &self.nodes[id as usize - 1];
         let rule = "Apply in order";
-        let detail = if entry.index != shadow.last_applied + 1 {
+        let detail = if shadow.resuming && !(1..=shadow.highest_applied + 1).contains(&entry.index)
+        {
+            format!(
+                "n{id} restarted having applied up to index {} and then applied index {} \
+                 first: after a restart a node applies again from index 1 (or resumes where its \
+                 state machine stopped), at most from index {}, then gapless and in order",
+                shadow.highest_applied,
+                entry.index,
+                shadow.highest_applied + 1
+            )
+        } else if !shadow.resuming && entry.index != shadow.last_applied + 1 {
             format!(
                 "n{id} applied index {} right after index {}: entries are applied once \
                  each, gapless and in order",
@@ -414,11 +441,58 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         Ok(())
     }
 
+    /// Node `id` crashed with `status`, its last one: keeps the image of its persistent state
+    /// (term, vote, and its log summed up by the last entry's prefix hash) for
+    /// [`check_restart`](Checks::check_restart).
+    pub fn crashed(&mut self, id: NodeId, status: &Status) {
+        let shadow = &mut self.nodes[id as usize - 1];
+        let last = shadow.log.last().map(|entry| (entry.term, entry.prefix));
+        shadow.at_crash = Some(Image::new(status, last));
+    }
+
     /// Node `id` restarted: its volatile state (`commit_index`, `last_applied`, role) starts
-    /// afresh, its term must not go down, and its log shadow is rebuilt from its disk.
+    /// afresh, its term must not go down, and its log shadow is rebuilt from its disk. What it
+    /// applied before survives: its next apply may resume anywhere up to one past it.
     pub fn restarted(&mut self, id: NodeId) {
         let shadow = &mut self.nodes[id as usize - 1];
-        *shadow = Shadow { max_term: shadow.max_term, ..Shadow::default() };
+        *shadow = Shadow {
+            max_term: shadow.max_term,
+            highest_applied: shadow.highest_applied,
+            resuming: true,
+            at_crash: shadow.at_crash.take(),
+            ..Shadow::default()
+        };
+    }
+
+    /// Checks the node `id` restarted as (after [`restarted`](Checks::restarted)): rebuilds its
+    /// log shadow from scratch and compares term, vote and log with what it held when it
+    /// crashed (§5.1, Figure 2: persistent state). No-op for a node never seen crashing.
+    pub fn check_restart<N: Node<Command = C>>(
+        &mut self,
+        id: NodeId,
+        node: &N,
+        status: &Status,
+    ) -> Result<(), Violation> {
+        // Hash the whole log first and compare it with the crash image, then check each entry:
+        // a log that came back wrong is reported as such, not as the Log Matching break it
+        // causes.
+        let last = status.last_log_index;
+        let mut log = Vec::with_capacity(last as usize);
+        let mut prefix = 0;
+        for index in 1..=last {
+            let (term, command) = entry(node, id, index, last)?;
+            prefix = chain(prefix, term, hash_command(command));
+            log.push(ShadowEntry { term, prefix });
+        }
+        let image = Image::new(status, log.last().map(|entry| (entry.term, entry.prefix)));
+        if let Some(before) = self.nodes[id as usize - 1].at_crash.take() {
+            persistence::check(id, &before, &image)?;
+        }
+        for (index, entry) in (1..).zip(&log) {
+            self.check_log_matching(id, index, entry.term, entry.prefix)?;
+        }
+        self.nodes[id as usize - 1].log = log;
+        Ok(())
     }
 
     /// Rebuilds node `id`'s shadow from scratch and checks it again: catches an entry rewritten
@@ -434,16 +508,19 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         self.check_committed_prefix(id, status.commit_index)
     }
 
-    /// The command applied at `index` and how many of `up` nodes have applied it.
-    pub fn applied_at(&self, index: Index, up: &[NodeId]) -> (usize, Option<C>) {
+    /// The command applied at `index` and how many of `nodes` have applied it, in this life
+    /// or an earlier one (the classic lab's count: a crashed server's applied entries count).
+    pub fn applied_at(&self, index: Index, nodes: &[NodeId]) -> (usize, Option<C>) {
         let Some(first) = index.checked_sub(1).and_then(|i| self.applied.get(i as usize)) else {
             return (0, None);
         };
-        let count = up.iter().filter(|&&id| self.nodes[id as usize - 1].last_applied >= index);
+        let count =
+            nodes.iter().filter(|&&id| self.nodes[id as usize - 1].highest_applied >= index);
         (count.count(), Some(first.command.clone()))
     }
 
-    /// The last index node `id` applied.
+    /// The last index node `id` applied in its current life (0 after a restart, until it
+    /// applies again).
     pub fn last_applied(&self, id: NodeId) -> Index {
         self.nodes[id as usize - 1].last_applied
     }

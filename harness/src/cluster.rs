@@ -11,14 +11,13 @@ use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
-use crate::checks::{Checks, Violation};
-use crate::disk::{DiskStore, Disks};
+use crate::checks::Checks;
+use crate::disk::Disks;
 use crate::network::{Fate, InFlight, Network, NetworkConfig};
 use crate::node::{
-    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status,
-    Term,
+    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Replicate, Role, Status, Term,
 };
-use crate::report::{self, Report};
+use crate::report;
 use crate::rng::Rng;
 use crate::stats::{MessageStats, json_len};
 use crate::trace::{Event, Trace};
@@ -61,22 +60,22 @@ impl Default for Budgets {
 }
 
 /// One node's place in the cluster.
-struct Slot<N> {
+pub(crate) struct Slot<N> {
     /// `None` while crashed.
-    node: Option<N>,
+    pub(crate) node: Option<N>,
     /// Bumped at every crash and restart: messages addressed to an earlier life are lost.
-    life: u64,
+    pub(crate) life: u64,
     /// The status read after the node's last event (its last status, once crashed).
-    status: Status,
+    pub(crate) status: Status,
 }
 
 /// [`Replicate::take_committed`], for a cluster whose nodes replicate.
 type TakeCommitted<N> = fn(&mut N) -> Vec<Applied<<N as Node>::Command>>;
 
 /// What the cluster calls on a node beyond [`Node`], set up by the capability's methods.
-struct Hooks<N: Node> {
-    committed: Option<TakeCommitted<N>>,
-    disks: Option<Box<dyn Disks<N>>>,
+pub(crate) struct Hooks<N: Node> {
+    pub(crate) committed: Option<TakeCommitted<N>>,
+    pub(crate) disks: Option<Box<dyn Disks<N>>>,
 }
 
 /// A simulated cluster of `N` nodes. See the crate documentation for the whole API.
@@ -90,26 +89,26 @@ struct Hooks<N: Node> {
 /// [`check_no_leader`](Cluster::check_no_leader), [`check_terms`](Cluster::check_terms), and
 /// the safety checks after every event.
 pub struct Cluster<N: Node> {
-    seed: u64,
-    size: usize,
-    root: Rng,
-    config: Config,
-    now: u64,
-    slots: Vec<Slot<N>>,
-    isolated: BTreeSet<NodeId>,
-    network: Network<N::Message>,
-    checks: Checks<N::Command>,
-    trace: Trace,
-    stats: MessageStats,
-    hooks: Hooks<N>,
-    budgets: Budgets,
-    notes: Vec<(String, String)>,
-    events: u64,
+    pub(crate) seed: u64,
+    pub(crate) size: usize,
+    pub(crate) root: Rng,
+    pub(crate) config: Config,
+    pub(crate) now: u64,
+    pub(crate) slots: Vec<Slot<N>>,
+    pub(crate) isolated: BTreeSet<NodeId>,
+    pub(crate) network: Network<N::Message>,
+    pub(crate) checks: Checks<N::Command>,
+    pub(crate) trace: Trace,
+    pub(crate) stats: MessageStats,
+    pub(crate) hooks: Hooks<N>,
+    pub(crate) budgets: Budgets,
+    pub(crate) notes: Vec<(String, String)>,
+    pub(crate) events: u64,
     /// The event count at which the next full rescan of one node's log is due.
-    next_rescan: u64,
-    rescans: u64,
+    pub(crate) next_rescan: u64,
+    pub(crate) rescans: u64,
     /// Tells the watchdog which node call the cluster is in ([`crate::watchdog`]).
-    watch: Watch,
+    pub(crate) watch: Watch,
 }
 
 /// How often (in events) one node's log shadow is rebuilt from scratch, at least: a log of
@@ -147,7 +146,7 @@ impl<N: Node> Cluster<N> {
             rescans: 0,
             watch: Watch::new(seed),
         };
-        if report::trace_path().is_some() || crate::determinism::keeping_traces() {
+        if report::trace_path().is_some() || crate::trace::keeping_all() {
             cluster.trace.keep_all();
         }
         for id in 1..=nodes as NodeId {
@@ -236,15 +235,15 @@ impl<N: Node> Cluster<N> {
         self.root.fork(stream)
     }
 
-    fn node_rng(&self, id: NodeId, life: u64) -> Rng {
+    pub(crate) fn node_rng(&self, id: NodeId, life: u64) -> Rng {
         self.root.fork(streams::NODES).fork(id).fork(life)
     }
 
-    fn peers(&self, id: NodeId) -> Vec<NodeId> {
+    pub(crate) fn peers(&self, id: NodeId) -> Vec<NodeId> {
         self.ids().into_iter().filter(|&peer| peer != id).collect()
     }
 
-    fn slot(&self, id: NodeId) -> &Slot<N> {
+    pub(crate) fn slot(&self, id: NodeId) -> &Slot<N> {
         match self.slots.get((id as usize).wrapping_sub(1)) {
             Some(slot) => slot,
             None => self.fail(&format!("there is no node n{id}: ids are 1..={}", self.slots.len())),
@@ -281,7 +280,7 @@ impl<N: Node> Cluster<N> {
             ));
         }
         for message in due {
-            self.deliver(message);
+            self.arrive(message);
         }
     }
 
@@ -307,7 +306,9 @@ impl<N: Node> Cluster<N> {
         false
     }
 
-    fn deliver(&mut self, message: InFlight<N::Message>) {
+    /// A message from the network reaches its receiver, unless the receiver crashed since it
+    /// was sent or the link was cut while it travelled.
+    fn arrive(&mut self, message: InFlight<N::Message>) {
         let InFlight { from, to, life, message, summary } = message;
         let slot = &self.slots[to as usize - 1];
         let reason = if slot.node.is_none() || slot.life != life {
@@ -323,9 +324,14 @@ impl<N: Node> Cluster<N> {
             return;
         }
         self.stats.kind_mut(&summary).delivered += 1;
-        let term = slot.status.term;
+        self.step(to, from, message, summary);
+    }
+
+    /// Node `to` steps `message` from `from`: traced, then drained and checked.
+    fn step(&mut self, to: NodeId, from: NodeId, message: N::Message, summary: Rc<str>) {
+        let term = self.slots[to as usize - 1].status.term;
         self.trace.push(self.now, Event::Receive { from, to, term, message: summary });
-        let node = self.slots[to as usize - 1].node.as_mut().expect("checked live above");
+        let node = self.slots[to as usize - 1].node.as_mut().expect("checked live by the caller");
         if let Err(panic) = guarded(&self.watch, to, Call::Step, || node.step(from, message)) {
             self.node_panicked(
                 to,
@@ -336,9 +342,49 @@ impl<N: Node> Cluster<N> {
         self.after_event(to);
     }
 
+    /// Hands node `to` a message the test built, with the sender and term of its choice, as if
+    /// it arrived from `from` now: traced as a receive, stepped, then drained and checked like
+    /// any event. It never crossed the network, so [`stats`](Cluster::stats) does not count it.
+    /// The etcd-style paper tests do this to one node; here the rest of the cluster runs on.
+    /// Fails with the report if `to` is crashed or `from` is not another node.
+    pub fn deliver(&mut self, to: NodeId, from: NodeId, message: N::Message) {
+        let size = self.size as NodeId;
+        let summary = match guarded(&self.watch, to, Call::Display, || message.to_string()) {
+            Ok(text) => text,
+            Err(panic) => self.node_panicked(to, "Display for the message", panic),
+        };
+        if !self.is_up(to) {
+            self.fail(&format!("deliver(n{to}, n{from}, {summary}): n{to} is crashed"));
+        }
+        if from == to || !(1..=size).contains(&from) {
+            self.fail(&format!(
+                "deliver(n{to}, n{from}, {summary}): the sender must be another node in 1..={size}"
+            ));
+        }
+        self.step(to, from, message, summary.into());
+    }
+
+    /// Runs `f` on node `id` itself, mutably, and returns what it returns: for a test that
+    /// needs to reach inside one node (set a field, call a method of its own). Afterwards the
+    /// cluster drains the node's outputs and runs the checks, as after any event. Traced as
+    /// `with_node`. Fails with the report if `id` is crashed, or if `f` panics.
+    pub fn with_node<R>(&mut self, id: NodeId, f: impl FnOnce(&mut N) -> R) -> R {
+        let term = self.slot(id).status.term;
+        let Some(node) = self.slots[id as usize - 1].node.as_mut() else {
+            self.fail(&format!("with_node(n{id}): n{id} is crashed"))
+        };
+        self.trace.push(self.now, Event::WithNode { node: id, term });
+        let result = match guarded(&self.watch, id, Call::WithNode, || f(node)) {
+            Ok(result) => result,
+            Err(panic) => self.node_panicked(id, "with_node()", panic),
+        };
+        self.after_event(id);
+        result
+    }
+
     /// Drains node `id`'s outputs in contract order (persist, messages, committed), records
     /// what changed, checks, then sends.
-    fn after_event(&mut self, id: NodeId) {
+    pub(crate) fn after_event(&mut self, id: NodeId) {
         self.events += 1;
         let index = id as usize - 1;
         let node = self.slots[index].node.as_mut().expect("after_event on a live node");
@@ -422,7 +468,7 @@ impl<N: Node> Cluster<N> {
         }
     }
 
-    fn rescan(&mut self, id: NodeId) {
+    pub(crate) fn rescan(&mut self, id: NodeId) {
         let Some(node) = self.slots[id as usize - 1].node.as_ref() else { return };
         let status = &self.slots[id as usize - 1].status;
         let checks = &mut self.checks;
@@ -501,290 +547,6 @@ impl<N: Node> Cluster<N> {
             }
         }
     }
-
-    /// The live nodes that believe they lead, with their terms, by id.
-    pub fn leaders(&self) -> Vec<(NodeId, Term)> {
-        let live = self.ids().into_iter().filter(|&id| self.is_up(id));
-        live.map(|id| (id, self.slot(id).status.clone()))
-            .filter(|(_, status)| status.role == Role::Leader)
-            .map(|(id, status)| (id, status.term))
-            .collect()
-    }
-
-    /// True if `id` is up and not isolated by [`isolate`](Cluster::isolate) or left out of
-    /// every group by [`partition`](Cluster::partition).
-    pub fn is_connected(&self, id: NodeId) -> bool {
-        self.is_up(id) && !self.isolated.contains(&id)
-    }
-
-    /// How many live nodes (itself included) `id` can talk to both ways.
-    fn reach(&self, id: NodeId) -> usize {
-        let links = &self.network.links;
-        let both_ways =
-            |other: NodeId| other == id || (links.is_open(id, other) && links.is_open(other, id));
-        self.ids().into_iter().filter(|&other| self.is_up(other) && both_ways(other)).count()
-    }
-
-    /// The leader of the highest term among the connected live leaders that reach a majority,
-    /// if there is one.
-    pub fn majority_leader(&self) -> Option<NodeId> {
-        let majority = self.slots.len() / 2 + 1;
-        let leaders = self.leaders().into_iter().filter(|&(id, _)| self.is_connected(id));
-        let mut leaders: Vec<_> = leaders.filter(|&(id, _)| self.reach(id) >= majority).collect();
-        leaders.sort_by_key(|&(id, term)| (term, id));
-        leaders.last().map(|&(id, _)| id)
-    }
-
-    /// Runs up to 10 maximal election timeouts (`10 * 2 * election_timeout` ticks) until a
-    /// connected leader that reaches a majority exists, and returns the one of the highest
-    /// term; fails with the report if none appears (§5.2: "a leader will be elected").
-    pub fn check_one_leader(&mut self) -> NodeId {
-        let budget = 20 * self.config.election_timeout;
-        if self.run_until(budget, |cluster| cluster.majority_leader().is_some()) {
-            return self.majority_leader().expect("the condition just held");
-        }
-        self.fail(&format!(
-            "expected one leader: no connected node reaching a majority led within {budget} \
-             ticks (10 election timeouts of at most {} ticks)",
-            2 * self.config.election_timeout
-        ))
-    }
-
-    /// Fails unless no connected node (see [`is_connected`](Cluster::is_connected)) is leader.
-    pub fn check_no_leader(&self) {
-        let leaders: Vec<_> =
-            self.leaders().into_iter().filter(|&(id, _)| self.is_connected(id)).collect();
-        if !leaders.is_empty() {
-            let list: Vec<String> =
-                leaders.iter().map(|(id, term)| format!("n{id}@{term}")).collect();
-            self.fail(&format!(
-                "expected no leader among connected nodes, found {}",
-                list.join(", ")
-            ));
-        }
-    }
-
-    /// Fails unless every connected node has the same term; returns it.
-    pub fn check_terms(&self) -> Term {
-        let connected: Vec<NodeId> =
-            self.ids().into_iter().filter(|&id| self.is_connected(id)).collect();
-        let terms: BTreeSet<Term> = connected.iter().map(|&id| self.slot(id).status.term).collect();
-        if terms.len() > 1 {
-            let list: Vec<String> = connected
-                .iter()
-                .map(|&id| format!("n{id}@{}", self.slot(id).status.term))
-                .collect();
-            self.fail(&format!("connected nodes disagree on the term: {}", list.join(", ")));
-        }
-        terms.into_iter().next().unwrap_or(0)
-    }
-
-    /// Node `id` crashes: its volatile state and the messages in flight to it are lost. What
-    /// it wrote to its disk stays (see [`restart`](Cluster::restart)).
-    pub fn crash(&mut self, id: NodeId) {
-        if !self.is_up(id) {
-            self.fail(&format!("crash(n{id}): n{id} is already crashed"));
-        }
-        let slot = &mut self.slots[id as usize - 1];
-        slot.node = None;
-        slot.life += 1;
-        self.trace.push(self.now, Event::Crash { node: id });
-    }
-
-    /// Node `id` can no longer send or receive (every link to and from it is cut).
-    pub fn isolate(&mut self, id: NodeId) {
-        self.slot(id);
-        self.network.links.isolate(id);
-        self.isolated.insert(id);
-        self.network_changed(format!("isolate n{id}"));
-    }
-
-    /// Splits the network: nodes talk only within their group; a node in no group is isolated.
-    pub fn partition(&mut self, groups: &[&[NodeId]]) {
-        self.network.links.partition(groups);
-        self.isolated =
-            self.ids().into_iter().filter(|id| !groups.iter().any(|g| g.contains(id))).collect();
-        let text: Vec<String> = groups
-            .iter()
-            .map(|group| group.iter().map(|id| format!("n{id}")).collect::<Vec<_>>().join(" "))
-            .map(|group| format!("{{{group}}}"))
-            .collect();
-        self.network_changed(format!("partition {}", text.join(" | ")));
-    }
-
-    /// Messages from `from` to `to` are dropped; the other direction still works.
-    pub fn cut(&mut self, from: NodeId, to: NodeId) {
-        self.slot(from);
-        self.slot(to);
-        self.network.links.cut(from, to);
-        self.network_changed(format!("cut n{from} → n{to}"));
-    }
-
-    /// Every link works again.
-    pub fn heal(&mut self) {
-        self.network.links.heal();
-        self.isolated.clear();
-        self.network_changed("heal".to_string());
-    }
-
-    /// New delay, loss, duplication and reordering settings, from now on.
-    pub fn set_network(&mut self, network: NetworkConfig) {
-        let change = format!("{network}");
-        self.network.config = network;
-        self.network_changed(change);
-    }
-
-    /// The current network settings.
-    pub fn network(&self) -> &NetworkConfig {
-        &self.network.config
-    }
-
-    fn network_changed(&mut self, change: String) {
-        self.trace.push(self.now, Event::Network { change });
-    }
-
-    /// Panics with the full failure report: seed, replay command, `why`, timeline, state.
-    pub fn fail(&self, why: &str) -> ! {
-        self.fail_with(why, None)
-    }
-
-    fn fail_violation(&self, violation: &Violation) -> ! {
-        let diff = report::log_diff(violation, |id, upto| self.log_lines(id, upto));
-        self.fail_with(&violation.to_string(), diff)
-    }
-
-    fn fail_budget(&self, why: &str) -> ! {
-        self.fail_with(&format!("Budget exceeded: {why}"), None)
-    }
-
-    fn node_panicked(&self, id: NodeId, call: &str, message: String) -> ! {
-        self.fail_with(&format!("n{id} panicked in {call}: {message}"), None)
-    }
-
-    fn fail_with(&self, why: &str, diff: Option<String>) -> ! {
-        let text = report::render(&self.report(why, diff));
-        report::write_trace(self.seed, &self.trace, Some(why));
-        panic!("{text}")
-    }
-
-    /// A node's log up to `upto` as one line per entry, or why it cannot be read.
-    fn log_lines(&self, id: NodeId, upto: Index) -> Vec<String> {
-        let Some(node) = self.slot(id).node.as_ref() else {
-            return vec![format!("(n{id} is crashed)")];
-        };
-        let first = upto.saturating_sub(report::DIFF_ENTRIES as u64 - 1).max(1);
-        let lines = guarded(&self.watch, id, Call::LogEntry, || {
-            (first..=upto)
-                .map(|index| match node.log_entry(index) {
-                    Some((term, command)) => format!("{index:>5}  t{term:<4} {command:?}"),
-                    None => format!("{index:>5}  (none)"),
-                })
-                .collect()
-        });
-        lines.unwrap_or_else(|panic| vec![format!("(n{id}'s log_entry panicked: {panic})")])
-    }
-
-    fn report(&self, why: &str, diff: Option<String>) -> Report {
-        let mut settings = vec![
-            ("nodes".to_string(), format!("{} (ids 1..={})", self.size, self.size)),
-            (
-                "config".to_string(),
-                format!(
-                    "election_timeout {} (timeouts drawn from [{}, {})), heartbeat_interval {}",
-                    self.config.election_timeout,
-                    self.config.election_timeout,
-                    2 * self.config.election_timeout,
-                    self.config.heartbeat_interval
-                ),
-            ),
-            ("network".to_string(), self.network.config.to_string()),
-            (
-                "streams".to_string(),
-                "Rng::new(seed).fork(1) network, fork(2) faults, fork(3) workload, \
-                 fork(100).fork(id).fork(life) node timers"
-                    .to_string(),
-            ),
-        ];
-        settings.extend(self.notes.iter().cloned());
-        // Only the nodes built so far: a report can come from inside `new()` of node 2.
-        let built = self.slots.len() as NodeId;
-        let rows = (1..=built).map(|id| self.state_row(id)).collect();
-        Report {
-            seed: self.seed,
-            why: why.to_string(),
-            now: self.now,
-            events: self.trace.count(),
-            settings,
-            nodes: self.slots.len(),
-            recent: self.trace.recent().cloned().collect(),
-            rows,
-            diff,
-        }
-    }
-
-    fn state_row(&self, id: NodeId) -> report::Row {
-        let slot = self.slot(id);
-        let disk = self.hooks.disks.as_ref().map(|disks| disks.describe(id));
-        report::Row {
-            id,
-            up: slot.node.is_some(),
-            connected: self.is_connected(id),
-            status: slot.status.clone(),
-            last_applied: self.checks.last_applied(id),
-            disk,
-        }
-    }
-}
-
-impl<N: Persist + 'static> Cluster<N> {
-    /// Gives every node a simulated disk: after every event the cluster writes the node's
-    /// `take_persist()` to it, before sending the node's messages. Needed for
-    /// [`restart`](Cluster::restart); call it right after building the cluster.
-    pub fn with_disks(mut self) -> Self {
-        if self.hooks.disks.is_none() {
-            let states = (0..self.slots.len()).map(|_| None).collect();
-            self.hooks.disks = Some(Box::new(DiskStore::<N> { states }));
-            for id in self.ids() {
-                if self.is_up(id) {
-                    self.after_event(id);
-                }
-            }
-        }
-        self
-    }
-
-    /// Restarts crashed node `id` from the last state written to its disk: persistent state
-    /// (`current_term`, `voted_for`, `log`) survives, volatile state starts afresh (Figure 2).
-    pub fn restart(&mut self, id: NodeId) {
-        if self.is_up(id) {
-            self.fail(&format!("restart(n{id}): n{id} is up; crash it first"));
-        }
-        let Some(disks) = self.hooks.disks.as_ref() else {
-            self.fail(&format!(
-                "restart(n{id}): this cluster has no disks; build it with \
-                 Cluster::new(..).with_disks() so that nodes persist their state"
-            ))
-        };
-        let life = self.slot(id).life + 1;
-        let (peers, config, rng) = (self.peers(id), self.config.clone(), self.node_rng(id, life));
-        let restarted =
-            guarded(&self.watch, id, Call::Restart, || disks.restart(id, peers, config, rng));
-        let node = match restarted {
-            Ok(node) => node,
-            Err(panic) => self.node_panicked(id, "restart()", panic),
-        };
-        let status = match guarded(&self.watch, id, Call::Status, || node.status()) {
-            Ok(status) => status,
-            Err(panic) => self.node_panicked(id, "status()", panic),
-        };
-        self.checks.restarted(id);
-        self.trace.push(self.now, Event::Restart { node: id, term: status.term });
-        let slot = &mut self.slots[id as usize - 1];
-        slot.node = Some(node);
-        slot.life = life;
-        slot.status = status;
-        self.after_event(id);
-    }
 }
 
 impl<N: Replicate> Cluster<N> {
@@ -817,52 +579,6 @@ impl<N: Replicate> Cluster<N> {
         self.after_event(id);
         result
     }
-
-    /// How many live nodes have applied index `index`, and the command applied there.
-    pub fn committed_count(&self, index: Index) -> (usize, Option<N::Command>) {
-        let up: Vec<NodeId> = self.ids().into_iter().filter(|&id| self.is_up(id)).collect();
-        self.checks.applied_at(index, &up)
-    }
-
-    /// Like the classic lab's `one()`: proposes `command` to the leader (trying every live
-    /// node in turn, across leader changes) until `expected` live nodes applied it at one
-    /// index, and returns that index; fails with the report after 20 maximal election timeouts.
-    pub fn submit(&mut self, command: N::Command, expected: usize) -> Index {
-        let timeout = 2 * self.config.election_timeout;
-        let deadline = self.now + 10 * timeout;
-        let mut next = 0;
-        while self.now < deadline {
-            if let Some(index) = self.propose_anywhere(&command, &mut next) {
-                let applied = |cluster: &Self| {
-                    let (count, found) = cluster.committed_count(index);
-                    count >= expected && found.as_ref() == Some(&command)
-                };
-                if self.run_until(timeout, applied) {
-                    return index;
-                }
-            } else {
-                self.run_for(self.config.heartbeat_interval.max(1));
-            }
-        }
-        self.fail(&format!(
-            "submit({command:?}): not applied by {expected} live nodes within {} ticks",
-            10 * timeout
-        ))
-    }
-
-    fn propose_anywhere(&mut self, command: &N::Command, next: &mut usize) -> Option<Index> {
-        let ids = self.ids();
-        for offset in 0..ids.len() {
-            let id = ids[(*next + offset) % ids.len()];
-            if self.is_up(id) {
-                if let Ok((index, _)) = self.propose(id, command.clone()) {
-                    *next = (*next + offset) % ids.len();
-                    return Some(index);
-                }
-            }
-        }
-        None
-    }
 }
 
 impl<N: Node> Drop for Cluster<N> {
@@ -876,7 +592,12 @@ impl<N: Node> Drop for Cluster<N> {
 
 /// Runs `f`, a `call` into node `id`, turning a panic into its message, verbatim; `watch`
 /// tells the watchdog, which ends the process if the call never returns.
-fn guarded<R>(watch: &Watch, id: NodeId, call: Call, f: impl FnOnce() -> R) -> Result<R, String> {
+pub(crate) fn guarded<R>(
+    watch: &Watch,
+    id: NodeId,
+    call: Call,
+    f: impl FnOnce() -> R,
+) -> Result<R, String> {
     watch.enter(id, call);
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     watch.exit();

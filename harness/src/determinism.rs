@@ -4,19 +4,14 @@
 //! replay: a failure's seed would not reproduce it. This check runs a scenario twice and
 //! compares every event.
 
-use std::cell::Cell;
-
 use crate::cluster::Cluster;
 use crate::node::Node;
-use crate::trace::Record;
+use crate::trace::{self, Record};
 
-thread_local! {
-    static KEEP_TRACES: Cell<bool> = const { Cell::new(false) };
-}
-
-/// True while [`check_determinism`] runs: clusters built now keep their whole trace.
+/// True while [`check_determinism`] runs: clusters built now keep their whole trace (the
+/// same as [`trace::keeping_all`], where the flag lives).
 pub fn keeping_traces() -> bool {
-    KEEP_TRACES.with(Cell::get)
+    trace::keeping_all()
 }
 
 /// Runs `scenario` (which builds a cluster, runs it, and returns it) twice and panics, showing
@@ -38,8 +33,8 @@ pub fn check_determinism<N: Node>(scenario: impl Fn() -> Cluster<N>) -> usize {
 }
 
 fn record<N: Node>(scenario: &impl Fn() -> Cluster<N>) -> Vec<Record> {
-    KEEP_TRACES.with(|keep| keep.set(true));
+    trace::keep_all_from_now(true);
     let cluster = scenario();
-    KEEP_TRACES.with(|keep| keep.set(false));
+    trace::keep_all_from_now(false);
     cluster.trace().all().expect("the trace was kept").to_vec()
 }

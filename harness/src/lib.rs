@@ -58,11 +58,16 @@
 
 pub mod chaos;
 pub mod checks;
+pub mod client;
 pub mod cluster;
 pub mod determinism;
 mod disk;
+mod failure;
+mod faults;
+mod lab;
 pub mod network;
 pub mod node;
+mod persistence;
 pub mod report;
 pub mod rng;
 pub mod seeds;
@@ -71,6 +76,7 @@ pub mod trace;
 pub mod watchdog;
 
 pub use checks::Violation;
+pub use client::Client;
 pub use cluster::{Budgets, Cluster};
 pub use determinism::check_determinism;
 pub use network::NetworkConfig;

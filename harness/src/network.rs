@@ -93,6 +93,12 @@ impl Links {
         self.blocked[slot] = true;
     }
 
+    /// Messages from `from` to `to` get through again (one way).
+    pub fn open(&mut self, from: NodeId, to: NodeId) {
+        let slot = self.slot(from, to);
+        self.blocked[slot] = false;
+    }
+
     /// Every link to and from `id` is cut.
     pub fn isolate(&mut self, id: NodeId) {
         for other in 1..=self.size as NodeId {

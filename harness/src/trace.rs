@@ -5,6 +5,7 @@
 //! carry the summary of a message (its `Display`), never the message, so the harness needs
 //! nothing of a stage's types.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
@@ -129,6 +130,13 @@ pub enum Event {
         /// `Some(index)` if the node accepted it as leader.
         index: Option<Index>,
     },
+    /// The test reached into a node with `Cluster::with_node`.
+    WithNode {
+        /// The node.
+        node: NodeId,
+        /// Its term before.
+        term: Term,
+    },
     /// A node crashed: its volatile state and the messages in flight to it are lost.
     Crash {
         /// The node.
@@ -170,6 +178,7 @@ impl Event {
             | Event::Commit { node, .. }
             | Event::Apply { node, .. }
             | Event::Propose { node, .. }
+            | Event::WithNode { node, .. }
             | Event::Crash { node }
             | Event::Restart { node, .. }
             | Event::Panic { node, .. } => Some(*node),
@@ -213,6 +222,7 @@ impl fmt::Display for Event {
                 Some(index) => write!(f, "n{node}@{term} propose {command} → index {index}"),
                 None => write!(f, "n{node}@{term} propose {command}: not leader"),
             },
+            Event::WithNode { node, term } => write!(f, "n{node}@{term} with_node (the test)"),
             Event::Crash { node } => write!(f, "n{node} CRASH"),
             Event::Restart { node, term } => write!(f, "n{node}@{term} RESTART"),
             Event::Network { change } => write!(f, "network: {change}"),
@@ -282,4 +292,21 @@ impl Trace {
         };
         serde_json::to_string_pretty(&records).expect("a trace serializes to JSON")
     }
+}
+
+thread_local! {
+    /// Set by the determinism check while it runs a scenario: see [`keeping_all`].
+    static KEEP_ALL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while clusters built on this thread keep their whole trace, not just the recent part:
+/// while [`crate::determinism::check_determinism`] runs (it compares every event of two runs).
+/// The flag lives here, with the trace, so that the cluster needs nothing of the check.
+pub fn keeping_all() -> bool {
+    KEEP_ALL.with(Cell::get)
+}
+
+/// Turns [`keeping_all`] on or off for clusters built on this thread from now on.
+pub(crate) fn keep_all_from_now(on: bool) {
+    KEEP_ALL.with(|keep| keep.set(on));
 }

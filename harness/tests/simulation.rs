@@ -30,8 +30,8 @@ fn correct_node_raises_no_false_alarm_over_many_seeds() {
     }
 }
 
-/// `submit` waits until the expected number of nodes applied the command, like the lab's
-/// `one()`, and `committed_count` reports them.
+/// `submit` (the earlier name of `one(command, expected, true)`) waits until the expected
+/// number of nodes applied the command, and `committed_count` reports them.
 #[test]
 fn submit_returns_once_every_node_applied_the_command() {
     let cluster = committed_cluster(3, 5);
@@ -104,7 +104,9 @@ fn crash_loses_volatile_state_and_restart_restores_persisted_state() {
         cluster.run_until(50, |c| c.status(2).commit_index == 3),
         "n2 did not relearn the commit index"
     );
-    assert_eq!(cluster.committed_count(3).0, 3, "n2 re-applies its log after a restart");
+    let reapplied =
+        cluster.trace().recent().any(|r| matches!(r.event, Event::Apply { node: 2, first: 1, .. }));
+    assert!(reapplied, "n2 re-applies its log from index 1 after a restart");
 }
 
 /// Restarting needs disks, and says so.

@@ -63,11 +63,12 @@ impl fmt::Display for Message {
     }
 }
 
-/// What the toy persists: its term and log.
+/// What the toy persists: its term, vote and log (Figure 2).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Saved {
-    term: Term,
-    log: Vec<(Term, String)>,
+    pub term: Term,
+    pub voted_for: Option<NodeId>,
+    pub log: Vec<(Term, String)>,
 }
 
 /// The toy node; `BUG` picks the bug.
@@ -77,6 +78,8 @@ pub struct Toy<const BUG: u8> {
     peers: Vec<NodeId>,
     config: Config,
     term: Term,
+    /// The toy's leader votes for itself as it takes office; followers never vote.
+    voted_for: Option<NodeId>,
     role: Role,
     log: Vec<(Term, String)>,
     commit_index: Index,
@@ -145,6 +148,13 @@ impl<const BUG: u8> Toy<BUG> {
     }
 }
 
+impl<const BUG: u8> Toy<BUG> {
+    /// Sets the term directly, for tests that reach in with `Cluster::with_node`.
+    pub fn set_term(&mut self, term: Term) {
+        self.term = term;
+    }
+}
+
 impl<const BUG: u8> Node for Toy<BUG> {
     type Message = Message;
     type Command = String;
@@ -156,6 +166,7 @@ impl<const BUG: u8> Node for Toy<BUG> {
             peers,
             config,
             term: 0,
+            voted_for: None,
             role: Role::Follower,
             log: Vec::new(),
             commit_index: 0,
@@ -177,6 +188,7 @@ impl<const BUG: u8> Node for Toy<BUG> {
             if !self.leads() {
                 self.term = self.term.max(1);
                 self.role = Role::Leader;
+                self.voted_for = Some(self.id);
                 self.dirty = true;
             }
             if self.ticks % self.config.heartbeat_interval == 0 {
@@ -201,6 +213,7 @@ impl<const BUG: u8> Node for Toy<BUG> {
         if BUG == INCOMPLETE_LEADER && self.id == 3 && self.ticks == 200 {
             self.term = 2;
             self.role = Role::Leader;
+            self.voted_for = Some(self.id);
         }
     }
 
@@ -232,12 +245,11 @@ impl<const BUG: u8> Node for Toy<BUG> {
     }
 
     fn status(&self) -> Status {
-        let voted_for = if self.leads() { Some(self.id) } else { None };
         let last_log_index = self.log.len() as Index;
         Status {
             term: self.term,
             role: self.role,
-            voted_for,
+            voted_for: self.voted_for,
             commit_index: self.commit_index,
             last_log_index,
         }
@@ -285,12 +297,13 @@ impl<const BUG: u8> Persist for Toy<BUG> {
         if BUG == FORGETS || !std::mem::take(&mut self.dirty) {
             return None;
         }
-        Some(Saved { term: self.term, log: self.log.clone() })
+        Some(Saved { term: self.term, voted_for: self.voted_for, log: self.log.clone() })
     }
 
     fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, state: Saved) -> Self {
         let mut node = Self::new(id, peers, config, rng);
         node.term = state.term;
+        node.voted_for = state.voted_for;
         node.log = state.log;
         node
     }

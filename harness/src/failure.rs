@@ -1,0 +1,105 @@
+//! How a cluster fails: it gathers the report ([`crate::report`]) and panics with it.
+//!
+//! Every failure, a broken rule, a node's panic, an exhausted budget or a helper that gives
+//! up, goes through [`Cluster::fail`], so every one carries the replay command, the seed and
+//! settings, the timeline and the state of every node.
+
+use crate::checks::Violation;
+use crate::cluster::{Cluster, guarded};
+use crate::node::{Index, Node, NodeId};
+use crate::report::{self, Report};
+use crate::watchdog::Call;
+
+impl<N: Node> Cluster<N> {
+    /// Panics with the full failure report: seed, replay command, `why`, timeline, state.
+    pub fn fail(&self, why: &str) -> ! {
+        self.fail_with(why, None)
+    }
+
+    pub(crate) fn fail_violation(&self, violation: &Violation) -> ! {
+        let diff = report::log_diff(violation, |id, upto| self.log_lines(id, upto));
+        self.fail_with(&violation.to_string(), diff)
+    }
+
+    pub(crate) fn fail_budget(&self, why: &str) -> ! {
+        self.fail_with(&format!("Budget exceeded: {why}"), None)
+    }
+
+    pub(crate) fn node_panicked(&self, id: NodeId, call: &str, message: String) -> ! {
+        self.fail_with(&format!("n{id} panicked in {call}: {message}"), None)
+    }
+
+    pub(crate) fn fail_with(&self, why: &str, diff: Option<String>) -> ! {
+        let text = report::render(&self.report(why, diff));
+        report::write_trace(self.seed, &self.trace, Some(why));
+        panic!("{text}")
+    }
+
+    /// A node's log up to `upto` as one line per entry, or why it cannot be read.
+    pub(crate) fn log_lines(&self, id: NodeId, upto: Index) -> Vec<String> {
+        let Some(node) = self.slot(id).node.as_ref() else {
+            return vec![format!("(n{id} is crashed)")];
+        };
+        let first = upto.saturating_sub(report::DIFF_ENTRIES as u64 - 1).max(1);
+        let lines = guarded(&self.watch, id, Call::LogEntry, || {
+            (first..=upto)
+                .map(|index| match node.log_entry(index) {
+                    Some((term, command)) => format!("{index:>5}  t{term:<4} {command:?}"),
+                    None => format!("{index:>5}  (none)"),
+                })
+                .collect()
+        });
+        lines.unwrap_or_else(|panic| vec![format!("(n{id}'s log_entry panicked: {panic})")])
+    }
+
+    pub(crate) fn report(&self, why: &str, diff: Option<String>) -> Report {
+        let mut settings = vec![
+            ("nodes".to_string(), format!("{} (ids 1..={})", self.size, self.size)),
+            (
+                "config".to_string(),
+                format!(
+                    "election_timeout {} (timeouts drawn from [{}, {})), heartbeat_interval {}",
+                    self.config.election_timeout,
+                    self.config.election_timeout,
+                    2 * self.config.election_timeout,
+                    self.config.heartbeat_interval
+                ),
+            ),
+            ("network".to_string(), self.network.config.to_string()),
+            (
+                "streams".to_string(),
+                "Rng::new(seed).fork(1) network, fork(2) faults, fork(3) workload, \
+                 fork(100).fork(id).fork(life) node timers"
+                    .to_string(),
+            ),
+        ];
+        settings.extend(self.notes.iter().cloned());
+        // Only the nodes built so far: a report can come from inside `new()` of node 2.
+        let built = self.slots.len() as NodeId;
+        let rows = (1..=built).map(|id| self.state_row(id)).collect();
+        Report {
+            seed: self.seed,
+            why: why.to_string(),
+            now: self.now,
+            events: self.trace.count(),
+            settings,
+            nodes: self.slots.len(),
+            recent: self.trace.recent().cloned().collect(),
+            rows,
+            diff,
+        }
+    }
+
+    pub(crate) fn state_row(&self, id: NodeId) -> report::Row {
+        let slot = self.slot(id);
+        let disk = self.hooks.disks.as_ref().map(|disks| disks.describe(id));
+        report::Row {
+            id,
+            up: slot.node.is_some(),
+            connected: self.is_connected(id),
+            status: slot.status.clone(),
+            last_applied: self.checks.last_applied(id),
+            disk,
+        }
+    }
+}
