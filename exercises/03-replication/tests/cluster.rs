@@ -86,9 +86,12 @@ fn agreement_despite_a_disconnected_follower() {
             cluster.one(command.to_string(), 2, false);
         }
         cluster.connect(follower);
-        let index = cluster.one("106".to_string(), 3, true);
-        ensure(&cluster, index == 6, || format!("106 went to index {index}, expected 6"));
+        cluster.one("106".to_string(), 3, true);
         cluster.one("107".to_string(), 3, true);
+        let missed = applied_by(&cluster, 5);
+        ensure(&cluster, missed == 3, || {
+            format!("{missed} nodes applied index 5; n{follower} must have caught up too")
+        });
     }
 }
 
@@ -132,7 +135,7 @@ fn no_agreement_without_a_majority_and_the_index_is_reused() {
             cluster.disconnect(follower);
         }
         let proposed = cluster.propose(leader, "20".to_string());
-        ensure(&cluster, proposed.map(|(index, _)| index) == Ok(2), || {
+        ensure(&cluster, proposed.as_ref().map(|(index, _)| *index) == Ok(2), || {
             format!("the leader should take 20 at index 2, it answered {proposed:?}")
         });
         cluster.run_for(4 * T);
@@ -143,9 +146,13 @@ fn no_agreement_without_a_majority_and_the_index_is_reused() {
         for &follower in &followers[..3] {
             cluster.connect(follower);
         }
-        let index = cluster.one("30".to_string(), 5, true);
-        ensure(&cluster, (2..=3).contains(&index), || {
-            format!("after the repair, 30 should take index 2 or 3, it took {index}")
+        let leader = cluster.check_one_leader();
+        let index = cluster.propose(leader, "30".to_string()).map(|(index, _)| index);
+        ensure(&cluster, index == Ok(2) || index == Ok(3), || {
+            format!(
+                "after the repair, n{leader} took 30 at {index:?}: index 2 if it lacks the \
+                 uncommitted 20, else 3"
+            )
         });
         cluster.one("1000".to_string(), 5, true);
     }
@@ -250,17 +257,26 @@ fn backup_diverged_logs_converge_a_term_at_a_time() {
         for id in [leader1, f1, other] {
             cluster.connect(id);
         }
-        let before = cluster.stats().clone();
-        for _ in 0..50 {
+        // Only `other` holds the 50 committed entries, so it wins, and must bring the other
+        // two back over 50 entries of a term it does not have: with the hint, a few refusals
+        // each; without, one per entry.
+        let replies = sent(&cluster, "AppendReply");
+        cluster.one(next(), 3, true);
+        let used = sent(&cluster, "AppendReply") - replies;
+        ensure(&cluster, used <= 50, || {
+            format!(
+                "{used} AppendEntries replies before n{leader1} and n{f1} applied a new command; \
+                 a leader that skips a term per refusal needs a few (§5.3), one that backs off \
+                 an entry at a time needs 100"
+            )
+        });
+        for _ in 0..49 {
             cluster.one(next(), 3, true);
         }
         for id in cluster.ids() {
             cluster.connect(id);
         }
-        let index = cluster.one(next(), 5, true);
-        ensure(&cluster, index == 152, || format!("the last command took index {index}"));
-        let appends = cluster.stats().kinds["AppendEntries"].sent - before.kinds["AppendEntries"].sent;
-        ensure(&cluster, appends < 2_000, || format!("{appends} AppendEntries to converge"));
+        cluster.one(next(), 5, true);
     }
 }
 
@@ -315,8 +331,10 @@ fn message_counts_stay_bounded() {
         cluster.run_for(10 * cluster.config().heartbeat_interval);
         let used = messages(&cluster) - idle;
         ensure(&cluster, used <= 2 * 2 * 11, || {
-            format!("{used} messages in 10 idle heartbeat intervals; heartbeats and replies \
-                     to 2 followers are at most 44")
+            format!(
+                "{used} messages in 10 idle heartbeat intervals; heartbeats and replies \
+                     to 2 followers are at most 44"
+            )
         });
     }
 }
@@ -336,10 +354,14 @@ fn bytes_sent_stay_proportional_to_bytes_proposed() {
             cluster.one(command, 3, false);
         }
         let used = bytes(&cluster, "AppendEntries") - before;
-        // The classic lab's bound: servers times the bytes proposed, plus room for headers.
-        let allowed = 3 * proposed + 50_000;
+        // Each entry goes to each of the 2 followers with its proposal, and again with each
+        // heartbeat until acknowledged: with replies back within 2 * max_delay = 6 ticks and a
+        // heartbeat every 4, at most 3 times. Plus room for headers.
+        let allowed = 2 * 3 * proposed + 50_000;
         ensure(&cluster, used <= allowed, || {
-            format!("{used} bytes of AppendEntries for {proposed} bytes proposed; at most {allowed}")
+            format!(
+                "{used} bytes of AppendEntries for {proposed} bytes proposed; at most {allowed}"
+            )
         });
     }
 }
