@@ -1,1 +1,383 @@
-//! placeholder
+//! Log replication in whole clusters, in the simulator (§5.3, §5.4).
+//!
+//! With the intent of the classic lab's replication tests: basic agreement, a failed follower,
+//! a failed leader, no agreement without a majority, concurrent proposals, a rejoining old
+//! leader, backup of diverged logs, and what it all costs on the wire. Every test runs over
+//! `harness::seeds()` with the harness's safety checks after every event (Log Matching, Leader
+//! Completeness, State Machine Safety among them). A failure prints the seed, the command that
+//! replays it and a timeline of the run.
+//!
+//! `cluster.one(command, expected, retry)` is the classic lab's `one()`: it proposes `command`
+//! to whichever connected node leads, and waits until `expected` nodes applied it at one index,
+//! which it returns (see `docs/harness.md`).
+
+use harness::{Cluster, NodeId, check_determinism, seeds};
+use replication::RaftNode;
+
+/// `Config::default()`'s election timeout base T: timeouts are drawn from `[T, 2T)`.
+const T: u64 = 20;
+
+/// Fails with the cluster's full report (seed, replay command, timeline) unless `condition`.
+fn ensure(cluster: &Cluster<RaftNode>, condition: bool, why: impl FnOnce() -> String) {
+    if !condition {
+        cluster.fail(&why());
+    }
+}
+
+/// How many nodes applied index `index`.
+fn applied_by(cluster: &Cluster<RaftNode>, index: u64) -> usize {
+    cluster.committed_count(index).0
+}
+
+/// Messages of `kind` (e.g. `"AppendEntries"`) handed to the network so far.
+fn sent(cluster: &Cluster<RaftNode>, kind: &str) -> u64 {
+    cluster.stats().kinds.get(kind).map_or(0, |counts| counts.sent)
+}
+
+/// JSON bytes of the messages of `kind` handed to the network so far.
+fn bytes(cluster: &Cluster<RaftNode>, kind: &str) -> u64 {
+    cluster.stats().kinds.get(kind).map_or(0, |counts| counts.bytes)
+}
+
+/// Every message handed to the network so far.
+fn messages(cluster: &Cluster<RaftNode>) -> u64 {
+    cluster.stats().total().sent
+}
+
+/// The ids other than `leader`, in order, starting after it: `(leader + 1) % n`, ...
+fn others(cluster: &Cluster<RaftNode>, leader: NodeId) -> Vec<NodeId> {
+    let n = cluster.ids().len() as NodeId;
+    (1..n).map(|offset| (leader - 1 + offset) % n + 1).collect()
+}
+
+/// A fresh cluster agrees on each command in turn, at the next index, and no node applies an
+/// index before a client proposed it (§5.3).
+#[test]
+fn basic_agreement_commits_each_command_at_the_next_index() {
+    for seed in seeds() {
+        for nodes in [3, 5] {
+            let mut cluster = Cluster::<RaftNode>::new(nodes, seed);
+            for index in 1..=3 {
+                let early = applied_by(&cluster, index);
+                ensure(&cluster, early == 0, || {
+                    format!("{early} nodes applied index {index} before it was proposed")
+                });
+                let at = cluster.one(format!("c{index}"), nodes, false);
+                ensure(&cluster, at == index, || {
+                    format!("command {index} was committed at index {at}, expected {index}")
+                });
+            }
+        }
+    }
+}
+
+/// A majority keeps agreeing while one follower is disconnected, and the follower catches up
+/// on everything it missed once it is back (§5.3: the leader retries until every follower
+/// stores every entry).
+#[test]
+fn agreement_despite_a_disconnected_follower() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.one("101".to_string(), 3, false);
+        let leader = cluster.check_one_leader();
+        let follower = others(&cluster, leader)[0];
+        cluster.disconnect(follower);
+        for command in ["102", "103", "104", "105"] {
+            cluster.one(command.to_string(), 2, false);
+        }
+        cluster.connect(follower);
+        cluster.one("106".to_string(), 3, true);
+        cluster.one("107".to_string(), 3, true);
+        let missed = applied_by(&cluster, 5);
+        ensure(&cluster, missed == 3, || {
+            format!("{missed} nodes applied index 5; n{follower} must have caught up too")
+        });
+    }
+}
+
+/// When the leader fails, a new one is elected among the rest, holds every committed entry
+/// (Leader Completeness, §5.4), and commits new commands; with a majority gone, nothing
+/// commits (§5.3).
+#[test]
+fn agreement_after_the_leader_fails() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.one("101".to_string(), 3, false);
+        let first = cluster.check_one_leader();
+        cluster.disconnect(first);
+        cluster.one("102".to_string(), 2, false);
+        cluster.run_for(2 * T);
+        cluster.one("103".to_string(), 2, false);
+        let second = cluster.check_one_leader();
+        cluster.disconnect(second);
+        for id in cluster.ids() {
+            let _ = cluster.propose(id, "104".to_string());
+        }
+        cluster.run_for(4 * T);
+        let count = applied_by(&cluster, 4);
+        ensure(&cluster, count == 0, || {
+            format!("{count} nodes applied index 4 with only one node connected of three")
+        });
+    }
+}
+
+/// A leader cut off from a majority cannot commit: the index it gave a proposal stays
+/// uncommitted; after the partition heals, the new leader's log wins and the index is reused
+/// for other commands (§5.3, §5.4).
+#[test]
+fn no_agreement_without_a_majority_and_the_index_is_reused() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(5, seed);
+        cluster.one("10".to_string(), 5, false);
+        let leader = cluster.check_one_leader();
+        let followers = others(&cluster, leader);
+        for &follower in &followers[..3] {
+            cluster.disconnect(follower);
+        }
+        let proposed = cluster.propose(leader, "20".to_string());
+        ensure(&cluster, proposed.as_ref().map(|(index, _)| *index) == Ok(2), || {
+            format!("the leader should take 20 at index 2, it answered {proposed:?}")
+        });
+        cluster.run_for(4 * T);
+        let count = applied_by(&cluster, 2);
+        ensure(&cluster, count == 0, || {
+            format!("{count} nodes applied index 2 with 2 of 5 nodes connected: no majority")
+        });
+        for &follower in &followers[..3] {
+            cluster.connect(follower);
+        }
+        let leader = cluster.check_one_leader();
+        let index = cluster.propose(leader, "30".to_string()).map(|(index, _)| index);
+        ensure(&cluster, index == Ok(2) || index == Ok(3), || {
+            format!(
+                "after the repair, n{leader} took 30 at {index:?}: index 2 if it lacks the \
+                 uncommitted 20, else 3"
+            )
+        });
+        cluster.one("1000".to_string(), 5, true);
+    }
+}
+
+/// Commands proposed to the leader in the same tick are all committed, each at its own index,
+/// in the order the leader accepted them (§5.3).
+#[test]
+fn concurrent_proposals_are_all_committed() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.one("first".to_string(), 3, false);
+        let leader = cluster.check_one_leader();
+        let mut indexes = Vec::new();
+        for i in 0..5 {
+            match cluster.propose(leader, format!("concurrent-{i}")) {
+                Ok((index, _)) => indexes.push(index),
+                Err(refused) => cluster.fail(&format!("the leader refused: {refused:?}")),
+            }
+        }
+        ensure(&cluster, indexes == vec![2, 3, 4, 5, 6], || format!("indexes {indexes:?}"));
+        let done = cluster.run_until(4 * T, |c| (2..=6).all(|index| applied_by(c, index) == 3));
+        ensure(&cluster, done, || "the five commands were not applied by all 3 nodes".into());
+        for (i, index) in indexes.into_iter().enumerate() {
+            let (_, command) = cluster.committed_count(index);
+            let expected = format!("concurrent-{i}");
+            ensure(&cluster, command.as_ref() == Some(&expected), || {
+                format!("index {index} holds {command:?}, expected {expected}")
+            });
+        }
+    }
+}
+
+/// An old leader that rejoins after others went on without it gives up its uncommitted
+/// entries: the new leader's log overwrites them (§5.3), and everyone agrees again.
+#[test]
+fn old_leader_rejoins_and_its_uncommitted_entries_are_replaced() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.one("101".to_string(), 3, true);
+        let first = cluster.check_one_leader();
+        cluster.disconnect(first);
+        for command in ["102", "103", "104"] {
+            let _ = cluster.propose(first, command.to_string());
+        }
+        cluster.one("103".to_string(), 2, true);
+        let second = cluster.check_one_leader();
+        cluster.disconnect(second);
+        cluster.connect(first);
+        cluster.one("104".to_string(), 2, true);
+        cluster.connect(second);
+        cluster.one("105".to_string(), 3, true);
+        let last = cluster.status(first).last_log_index;
+        ensure(&cluster, last == 4, || {
+            format!("the old leader n{first} should hold exactly the 4 agreed entries, has {last}")
+        });
+    }
+}
+
+/// The classic lab's backup test: logs that diverge by 50 entries over several terms, in
+/// changing partitions, converge once the cluster heals. With the conflict hint the leader
+/// skips a whole term per round trip, so the most lagging node gets far fewer AppendEntries
+/// than the entries it lacks (§5.3).
+#[test]
+fn backup_diverged_logs_converge_a_term_at_a_time() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(5, seed);
+        let mut commands = (0..).map(|i| format!("b{i}"));
+        let mut next = || commands.next().expect("endless");
+        cluster.one(next(), 5, true);
+        // The leader and one follower in the minority: 50 entries that never commit.
+        let leader1 = cluster.check_one_leader();
+        let [f1, f2, f3, f4] = others(&cluster, leader1)[..] else { unreachable!() };
+        for id in [f2, f3, f4] {
+            cluster.disconnect(id);
+        }
+        for _ in 0..50 {
+            let _ = cluster.propose(leader1, next());
+        }
+        cluster.run_for(T);
+        // The other three elect a leader and commit 50 entries.
+        cluster.disconnect(leader1);
+        cluster.disconnect(f1);
+        for id in [f2, f3, f4] {
+            cluster.connect(id);
+        }
+        for _ in 0..50 {
+            cluster.one(next(), 3, true);
+        }
+        // Their leader and one follower in a minority again: 50 more that never commit.
+        let leader2 = cluster.check_one_leader();
+        let other = [f2, f3, f4].into_iter().find(|&id| id != leader2).expect("three nodes");
+        cluster.disconnect(other);
+        for _ in 0..50 {
+            let _ = cluster.propose(leader2, next());
+        }
+        cluster.run_for(T);
+        // The first minority comes back with `other`: they must adopt `other`'s log.
+        for id in cluster.ids() {
+            cluster.disconnect(id);
+        }
+        for id in [leader1, f1, other] {
+            cluster.connect(id);
+        }
+        // Only `other` holds the 50 committed entries, so it wins, and must bring the other
+        // two back over 50 entries of a term it does not have: with the hint, a few refusals
+        // each; without, one per entry.
+        let replies = sent(&cluster, "AppendReply");
+        cluster.one(next(), 3, true);
+        let used = sent(&cluster, "AppendReply") - replies;
+        ensure(&cluster, used <= 50, || {
+            format!(
+                "{used} AppendEntries replies before n{leader1} and n{f1} applied a new command; \
+                 a leader that skips a term per refusal needs a few (§5.3), one that backs off \
+                 an entry at a time needs 100"
+            )
+        });
+        for _ in 0..49 {
+            cluster.one(next(), 3, true);
+        }
+        for id in cluster.ids() {
+            cluster.connect(id);
+        }
+        cluster.one(next(), 5, true);
+    }
+}
+
+/// A candidate whose log lacks committed entries cannot win: a majority holds them and refuses
+/// it (§5.4.1), so the next leader is one that holds them.
+#[test]
+fn candidate_with_a_stale_log_cannot_win() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.one("a".to_string(), 3, false);
+        let leader = cluster.check_one_leader();
+        let [behind, ahead] = others(&cluster, leader)[..] else { unreachable!() };
+        cluster.disconnect(behind);
+        for command in ["b", "c", "d"] {
+            cluster.one(command.to_string(), 2, false);
+        }
+        cluster.disconnect(leader);
+        cluster.connect(behind);
+        let next = cluster.check_one_leader();
+        ensure(&cluster, next == ahead, || {
+            format!(
+                "n{next} won; only n{ahead} holds the committed entries 2..=4 (n{behind} has \
+                 1), so only n{ahead} can collect a majority of votes (§5.4.1)"
+            )
+        });
+        cluster.one("e".to_string(), 2, false);
+    }
+}
+
+/// In steady state an entry costs a fixed number of AppendEntries per follower; an idle
+/// cluster sends only heartbeats; and an election takes a handful of messages (§5.3, §5.2).
+#[test]
+fn message_counts_stay_bounded() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.check_one_leader();
+        let election = messages(&cluster);
+        ensure(&cluster, election <= 30, || format!("{election} messages to elect a leader"));
+        let (start, appends) = (cluster.now(), sent(&cluster, "AppendEntries"));
+        for i in 0..10 {
+            cluster.one(format!("x{i}"), 3, false);
+        }
+        let ticks = cluster.now() - start;
+        let heartbeats = ticks / cluster.config().heartbeat_interval + 1;
+        let used = sent(&cluster, "AppendEntries") - appends;
+        // Per follower: one AppendEntries per proposal, plus the heartbeats of that time.
+        let allowed = 2 * (10 + heartbeats);
+        ensure(&cluster, used <= allowed, || {
+            format!("{used} AppendEntries for 10 entries in {ticks} ticks; at most {allowed}")
+        });
+        let idle = messages(&cluster);
+        cluster.run_for(10 * cluster.config().heartbeat_interval);
+        let used = messages(&cluster) - idle;
+        ensure(&cluster, used <= 2 * 2 * 11, || {
+            format!(
+                "{used} messages in 10 idle heartbeat intervals; heartbeats and replies \
+                     to 2 followers are at most 44"
+            )
+        });
+    }
+}
+
+/// The bytes on the wire stay within a constant factor of the bytes proposed times the
+/// followers: entries are not sent again and again once stored (§5.3).
+#[test]
+fn bytes_sent_stay_proportional_to_bytes_proposed() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.one("warm-up".to_string(), 3, false);
+        let before = bytes(&cluster, "AppendEntries");
+        let mut proposed = 0;
+        for i in 0..10 {
+            let command = format!("{i}{}", "x".repeat(5_000));
+            proposed += command.len() as u64;
+            cluster.one(command, 3, false);
+        }
+        let used = bytes(&cluster, "AppendEntries") - before;
+        // Each entry goes to each of the 2 followers with its proposal, and again with each
+        // heartbeat until acknowledged: with replies back within 2 * max_delay = 6 ticks and a
+        // heartbeat every 4, at most 3 times. Plus room for headers.
+        let allowed = 2 * 3 * proposed + 50_000;
+        ensure(&cluster, used <= allowed, || {
+            format!(
+                "{used} bytes of AppendEntries for {proposed} bytes proposed; at most {allowed}"
+            )
+        });
+    }
+}
+
+/// Same seed, same run: replication under faults is replayable event by event.
+#[test]
+fn replication_is_deterministic() {
+    let events = check_determinism(|| {
+        let mut cluster = Cluster::<RaftNode>::new(5, 7);
+        cluster.one("a".to_string(), 5, true);
+        let leader = cluster.check_one_leader();
+        cluster.disconnect(leader);
+        cluster.one("b".to_string(), 4, true);
+        cluster.connect(leader);
+        cluster.one("c".to_string(), 5, true);
+        cluster
+    });
+    assert!(events > 100, "a replication run records its events ({events})");
+}

@@ -2,9 +2,10 @@
 //!
 //! In the style of etcd's `raft_paper_test.go`: each test builds a node, feeds it messages,
 //! proposals and ticks, and checks what it sends, stores, commits and applies. Each test's doc
-//! line paraphrases the paper and ends with its section. Suggested order: the tests of
-//! `propose`, then `send_append_entries`, `handle_append_entries` with `conflict`,
-//! `handle_append_entries_reply`, `maybe_commit` and `take_committed`, then Figure 7.
+//! line paraphrases the paper and ends with its section. Suggested order, the order of the
+//! stubs in `src/replication.rs`'s chapter table: `send_append_entries` (every new leader calls
+//! it, so most tests need it), `propose`, `handle_append_entries` with `conflict`,
+//! `handle_append_entries_reply`, `maybe_commit`, `take_committed`; then Figure 7.
 //!
 //! The nodes use `Config::default()`: an election timeout base T of 20 ticks, a heartbeat every
 //! 4 ticks, at most 64 entries per AppendEntries.
@@ -185,8 +186,16 @@ fn follower_refuses_a_proposal_and_names_the_leader(
         node.step(3, Message::AppendEntries(AppendEntries { leader_id: 3, ..heartbeat_of(1) }));
         sent(&mut node);
     }
-    assert_eq!(node.propose("x".to_string()), Err(NotLeader { leader_hint }));
-    assert_eq!(terms(&node), vec![1], "a refused proposal must not reach the log");
+    assert_eq!(
+        node.propose("x".to_string()),
+        Err(NotLeader { leader_hint }),
+        "propose(\"x\") on a follower of term 1 (§5.3)"
+    );
+    assert_eq!(
+        terms(&node),
+        vec![1],
+        "the log after a heartbeat (prev 0/0, no entries) and a refused proposal: neither changes it"
+    );
     assert_eq!(sent(&mut node), vec![], "a refused proposal sends nothing");
 }
 
@@ -198,8 +207,16 @@ fn candidate_refuses_a_proposal_with_no_hint() {
         node.tick();
     }
     sent(&mut node);
-    assert_eq!(node.propose("x".to_string()), Err(NotLeader { leader_hint: None }));
-    assert_eq!(terms(&node), vec![1]);
+    assert_eq!(
+        node.propose("x".to_string()),
+        Err(NotLeader { leader_hint: None }),
+        "propose(\"x\") on a candidate of term 2 (§5.3)"
+    );
+    assert_eq!(
+        terms(&node),
+        vec![1],
+        "the log after a heartbeat (prev 0/0, no entries) and a refused proposal: neither changes it"
+    );
 }
 
 fn heartbeat_of(term: Term) -> AppendEntries {
@@ -228,7 +245,11 @@ fn leader_sends_a_proposal_to_every_follower_at_once() {
         entries: vec![LogEntry::new(2, "x")],
         leader_commit: 0,
     });
-    assert_eq!(sent(&mut node), vec![(2, request.clone()), (3, request)]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(2, request.clone()), (3, request)],
+        "propose(\"x\") on the leader of term 2 whose log ends at 1/1 (§5.3)"
+    );
 }
 
 /// A new leader initializes every `next_index` to just after its last entry, so its first
@@ -243,7 +264,11 @@ fn new_leader_starts_each_follower_after_its_last_entry() {
     node.step(2, Message::RequestVoteReply(RequestVoteReply { term: 3, vote_granted: true }));
     assert_eq!((progress(&node, 2), progress(&node, 3)), ((4, 0), (4, 0)), "(next, match)");
     let beat = append(3, (3, 2), &[], 0);
-    assert_eq!(sent(&mut node), vec![(2, beat.clone()), (3, beat)]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(2, beat.clone()), (3, beat)],
+        "the first heartbeats of the new leader of term 3, whose log ends at 3/2 (§5.3)"
+    );
 }
 
 /// The leader retries AppendEntries indefinitely until every follower stores all entries: its
@@ -283,9 +308,17 @@ fn append_entries_carries_at_most_a_batch(#[case] batch: usize) {
     let requests = appends(sent(&mut node));
     assert_eq!(requests.len(), 1, "a refusal makes the leader retry at once: {requests:?}");
     let request = &requests[0].1;
-    assert_eq!((request.prev_log_index, request.entries.len()), (0, batch));
+    assert_eq!(
+        (request.prev_log_index, request.entries.len()),
+        (0, batch),
+        "(prev_log_index, entries) of the retry to a follower holding nothing"
+    );
     node.step(2, ok(2, batch as Index));
-    assert_eq!(progress(&node, 2), (batch as Index + 1, batch as Index));
+    assert_eq!(
+        progress(&node, 2),
+        (batch as Index + 1, batch as Index),
+        "(next, match) of node 2 after it acknowledged the first batch"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,8 +331,12 @@ fn append_entries_carries_at_most_a_batch(#[case] batch: usize) {
 fn follower_stores_entries_after_a_matching_entry_and_acknowledges_them() {
     let mut node = follower(2, &[1, 3], 2, &[1, 1]);
     node.step(1, append(2, (2, 1), &[2, 2], 0));
-    assert_eq!(terms(&node), vec![1, 1, 2, 2]);
-    assert_eq!(sent(&mut node), vec![(1, ok(2, 4))]);
+    assert_eq!(terms(&node), vec![1, 1, 2, 2], "log terms after AppendEntries of [2, 2] after 2/1");
+    assert_eq!(
+        sent(&mut node),
+        vec![(1, ok(2, 4))],
+        "the reply covers prev_log_index 2 plus 2 entries"
+    );
 }
 
 /// If the follower does not find an entry at `prev_log_index` with `prev_log_term`, it refuses
@@ -333,7 +370,11 @@ fn follower_replaces_conflicting_entries() {
     let mut node = follower(2, &[1, 3], 3, &[1, 1, 2, 2]);
     node.step(1, append(3, (1, 1), &[1, 3], 0));
     assert_eq!(terms(&node), vec![1, 1, 3], "index 3 conflicted (term 2, then 3)");
-    assert_eq!(sent(&mut node), vec![(1, ok(3, 3))]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(1, ok(3, 3))],
+        "the reply covers prev_log_index 1 plus 2 entries"
+    );
 }
 
 /// Only conflicting entries are deleted: a late or duplicated AppendEntries whose entries the
@@ -414,9 +455,17 @@ fn candidate_steps_down_and_stores_the_entries_of_the_leader() {
     }
     sent(&mut node);
     node.step(1, append(2, (1, 1), &[2], 0));
-    assert_eq!(node.state().role, Role::Follower { leader: Some(1) });
-    assert_eq!(terms(&node), vec![1, 2]);
-    assert_eq!(sent(&mut node), vec![(1, ok(2, 2))]);
+    assert_eq!(
+        node.state().role,
+        Role::Follower { leader: Some(1) },
+        "a candidate of term 2 got AppendEntries of term 2 from leader 1 (§5.2)"
+    );
+    assert_eq!(terms(&node), vec![1, 2], "log terms after AppendEntries of [2] after 1/1");
+    assert_eq!(
+        sent(&mut node),
+        vec![(1, ok(2, 2))],
+        "the reply covers prev_log_index 1 plus 1 entry"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,7 +533,11 @@ fn refusal_moves_next_index_back_a_term_at_a_time(
     assert_eq!(progress(&node, 2).0, expected, "next_index after a refusal with {conflict:?}");
     let retry = appends(sent(&mut node));
     assert_eq!(retry.len(), 1, "one retry, at once, to node 2: {retry:?}");
-    assert_eq!((retry[0].0, retry[0].1.prev_log_index), (2, expected - 1));
+    assert_eq!(
+        (retry[0].0, retry[0].1.prev_log_index),
+        (2, expected - 1),
+        "(to, prev_log_index) of the retry: next_index - 1"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,6 +552,8 @@ fn refusal_moves_next_index_back_a_term_at_a_time(
 #[case::five_nodes_one_ack(&[2, 3, 4, 5], &[2], 0)]
 #[case::five_nodes_two_acks_commit(&[2, 3, 4, 5], &[2, 4], 1)]
 #[case::five_nodes_duplicated_ack_counts_once(&[2, 3, 4, 5], &[2, 2], 0)]
+#[case::four_nodes_one_ack_is_half(&[2, 3, 4], &[2], 0)]
+#[case::four_nodes_two_acks_commit(&[2, 3, 4], &[2, 3], 1)]
 fn leader_commits_once_a_majority_stores_the_entry(
     #[case] peers: &[NodeId],
     #[case] acks: &[NodeId],
@@ -527,8 +582,16 @@ fn leader_commits_the_entries_before_a_committed_one() {
     node.propose("x".to_string()).expect("node 1 leads");
     sent(&mut node);
     node.step(3, ok(2, 3));
-    assert_eq!(node.status().commit_index, 3);
-    assert_eq!(applied_indexes(&node.take_committed()), vec![1, 2, 3]);
+    assert_eq!(
+        node.status().commit_index,
+        3,
+        "node 3 acknowledged index 3 (term 2): a majority of 3 holds it"
+    );
+    assert_eq!(
+        applied_indexes(&node.take_committed()),
+        vec![1, 2, 3],
+        "committing index 3 commits 1 and 2 before it"
+    );
 }
 
 /// Raft never commits log entries from previous terms by counting replicas: only an entry of
@@ -561,10 +624,17 @@ fn committed_entries_are_handed_out_once_in_order() {
     let applied = node.take_committed();
     let expected: Vec<Applied<String>> =
         (1..=2).map(|index| Applied { index, term: 1, command: command(index, 1) }).collect();
-    assert_eq!(applied, expected);
+    assert_eq!(
+        applied, expected,
+        "leader_commit 2 on a log of 4 entries: indexes 1 and 2, in order"
+    );
     assert_eq!(node.take_committed(), vec![], "handed out once");
     node.step(1, append(1, (4, 1), &[], 4));
-    assert_eq!(applied_indexes(&node.take_committed()), vec![3, 4]);
+    assert_eq!(
+        applied_indexes(&node.take_committed()),
+        vec![3, 4],
+        "leader_commit 4: the rest, 3 and 4, once each"
+    );
 }
 
 /// A leader alone in its cluster is its own majority: its proposals commit at once (§5.3).
@@ -575,9 +645,21 @@ fn single_node_leader_commits_at_once() {
     while node.state().role.name() != "leader" {
         node.tick();
     }
-    assert_eq!(node.propose("x".to_string()), Ok((1, 1)));
-    assert_eq!(node.status().commit_index, 1);
-    assert_eq!(applied_indexes(&node.take_committed()), vec![1]);
+    assert_eq!(
+        node.propose("x".to_string()),
+        Ok((1, 1)),
+        "propose(\"x\") on the only node, leader of term 1"
+    );
+    assert_eq!(
+        node.status().commit_index,
+        1,
+        "one node is a majority of one: its own entry commits at once"
+    );
+    assert_eq!(
+        applied_indexes(&node.take_committed()),
+        vec![1],
+        "the committed entry is handed out"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
