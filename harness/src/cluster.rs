@@ -327,11 +327,13 @@ impl<N: Node> Cluster<N> {
             None
         };
         if let Some(reason) = reason {
-            self.stats.kind_mut(&summary).dropped += 1;
+            let (all, to_node) = self.stats.both_mut(to, &summary);
+            (all.dropped, to_node.dropped) = (all.dropped + 1, to_node.dropped + 1);
             self.trace.push(self.now, Event::Drop { from, to, message: summary, reason });
             return;
         }
-        self.stats.kind_mut(&summary).delivered += 1;
+        let (all, to_node) = self.stats.both_mut(to, &summary);
+        (all.delivered, to_node.delivered) = (all.delivered + 1, to_node.delivered + 1);
         self.step(to, from, message, summary);
     }
 
@@ -530,9 +532,10 @@ impl<N: Node> Cluster<N> {
             Ok(text) => text.into(),
             Err(panic) => self.node_panicked(id, "Display for the message", panic),
         };
-        let kind = self.stats.kind_mut(&summary);
-        kind.sent += 1;
-        kind.bytes += json_len(&message);
+        let bytes = json_len(&message);
+        let (all, to_node) = self.stats.both_mut(to, &summary);
+        (all.sent, all.bytes) = (all.sent + 1, all.bytes + bytes);
+        (to_node.sent, to_node.bytes) = (to_node.sent + 1, to_node.bytes + bytes);
         let term = self.slots[id as usize - 1].status.term;
         let life = self.slots[to as usize - 1].life;
         let flight = InFlight { from, to, life, message, summary: summary.clone() };
@@ -544,13 +547,15 @@ impl<N: Node> Cluster<N> {
                 self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
             }
             Fate::Duplicated { at, again } => {
-                self.stats.kind_mut(&summary).duplicated += 1;
+                let (all, to_node) = self.stats.both_mut(to, &summary);
+                (all.duplicated, to_node.duplicated) = (all.duplicated + 1, to_node.duplicated + 1);
                 let (copy, deliver_at) = (summary.clone(), Some(at));
                 self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
                 self.trace.push(now, Event::Duplicate { from, to, message: copy, again });
             }
             Fate::Cut | Fate::Lost | Fate::Faulted { .. } => {
-                self.stats.kind_mut(&summary).dropped += 1;
+                let (all, to_node) = self.stats.both_mut(to, &summary);
+                (all.dropped, to_node.dropped) = (all.dropped + 1, to_node.dropped + 1);
                 let reason = match fate {
                     Fate::Faulted { fault } => fault,
                     _ if self.network.links.is_open(from, to) => "loss",

@@ -1,13 +1,19 @@
-//! Message counts and bytes per kind: what a run cost on the wire.
+//! Message counts and bytes per kind, and per receiving node: what a run cost on the wire.
 //!
 //! The kind of a message is the first word of its `Display` summary (`RequestVote`,
-//! `AppendEntries`, ...); its size is the length of its JSON form, the course's wire format.
+//! `AppendEntries`, ...; requests and replies are separate kinds); its size is the length of
+//! its JSON form, the course's wire format. The classic lab counts RPCs per server to bound
+//! what an election costs, and bytes to bound what agreement costs per committed byte: read
+//! them with [`MessageStats::received_by`], [`MessageStats::to_node`] and
+//! [`MessageStats::kind`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+use crate::node::NodeId;
 
 /// Counts for one kind of message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -24,14 +30,64 @@ pub struct KindStats {
     pub bytes: u64,
 }
 
-/// Counts per message kind, in kind order.
+/// Counts per message kind, in kind order, and per receiving node.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MessageStats {
     /// Kind → counts.
     pub kinds: BTreeMap<String, KindStats>,
+    /// `to[id - 1]`: the counts of the messages addressed to node `id`, kind by kind (a list:
+    /// a handful of kinds, searched faster than a map on the hot path).
+    #[serde(rename = "to_node", serialize_with = "by_node")]
+    to: Vec<Vec<(String, KindStats)>>,
 }
 
 impl MessageStats {
+    /// The counts of the kind of `summary`, cluster-wide and for messages to node `to`: the
+    /// cluster counts every message in both.
+    pub(crate) fn both_mut(
+        &mut self,
+        to: NodeId,
+        summary: &str,
+    ) -> (&mut KindStats, &mut KindStats) {
+        let kind = kind_of(summary);
+        let index = to as usize - 1;
+        if self.to.len() <= index {
+            self.to.resize_with(index + 1, Vec::new);
+        }
+        let list = &mut self.to[index];
+        let position = match list.iter().position(|(name, _)| name == kind) {
+            Some(position) => position,
+            None => {
+                list.push((kind.to_string(), KindStats::default()));
+                list.len() - 1
+            }
+        };
+        if !self.kinds.contains_key(kind) {
+            self.kinds.insert(kind.to_string(), KindStats::default());
+        }
+        let all = self.kinds.get_mut(kind).expect("inserted above");
+        (all, &mut list[position].1)
+    }
+
+    /// The counts of messages addressed to node `id` (sent to it, delivered to it, dropped on
+    /// the way, duplicated, their bytes), per kind, as a `MessageStats` of their own.
+    pub fn to_node(&self, id: NodeId) -> MessageStats {
+        let list = (id as usize).checked_sub(1).and_then(|index| self.to.get(index));
+        let kinds = list.into_iter().flatten().cloned().collect();
+        MessageStats { kinds, to: Vec::new() }
+    }
+
+    /// How many messages of `kind` node `id` received (stepped): the classic lab's per-server
+    /// RPC count, e.g. `received_by(2, "RequestVote")`.
+    pub fn received_by(&self, id: NodeId, kind: &str) -> u64 {
+        self.to_node(id).kind(kind).delivered
+    }
+
+    /// The counts of `kind`, all zero if no such message was sent.
+    pub fn kind(&self, kind: &str) -> KindStats {
+        self.kinds.get(kind).cloned().unwrap_or_default()
+    }
+
     /// The counts of the kind of the message summarized as `summary`.
     pub fn kind_mut(&mut self, summary: &str) -> &mut KindStats {
         let kind = kind_of(summary);
@@ -73,6 +129,18 @@ impl fmt::Display for MessageStats {
         }
         Ok(())
     }
+}
+
+/// The per-node counts as a map, node → kind → counts.
+fn by_node<S: Serializer>(
+    to: &[Vec<(String, KindStats)>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let nodes = to.iter().enumerate().map(|(index, kinds)| {
+        let kinds: BTreeMap<&String, &KindStats> = kinds.iter().map(|(k, s)| (k, s)).collect();
+        (index as NodeId + 1, kinds)
+    });
+    serializer.collect_map(nodes)
 }
 
 /// The first word of a summary.
