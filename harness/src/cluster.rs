@@ -107,6 +107,8 @@ pub struct Cluster<N: Node> {
     /// The event count at which the next full rescan of one node's log is due.
     pub(crate) next_rescan: u64,
     pub(crate) rescans: u64,
+    /// The replay command set by [`set_replay`](Cluster::set_replay), if any.
+    pub(crate) replay: Option<String>,
     /// Tells the watchdog which node call the cluster is in ([`crate::watchdog`]).
     pub(crate) watch: Watch,
 }
@@ -144,6 +146,7 @@ impl<N: Node> Cluster<N> {
             events: 0,
             next_rescan: RESCAN_EVERY,
             rescans: 0,
+            replay: None,
             watch: Watch::new(seed),
         };
         if report::trace_path().is_some() || crate::trace::keeping_all() {

@@ -11,6 +11,20 @@ use crate::report::{self, Report};
 use crate::watchdog::Call;
 
 impl<N: Node> Cluster<N> {
+    /// Sets the command a failure report (and the watchdog) prints to replay this run, for
+    /// runners that are not `cargo test`: `replay(seed)` is called once, with this run's seed.
+    /// The default is the `cargo test` line of the running test
+    /// ([`report::replay_command`]).
+    ///
+    /// ```ignore
+    /// cluster.set_replay(|seed| format!("cargo run --example scenario -- --seed {seed}"));
+    /// ```
+    pub fn set_replay(&mut self, replay: impl FnOnce(u64) -> String) {
+        let command = replay(self.seed);
+        self.watch.set_replay(command.clone());
+        self.replay = Some(command);
+    }
+
     /// Panics with the full failure report: seed, replay command, `why`, timeline, state.
     pub fn fail(&self, why: &str) -> ! {
         self.fail_with(why, None)
@@ -81,8 +95,10 @@ impl<N: Node> Cluster<N> {
         // Only the nodes built so far: a report can come from inside `new()` of node 2.
         let built = self.slots.len() as NodeId;
         let rows = (1..=built).map(|id| self.state_row(id)).collect();
+        let replay = self.replay.clone();
         Report {
             seed: self.seed,
+            replay: replay.unwrap_or_else(|| report::replay_command(self.seed)),
             why: why.to_string(),
             now: self.now,
             events: self.trace.count(),

@@ -25,6 +25,8 @@ const MAX_COLUMN: usize = 46;
 pub struct Report {
     /// The run's seed.
     pub seed: u64,
+    /// The command that replays the run (see `Cluster::set_replay`).
+    pub replay: String,
     /// What failed.
     pub why: String,
     /// The tick of the failure.
@@ -118,7 +120,7 @@ fn test_target(package: &str) -> Option<String> {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nharness: {}\n", report.why);
-    let _ = writeln!(out, "  replay:   {}", replay_command(report.seed));
+    let _ = writeln!(out, "  replay:   {}", report.replay);
     let _ = writeln!(out, "  seed:     {}", report.seed);
     for (name, value) in &report.settings {
         let _ = writeln!(out, "  {:<9} {value}", format!("{name}:"));

@@ -86,6 +86,17 @@ impl Watch {
         }
     }
 
+    /// The cluster's replay command is `command` (`Cluster::set_replay`), not the test's.
+    pub(crate) fn set_replay(&self, command: String) {
+        let Some(shared) = &self.0 else { return };
+        let mut watched = WATCHED.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine =
+            watched.iter_mut().find(|w| std::ptr::eq(w.shared.as_ptr(), Arc::as_ptr(shared)));
+        if let Some(mine) = mine {
+            mine.replay = Some(command);
+        }
+    }
+
     /// The cluster's thread left the node call.
     #[inline]
     pub(crate) fn exit(&self) {
@@ -146,6 +157,8 @@ struct Watched {
     seed: u64,
     /// The test, taken on the cluster's thread: the report is written on another.
     test: TestId,
+    /// The replay command the cluster set, if it set one.
+    replay: Option<String>,
     progress: u64,
     since: Instant,
 }
@@ -156,7 +169,8 @@ static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
 fn register(seed: u64, limit: Duration) -> Arc<Shared> {
     let shared = Arc::new(Shared::default());
     let (test, since) = (TestId::current(), Instant::now());
-    let entry = Watched { shared: Arc::downgrade(&shared), seed, test, progress: 0, since };
+    let shared_weak = Arc::downgrade(&shared);
+    let entry = Watched { shared: shared_weak, seed, test, replay: None, progress: 0, since };
     WATCHED.lock().unwrap_or_else(PoisonError::into_inner).push(entry);
     static START: Once = Once::new();
     START.call_once(|| {
@@ -202,7 +216,8 @@ fn stop(shared: &Shared, watched: &Watched, stuck: Duration, limit: Duration) ->
             "n{node} has not returned from {call} for {stuck} s of wall time (seed {seed}, tick \
              {tick}) in test {name}"
         );
-        (what, format!("replay:   {}", watched.test.replay_command(seed)))
+        let replay = watched.replay.clone();
+        (what, format!("replay:   {}", replay.unwrap_or_else(|| watched.test.replay_command(seed))))
     };
     let report = format!(
         "\nharness watchdog: {what}: an infinite loop in the node? (contract: a node call \

@@ -96,6 +96,22 @@ fn report_has_replay_command_settings_timeline_and_state() {
     }
 }
 
+/// A runner that is not `cargo test` (an example, a CLI) sets its own replay command, made
+/// from the run's seed; the report prints it instead of the `cargo test` line.
+#[test]
+fn report_prints_the_replay_command_the_caller_set() {
+    let report = failure_of(|| {
+        let mut cluster = Cluster::<Correct>::new(3, 7);
+        cluster.set_replay(|seed| format!("cargo run --example scenario -- --seed {seed}"));
+        cluster.fail("stop");
+    });
+    assert!(
+        report.contains("\n  replay:   cargo run --example scenario -- --seed 7\n"),
+        "{report}"
+    );
+    assert!(!report.contains("cargo test -p harness"), "{report}");
+}
+
 /// Helpers fail with the report too: no leader within the bound is a clear failure (§5.2).
 #[test]
 fn check_one_leader_fails_when_the_leader_is_isolated() {

@@ -112,6 +112,24 @@ fn watchdog_stops_a_node_that_never_returns(#[case] extra: &[&str]) {
     }
 }
 
+/// Like `node_never_returns_from_tick`, in a cluster that set its own replay command.
+#[test]
+#[ignore = "run by watchdog_prints_the_replay_command_the_cluster_set as a child process"]
+fn node_never_returns_with_its_own_replay_command() {
+    let mut cluster = Cluster::<WaitsInTick>::new(3, 7);
+    cluster.set_replay(|seed| format!("./scenario --seed {seed}"));
+    cluster.run_for(100);
+    panic!("n2's tick() returned: WaitsInTick no longer hangs, so this test proves nothing");
+}
+
+/// The watchdog's report prints the replay command the cluster set, as the failure report does.
+#[test]
+fn watchdog_prints_the_replay_command_the_cluster_set() {
+    let (status, stderr) = run_child("node_never_returns_with_its_own_replay_command", &[]);
+    assert_eq!(status.and_then(|s| s.code()), Some(101), "the child's stderr:\n{stderr}");
+    assert!(stderr.contains("\n  replay:   ./scenario --seed 7\n"), "{stderr}");
+}
+
 /// Watches itself as a whole, like a one-node paper test, then loops as a node that never
 /// returns would.
 #[test]
