@@ -1,5 +1,5 @@
-//! Simulated stable storage: what each node handed to [`Persist::take_persist`], kept across
-//! crashes so that [`Persist::restart`] can bring the node back (Figure 2: persistent state is
+//! Simulated stable storage: the writes each node handed to [`Persist::take_persist`], carried
+//! out with [`Persist::apply_write`] and kept across crashes so that [`Persist::restart`] can bring the node back (Figure 2: persistent state is
 //! "updated on stable storage before responding to RPCs").
 //!
 //! A crash loses everything else: the node's volatile state and the messages on their way to it.
@@ -19,19 +19,21 @@ pub(crate) trait Disks<N> {
 
 /// The disks of a cluster of `N`s: one slot per node.
 pub(crate) struct DiskStore<N: Persist> {
-    /// `states[id - 1]`: the last state node `id` persisted, `None` before its first write.
+    /// `states[id - 1]`: what node `id`'s writes built, `None` before its first write.
     pub(crate) states: Vec<Option<N::State>>,
 }
 
 impl<N: Persist> Disks<N> for DiskStore<N> {
     fn write(&mut self, id: NodeId, node: &mut N) -> bool {
-        match node.take_persist() {
-            Some(state) => {
-                self.states[id as usize - 1] = Some(state);
-                true
-            }
-            None => false,
+        let writes = node.take_persist();
+        if writes.is_empty() {
+            return false;
         }
+        let state = self.states[id as usize - 1].get_or_insert_with(N::State::default);
+        for write in writes {
+            N::apply_write(state, write);
+        }
+        true
     }
 
     fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N {

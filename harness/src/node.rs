@@ -8,7 +8,7 @@
 //! - **Inputs**: [`Node::tick`] (one unit of simulated time passed), [`Node::step`] (a message
 //!   arrived), and, for nodes that replicate, [`Replicate::propose`] (a client command).
 //! - **Outputs**, drained after every input, in this order:
-//!   1. [`Persist::take_persist`]: state the node needs written to stable storage. The harness
+//!   1. [`Persist::take_persist`]: writes the node needs on stable storage. The harness
 //!      writes it *before* it sends anything, so a message never depends on state that a crash
 //!      could lose (§5.1: servers respond to RPCs only after updating stable storage);
 //!   2. [`Node::take_messages`]: messages to send;
@@ -152,15 +152,30 @@ pub trait Replicate: Node {
     fn take_committed(&mut self) -> Vec<Applied<Self::Command>>;
 }
 
-/// A node that survives a crash: it says what to persist, and restarts from it.
+/// A node that survives a crash: it says what to write to stable storage, and restarts from
+/// what its storage holds.
+///
+/// Writes are changes, not copies (§5.1): "term 4, voted for n2", "truncate the log from index
+/// 7", "append these 3 entries". A write costs what it carries, so persisting stays cheap
+/// however long the log grows. A node whose state is small may still write it whole: its
+/// `Write` is then its `State`, and `apply_write` replaces one with the other.
 pub trait Persist: Node {
-    /// Everything Figure 2 calls persistent state (`current_term`, `voted_for`, `log`).
-    type State: Clone + Debug + Serialize;
+    /// Everything Figure 2 calls persistent state (`current_term`, `voted_for`, `log`), as
+    /// stable storage holds it. `Default` is a blank disk.
+    type State: Clone + Debug + Default + Serialize;
 
-    /// The full persistent state, if it changed since the last call; drained.
+    /// One write to stable storage: a change to [`Persist::State`].
+    type Write: Clone + Debug + Serialize;
+
+    /// The writes this node needs carried out since the last call, in order; drained.
     ///
-    /// The harness writes it to the node's simulated disk before sending the node's messages.
-    fn take_persist(&mut self) -> Option<Self::State>;
+    /// The harness carries them out on the node's simulated disk ([`Persist::apply_write`])
+    /// before it sends any of the node's messages, so no message depends on state a crash
+    /// could lose (§5.1: servers respond to RPCs only after updating stable storage).
+    fn take_persist(&mut self) -> Vec<Self::Write>;
+
+    /// Carries out `write` on `state`: what the storage engine does with a write.
+    fn apply_write(state: &mut Self::State, write: Self::Write);
 
     /// A node restarted after a crash from the last state written to its disk: volatile state
     /// (role, `commit_index`, leader state, timers) starts afresh (Figure 2).

@@ -33,7 +33,7 @@ const SKIPS_AHEAD: u8 = 6;
 const REAPPLIES_WRONG: u8 = 7;
 
 /// What a [`Restarts`] node keeps on disk: the toy's state and the last index it applied.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 struct Disk {
     saved: Saved,
     applied: Index,
@@ -113,18 +113,23 @@ impl<const FAULT: u8> Replicate for Restarts<FAULT> {
 
 impl<const FAULT: u8> Persist for Restarts<FAULT> {
     type State = Disk;
+    type Write = Disk;
 
-    fn take_persist(&mut self) -> Option<Disk> {
-        let fresh = self.toy.take_persist();
+    fn take_persist(&mut self) -> Vec<Disk> {
+        let fresh = self.toy.take_persist().pop();
         if fresh.is_none() && self.applied == self.persisted_applied {
-            return None;
+            return Vec::new();
         }
         if let Some(saved) = fresh {
             self.saved = Some(saved);
         }
         self.persisted_applied = self.applied;
         let saved = self.saved.clone().expect("the toy persists before anything is applied");
-        Some(Disk { saved, applied: self.applied })
+        vec![Disk { saved, applied: self.applied }]
+    }
+
+    fn apply_write(state: &mut Disk, write: Disk) {
+        *state = write;
     }
 
     fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, disk: Disk) -> Self {

@@ -19,4 +19,4 @@ pub use log::{Command, Index, Log, LogEntry, LogError, NodeId, Term};
 pub use message::{
     AppendEntries, AppendEntriesReply, Conflict, Message, RequestVote, RequestVoteReply,
 };
-pub use state::{PersistentState, Role, State, TransitionError};
+pub use state::{PersistentState, Role, State, StorageWrite, TransitionError};

@@ -8,12 +8,12 @@
 use std::mem;
 
 use data_structures::{Command, Index, Message, NodeId, PersistentState, Role, State, Term};
-use harness::{Config, Envelope, Node, Persist, Rng, Status};
+use harness::{Config, Envelope, Node, Rng, Status};
 
 /// A Raft server that takes part in elections (§5.1, §5.2).
 ///
-/// Driven by the harness through [`Node`] and [`Persist`]: inputs are [`Node::tick`] and
-/// [`Node::step`]; after each input, [`Persist::take_persist`] says what to write to stable
+/// Driven by the harness through [`Node`] and [`harness::Persist`]: inputs are [`Node::tick`] and
+/// [`Node::step`]; after each input, [`harness::Persist::take_persist`] says what to write to stable
 /// storage and [`Node::take_messages`] what to send, in that order (see the crate doc).
 ///
 /// Invariants: `peers` is sorted and does not hold this node's id; `election_timeout` lies in
@@ -38,13 +38,15 @@ pub struct RaftNode {
     pub(crate) heartbeat_elapsed: u64,
     /// Messages produced and not yet taken by [`Node::take_messages`].
     pub(crate) outbox: Vec<Envelope<Message>>,
-    /// The persistent state last handed out by [`Persist::take_persist`] (or restored from).
+    /// What stable storage holds: the persistent state as of the last writes handed out by
+    /// `take_persist` (or restored from), to compare the current state with (see
+    /// `crate::persistence`).
     pub(crate) persisted: PersistentState,
 }
 
 impl RaftNode {
     /// A node with `state`, of which `persisted` is already on stable storage.
-    fn with_state(
+    pub(crate) fn with_state(
         state: State,
         mut peers: Vec<NodeId>,
         config: Config,
@@ -172,34 +174,5 @@ impl Node for RaftNode {
 
     fn log_entry(&self, index: Index) -> Option<(Term, &Command)> {
         self.state.log.entry(index).map(|entry| (entry.term, &entry.command))
-    }
-}
-
-impl Persist for RaftNode {
-    type State = PersistentState;
-
-    /// Compares term, vote and log with what was last handed out, so that no rule has to
-    /// remember to say "persist me": whatever changed is reported before the next message
-    /// leaves (§5.1).
-    fn take_persist(&mut self) -> Option<PersistentState> {
-        let state = &self.state;
-        let unchanged = state.current_term == self.persisted.current_term
-            && state.voted_for == self.persisted.voted_for
-            && state.log == self.persisted.log;
-        if unchanged {
-            return None;
-        }
-        self.persisted = state.persistent();
-        Some(self.persisted.clone())
-    }
-
-    fn restart(
-        id: NodeId,
-        peers: Vec<NodeId>,
-        config: Config,
-        rng: Rng,
-        state: PersistentState,
-    ) -> Self {
-        RaftNode::with_state(State::restore(id, state.clone()), peers, config, rng, state)
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use data_structures::{
     AppendEntries, AppendEntriesReply, Log, LogEntry, Message, NodeId, PersistentState,
-    RequestVote, RequestVoteReply, Role, Term,
+    RequestVote, RequestVoteReply, Role, StorageWrite, Term,
 };
 use election::RaftNode;
 use harness::{Config, Node, Persist, Rng, Status};
@@ -182,7 +182,7 @@ fn node_starts_as_follower_in_term_zero() {
     assert_eq!(node.status(), status);
     assert_eq!(node.state().role, Role::Follower { leader: None });
     assert_eq!(sent(&mut node), vec![], "a fresh node has nothing to say");
-    assert_eq!(node.take_persist(), None, "a fresh node has nothing new to persist");
+    assert_eq!(node.take_persist(), vec![], "a fresh node has nothing new to persist");
 }
 
 /// If a server's current term is smaller than the term in any message, it updates its current
@@ -633,9 +633,9 @@ fn candidate_waits_a_full_timeout_between_elections() {
 fn term_and_vote_are_persisted_before_the_vote_reply_leaves() {
     let mut node = follower(1, &[2, 3]);
     node.step(2, request_vote(4, 2, 0, 0));
-    let expected = PersistentState { current_term: 4, voted_for: Some(2), log: Log::new() };
-    assert_eq!(node.take_persist(), Some(expected));
-    assert_eq!(node.take_persist(), None, "nothing changed since the last call");
+    let expected = StorageWrite::HardState { current_term: 4, voted_for: Some(2) };
+    assert_eq!(node.take_persist(), vec![expected], "the term and vote after granting a vote");
+    assert_eq!(node.take_persist(), vec![], "nothing changed since the last call");
     assert_eq!(sent(&mut node), vec![(2, vote(4, true))]);
 }
 
@@ -645,19 +645,19 @@ fn term_and_vote_are_persisted_before_the_vote_reply_leaves() {
 fn candidate_persists_its_term_and_vote_for_itself() {
     let mut node = follower(1, &[2, 3]);
     ticks_to_election(&mut node);
-    let expected = PersistentState { current_term: 1, voted_for: Some(1), log: Log::new() };
-    assert_eq!(node.take_persist(), Some(expected));
+    let expected = StorageWrite::HardState { current_term: 1, voted_for: Some(1) };
+    assert_eq!(node.take_persist(), vec![expected], "the writes of a new candidate");
 }
 
 /// A vote cast in the current term is persisted too, though the term did not change (§5.1).
 #[test]
 fn vote_in_the_current_term_is_persisted() {
     let mut node = follower_of_term_one(1, &[2, 3]);
-    let term_one = PersistentState { current_term: 1, voted_for: None, log: Log::new() };
-    assert_eq!(node.take_persist(), Some(term_one));
+    let term_one = StorageWrite::HardState { current_term: 1, voted_for: None };
+    assert_eq!(node.take_persist(), vec![term_one], "the term learned from the leader");
     node.step(2, request_vote(1, 2, 0, 0));
-    let voted = PersistentState { current_term: 1, voted_for: Some(2), log: Log::new() };
-    assert_eq!(node.take_persist(), Some(voted));
+    let voted = StorageWrite::HardState { current_term: 1, voted_for: Some(2) };
+    assert_eq!(node.take_persist(), vec![voted], "the vote of the current term");
 }
 
 /// A refused stale request changes nothing, so there is nothing to persist (§5.1).
@@ -666,7 +666,7 @@ fn stale_request_needs_no_persisting() {
     let mut node = follower_of_term_one(1, &[2, 3]);
     node.take_persist();
     node.step(2, request_vote(0, 2, 0, 0));
-    assert_eq!(node.take_persist(), None);
+    assert_eq!(node.take_persist(), vec![], "a refused stale request writes nothing");
 }
 
 /// A server that restarts comes back with the term, vote and log it persisted, as a follower;
@@ -686,7 +686,7 @@ fn restarted_node_keeps_term_vote_and_log() {
     assert_eq!(node.status(), status);
     assert_eq!(node.log_entry(2), Some((3, &"b".to_string())));
     assert_eq!(node.log_entry(3), None);
-    assert_eq!(node.take_persist(), None, "what it restarted from is already on disk");
+    assert_eq!(node.take_persist(), vec![], "what it restarted from is already on disk");
     node.step(3, request_vote(5, 3, 9, 9));
     assert_eq!(sent(&mut node), vec![(3, vote(5, false))], "its vote of term 5 is taken");
 }

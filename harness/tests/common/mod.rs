@@ -64,7 +64,7 @@ impl fmt::Display for Message {
 }
 
 /// What the toy persists: its term, vote and log (Figure 2).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Saved {
     pub term: Term,
     pub voted_for: Option<NodeId>,
@@ -292,12 +292,18 @@ impl<const BUG: u8> Replicate for Toy<BUG> {
 
 impl<const BUG: u8> Persist for Toy<BUG> {
     type State = Saved;
+    /// The toy writes its whole state: its logs stay short.
+    type Write = Saved;
 
-    fn take_persist(&mut self) -> Option<Saved> {
+    fn take_persist(&mut self) -> Vec<Saved> {
         if BUG == FORGETS || !std::mem::take(&mut self.dirty) {
-            return None;
+            return Vec::new();
         }
-        Some(Saved { term: self.term, voted_for: self.voted_for, log: self.log.clone() })
+        vec![Saved { term: self.term, voted_for: self.voted_for, log: self.log.clone() }]
+    }
+
+    fn apply_write(state: &mut Saved, write: Saved) {
+        *state = write;
     }
 
     fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, state: Saved) -> Self {

@@ -126,6 +126,19 @@ impl Log {
         self.last_index()
     }
 
+    /// Drops the entries at `index` and after it (nothing if `index` is past the end): how
+    /// stable storage carries out a [`crate::StorageWrite::TruncateLog`].
+    pub fn truncate_from(&mut self, index: Index) {
+        let keep = index.saturating_sub(1);
+        self.entries.truncate(usize::try_from(keep).unwrap_or(usize::MAX));
+    }
+
+    /// Appends `entries` at the end, as they are: how stable storage carries out a
+    /// [`crate::StorageWrite::AppendLog`].
+    pub fn extend(&mut self, entries: impl IntoIterator<Item = LogEntry>) {
+        self.entries.extend(entries);
+    }
+
     /// The consistency check (§5.3; Figure 2, AppendEntries receiver rule 2): does this log
     /// contain an entry at `prev_log_index` whose term is `prev_log_term`?
     pub fn matches(&self, prev_log_index: Index, prev_log_term: Term) -> bool {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::DecodeError;
-use crate::log::{Index, Log, NodeId, Term};
+use crate::log::{Index, Log, LogEntry, NodeId, Term};
 
 /// Figure 2's persistent state: what a server writes to stable storage before it answers an
 /// RPC, and restarts from after a crash.
@@ -35,6 +35,47 @@ impl PersistentState {
     /// The state that [`PersistentState::encode`] turned into `bytes`, or why they are not one.
     pub fn decode(bytes: &[u8]) -> Result<PersistentState, DecodeError> {
         Ok(serde_json::from_slice(bytes)?)
+    }
+}
+
+/// One write to stable storage: a change to the persistent state, not a copy of it, so that a
+/// write costs what it carries however long the log grows (§5.1; Figure 2: persistent state
+/// is "updated on stable storage before responding to RPCs").
+///
+/// Used from stage 2 on, where the node's given code reports its writes; stage 4 is about
+/// deciding them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StorageWrite {
+    /// `current_term` and `voted_for`, written together: a new term clears the vote (§5.1).
+    HardState {
+        /// The new `current_term`.
+        current_term: Term,
+        /// The vote of that term, if any.
+        voted_for: Option<NodeId>,
+    },
+    /// Drop the log's entries from index `from` on: a conflict was resolved (§5.3).
+    TruncateLog {
+        /// The first index dropped.
+        from: Index,
+    },
+    /// Append `entries` at the end of the log.
+    AppendLog {
+        /// The new entries, in index order.
+        entries: Vec<LogEntry>,
+    },
+}
+
+impl PersistentState {
+    /// Carries out `write` on this state, as a storage engine would.
+    pub fn apply(&mut self, write: StorageWrite) {
+        match write {
+            StorageWrite::HardState { current_term, voted_for } => {
+                self.current_term = current_term;
+                self.voted_for = voted_for;
+            }
+            StorageWrite::TruncateLog { from } => self.log.truncate_from(from),
+            StorageWrite::AppendLog { entries } => self.log.extend(entries),
+        }
     }
 }
 

@@ -33,4 +33,9 @@ pub mod election;
 pub mod heartbeat;
 pub mod node;
 
+// Stable storage: given in stages 2 and 3, yours in stage 4, so the file is the stage 4
+// reference, included here by path (written once, design contract 2).
+#[path = "../../../solutions/04-safety/src/persistence.rs"]
+pub mod persistence;
+
 pub use node::RaftNode;
