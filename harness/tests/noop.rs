@@ -6,8 +6,6 @@
 //! appends a no-op in that term. Like Raft, it commits by counting replicas only entries of
 //! its current term (§5.4.2), so the no-op is what lets it commit what earlier terms left.
 
-mod common;
-
 use std::fmt;
 
 use harness::{
