@@ -19,6 +19,18 @@
 //! Randomness (the election timeout, §5.2) comes only from the [`Rng`] handed in at
 //! construction, so a run is fixed by its seed.
 //!
+//! # Entries without a client command
+//!
+//! A leader may append entries that carry no client command, such as the no-op it appends at
+//! the start of its term (§8), which lets it commit the entries of earlier terms at once
+//! (§5.4.2: only entries of the current term are committed by counting replicas). The harness
+//! sees logs of [`Node::Command`]s only, so represent such an entry in your own command type
+//! (`enum Command { Noop, Put(..) }`, or `Option<C>`): [`Node::log_entry`] returns it and
+//! [`Replicate::take_committed`] hands it out like any other entry, in index order, so the
+//! applied indexes stay gapless; the state machine does nothing with it. The checks treat it as
+//! any entry, and [`Cluster::one`](crate::Cluster::one) compares commands, so a no-op never
+//! passes for a client's command.
+//!
 //! The harness knows nothing of a stage's types: the message and command types are associated
 //! types, so a learner's own design, any stage, or another library can be driven unchanged.
 //! The traits are split by capability so that no stage has to pretend: a stage 2 node
@@ -149,6 +161,8 @@ pub trait Replicate: Node {
     fn propose(&mut self, command: Self::Command) -> Result<(Index, Term), NotLeader>;
 
     /// Entries committed since the last call, in index order, each exactly once; drained.
+    /// Entries without a client command (a leader's no-op, §8) are handed out too, so that the
+    /// indexes stay gapless (see the module documentation).
     fn take_committed(&mut self) -> Vec<Applied<Self::Command>>;
 }
 
