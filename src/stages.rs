@@ -36,6 +36,12 @@ pub const STAGES: &[Stage] = &[
         topic: "log replication, commitment, applying entries",
         paper: "§5.3, §5.4.2",
     },
+    Stage {
+        number: 4,
+        name: "safety",
+        topic: "stable storage, crash recovery, the safety properties",
+        paper: "§5.1, §5.4, §5.5",
+    },
 ];
 
 impl Stage {

@@ -51,7 +51,7 @@ impl fmt::Display for Message {
 }
 
 /// What it persists (Figure 2).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 struct Saved {
     term: Term,
     voted_for: Option<NodeId>,
@@ -222,10 +222,18 @@ impl Replicate for NoopLeader {
 
 impl Persist for NoopLeader {
     type State = Saved;
+    /// It writes its whole state: its logs stay short.
+    type Write = Saved;
 
-    fn take_persist(&mut self) -> Option<Saved> {
-        let dirty = std::mem::take(&mut self.dirty);
-        dirty.then(|| Saved { term: self.term, voted_for: self.voted_for, log: self.log.clone() })
+    fn take_persist(&mut self) -> Vec<Saved> {
+        if !std::mem::take(&mut self.dirty) {
+            return Vec::new();
+        }
+        vec![Saved { term: self.term, voted_for: self.voted_for, log: self.log.clone() }]
+    }
+
+    fn apply_write(state: &mut Saved, write: Saved) {
+        *state = write;
     }
 
     fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, state: Saved) -> Self {

@@ -74,7 +74,7 @@ impl Persist for RaftNode {
 /// Walking back, the first index where both hold an entry of the same term ends the search:
 /// by Log Matching (§5.3), two entries with the same index and term are preceded by identical
 /// entries. So the cost is the length of the change, not of the log.
-pub(crate) fn first_difference(stored: &Log, new: &Log) -> Index {
+pub fn first_difference(stored: &Log, new: &Log) -> Index {
     let mut index = stored.last_index().min(new.last_index());
     while index > 0 && stored.term_at(index) != new.term_at(index) {
         index -= 1;

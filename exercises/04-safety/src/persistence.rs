@@ -1,0 +1,83 @@
+//! Stable storage (§5.1, Figure 2): what a node writes, when, and how it comes back.
+//!
+//! Figure 2 calls `current_term`, `voted_for` and the log *persistent state*: "updated on
+//! stable storage before responding to RPCs". A server that forgets its vote in a crash can
+//! vote twice in one term and elect two leaders (§5.2); one that forgets entries it
+//! acknowledged can make a leader count a replica that no longer exists, and lose a committed
+//! entry (§5.3, §5.4).
+//!
+//! The node never writes a disk itself (it is sans-IO): after every input, whoever runs it
+//! takes the writes with `take_persist`, carries them out, and only then sends the node's
+//! messages. So every change reported in the same input as a reply reaches the disk before the
+//! reply leaves. Writes are changes, not copies ([`StorageWrite`]): a new term and vote, a
+//! truncated log, appended entries; so a write costs what it carries however long the log.
+//!
+//! Stages 2 and 3 include this file as given code; stage 4 is where you write it.
+
+// Stage 1's types, as a prelude: `Log`, `PersistentState`, `State`, `StorageWrite`, ...
+use data_structures::*;
+use harness::{Config, Persist, Rng};
+
+use crate::node::RaftNode;
+
+impl Persist for RaftNode {
+    type State = PersistentState;
+    type Write = StorageWrite;
+
+    /// The writes that bring stable storage (`self.persisted`) up to the node's state, in
+    /// order: the term and vote if either changed; the log from the first index where it
+    /// differs from the stored log (a truncation if the stored log goes on past it, then the
+    /// new entries). Nothing if nothing changed. The writes are applied to `self.persisted`
+    /// too, which always mirrors the disk.
+    fn take_persist(&mut self) -> Vec<StorageWrite> {
+        let (state, stored) = (&self.state, &self.persisted);
+        let mut writes = Vec::new();
+        if (state.current_term, state.voted_for) != (stored.current_term, stored.voted_for) {
+            let (current_term, voted_for) = (state.current_term, state.voted_for);
+            writes.push(StorageWrite::HardState { current_term, voted_for });
+        }
+        let from = first_difference(&stored.log, &state.log);
+        if from <= stored.log.last_index() {
+            writes.push(StorageWrite::TruncateLog { from });
+        }
+        if let Some(entries) = state.log.entries_from(from).filter(|entries| !entries.is_empty()) {
+            writes.push(StorageWrite::AppendLog { entries: entries.to_vec() });
+        }
+        for write in &writes {
+            self.persisted.apply(write.clone());
+        }
+        writes
+    }
+
+    /// The storage engine: carries out one write (stage 1's `PersistentState::apply`).
+    fn apply_write(state: &mut PersistentState, write: StorageWrite) {
+        state.apply(write);
+    }
+
+    /// A node restarted after a crash from what its disk holds: `current_term`, `voted_for`
+    /// and the log come back; everything else (role, `commit_index`, `last_applied`, leader
+    /// state, timers) starts afresh, as for a new follower (Figure 2).
+    fn restart(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        state: PersistentState,
+    ) -> Self {
+        RaftNode::with_state(State::restore(id, state.clone()), peers, config, rng, state)
+    }
+}
+
+/// The first index at which log `new` differs from log `stored` (their last index + 1 if one
+/// is a prefix of the other), found from the end of the shorter one.
+///
+/// Walking back, the first index where both hold an entry of the same term ends the search:
+/// by Log Matching (§5.3), two entries with the same index and term are preceded by identical
+/// entries. So the cost is the length of the change, not of the log.
+pub fn first_difference(stored: &Log, new: &Log) -> Index {
+    let mut index = stored.last_index().min(new.last_index());
+    while index > 0 && stored.term_at(index) != new.term_at(index) {
+        index -= 1;
+    }
+    index + 1
+}
