@@ -30,23 +30,12 @@ impl Persist for RaftNode {
     /// new entries). Nothing if nothing changed. The writes are applied to `self.persisted`
     /// too, which always mirrors the disk.
     fn take_persist(&mut self) -> Vec<StorageWrite> {
-        let (state, stored) = (&self.state, &self.persisted);
-        let mut writes = Vec::new();
-        if (state.current_term, state.voted_for) != (stored.current_term, stored.voted_for) {
-            let (current_term, voted_for) = (state.current_term, state.voted_for);
-            writes.push(StorageWrite::HardState { current_term, voted_for });
-        }
-        let from = first_difference(&stored.log, &state.log);
-        if from <= stored.log.last_index() {
-            writes.push(StorageWrite::TruncateLog { from });
-        }
-        if let Some(entries) = state.log.entries_from(from).filter(|entries| !entries.is_empty()) {
-            writes.push(StorageWrite::AppendLog { entries: entries.to_vec() });
-        }
-        for write in &writes {
-            self.persisted.apply(write.clone());
-        }
-        writes
+        // TODO: compare term and vote, then the log (first_difference), with self.persisted; return
+        //       HardState / TruncateLog / AppendLog as needed, and apply them to self.persisted.
+        todo!(
+            "take_persist: the writes that bring self.persisted (the disk) up to the state: term \
+             and vote, truncation, new entries (§5.1, Figure 2)"
+        )
     }
 
     /// The storage engine: carries out one write (stage 1's `PersistentState::apply`).
@@ -64,7 +53,16 @@ impl Persist for RaftNode {
         rng: Rng,
         state: PersistentState,
     ) -> Self {
-        RaftNode::with_state(State::restore(id, state.clone()), peers, config, rng, state)
+        // TODO: rebuild the node from `state` (stage 1's State::restore, RaftNode::with_state):
+        //       persistent state back, volatile state afresh.
+        todo!(
+            "restart node {id} (peers {peers:?}) from its disk (term {}, vote {:?}, {} entries): \
+             persistent state back, the rest afresh; {config:?} and {rng:?} as for a new node \
+             (Figure 2)",
+            state.current_term,
+            state.voted_for,
+            state.log.last_index()
+        )
     }
 }
 
@@ -75,9 +73,10 @@ impl Persist for RaftNode {
 /// by Log Matching (§5.3), two entries with the same index and term are preceded by identical
 /// entries. So the cost is the length of the change, not of the log.
 pub fn first_difference(stored: &Log, new: &Log) -> Index {
-    let mut index = stored.last_index().min(new.last_index());
-    while index > 0 && stored.term_at(index) != new.term_at(index) {
-        index -= 1;
-    }
-    index + 1
+    // TODO: walk back from the end of the shorter log while the terms differ (Log Matching).
+    todo!(
+        "first_difference: where a log of {} entries differs from the stored {} (§5.3)",
+        new.last_index(),
+        stored.last_index()
+    )
 }
