@@ -1,1 +1,294 @@
-//! placeholder
+//! Crashes, restarts and hostile networks, in whole clusters (§5.1, §5.4, §5.5, Figure 8).
+//!
+//! With the intent of the classic lab's persistence tests: everyone crashes and restarts; the
+//! leader and a follower crash at once; partitioned subsets crash and come back; Figure 8 (many
+//! rounds of leader crashes while proposing), reliable and on an unreliable network with long
+//! reordering; agreement on an unreliable network; churn. Every test runs over
+//! `harness::seeds()`, with the harness's checks after every event, including the restart
+//! check: a node must come back with exactly the term, vote and log it had.
+
+use data_structures::{AppendEntriesReply, Message, RequestVoteReply};
+use harness::{Client, Cluster, Config, MessageFault, NetworkConfig, NodeId, Rng, seeds};
+use safety::RaftNode;
+
+/// `Config::default()`'s election timeout base T: timeouts are drawn from `[T, 2T)`.
+const T: u64 = 20;
+
+fn cluster(nodes: usize, seed: u64) -> Cluster<RaftNode> {
+    Cluster::<RaftNode>::new(nodes, seed).with_disks()
+}
+
+fn unreliable(nodes: usize, seed: u64) -> Cluster<RaftNode> {
+    let network = NetworkConfig::unreliable();
+    Cluster::<RaftNode>::with_config(nodes, seed, Config::default(), network).with_disks()
+}
+
+/// Crashes node `id` and brings it straight back from its disk (the lab's `start1`).
+fn reboot(cluster: &mut Cluster<RaftNode>, id: NodeId) {
+    if cluster.is_up(id) {
+        cluster.crash(id);
+    }
+    cluster.restart(id);
+}
+
+/// `(leader + offset - 1) % n + 1`: the lab's `(leader + offset) % servers`, for ids from 1.
+fn after(cluster: &Cluster<RaftNode>, leader: NodeId, offset: u64) -> NodeId {
+    let n = cluster.ids().len() as NodeId;
+    (leader - 1 + offset) % n + 1
+}
+
+fn ensure(cluster: &Cluster<RaftNode>, condition: bool, why: impl FnOnce() -> String) {
+    if !condition {
+        cluster.fail(&why());
+    }
+}
+
+/// Every node crashes and restarts, then a single node at a time: committed entries survive,
+/// and the cluster goes on agreeing (§5.1: persistent state survives a crash).
+#[test]
+fn everyone_crashes_and_restarts_and_the_log_survives() {
+    for seed in seeds() {
+        let mut cluster = cluster(3, seed);
+        cluster.one("11".to_string(), 3, true);
+        for id in cluster.ids() {
+            reboot(&mut cluster, id);
+        }
+        cluster.one("12".to_string(), 3, true);
+        let leader1 = cluster.check_one_leader();
+        cluster.disconnect(leader1);
+        reboot(&mut cluster, leader1);
+        cluster.connect(leader1);
+        cluster.one("13".to_string(), 3, true);
+        let leader2 = cluster.check_one_leader();
+        cluster.disconnect(leader2);
+        cluster.one("14".to_string(), 2, true);
+        reboot(&mut cluster, leader2);
+        cluster.connect(leader2);
+        let caught_up = cluster.run_until(10 * T, |c| c.committed_count(4).0 == 3);
+        ensure(&cluster, caught_up, || format!("n{leader2} did not catch up on index 4"));
+        let leader3 = cluster.check_one_leader();
+        let other = after(&cluster, leader3, 1);
+        cluster.disconnect(other);
+        cluster.one("15".to_string(), 2, true);
+        reboot(&mut cluster, other);
+        cluster.connect(other);
+        cluster.one("16".to_string(), 3, true);
+    }
+}
+
+/// The leader and followers crash in changing combinations, leaving a bare majority up:
+/// agreement goes on every time (§5.1, §5.4).
+#[test]
+fn leader_and_followers_crash_together() {
+    for seed in seeds() {
+        let mut cluster = cluster(5, seed);
+        let mut index = 1;
+        for _ in 0..5 {
+            cluster.one(format!("{}", 10 + index), 5, true);
+            index += 1;
+            let leader = cluster.check_one_leader();
+            cluster.disconnect(after(&cluster, leader, 1));
+            cluster.disconnect(after(&cluster, leader, 2));
+            cluster.one(format!("{}", 10 + index), 3, true);
+            index += 1;
+            for offset in [0, 3, 4] {
+                cluster.disconnect(after(&cluster, leader, offset));
+            }
+            for offset in [1, 2] {
+                let id = after(&cluster, leader, offset);
+                reboot(&mut cluster, id);
+                cluster.connect(id);
+            }
+            cluster.run_for(2 * T);
+            let id = after(&cluster, leader, 3);
+            reboot(&mut cluster, id);
+            cluster.connect(id);
+            cluster.one(format!("{}", 10 + index), 3, true);
+            index += 1;
+            cluster.connect(after(&cluster, leader, 4));
+            cluster.connect(leader);
+        }
+        cluster.one("1000".to_string(), 5, true);
+    }
+}
+
+/// A partitioned node keeps what it had while the leader and another node crash; the crashed
+/// ones come back from their disks and everyone agrees again (§5.1, §5.4).
+#[test]
+fn partitioned_nodes_crash_and_come_back() {
+    for seed in seeds() {
+        let mut cluster = cluster(3, seed);
+        cluster.one("101".to_string(), 3, true);
+        let leader = cluster.check_one_leader();
+        let (first, second) = (after(&cluster, leader, 1), after(&cluster, leader, 2));
+        cluster.disconnect(second);
+        cluster.one("102".to_string(), 2, true);
+        cluster.crash(leader);
+        cluster.crash(first);
+        cluster.connect(second);
+        cluster.restart(leader);
+        cluster.one("103".to_string(), 2, true);
+        cluster.restart(first);
+        cluster.one("104".to_string(), 3, true);
+    }
+}
+
+/// Figure 8: leaders crash right after taking proposals, again and again, so that entries of
+/// old terms sit on some servers uncommitted when new leaders come. A leader that commits an
+/// old term's entry by counting replicas loses committed entries here; the harness's checks
+/// (Leader Completeness, State Machine Safety) watch every event (§5.4.2).
+#[test]
+fn figure_8_leaders_crash_while_proposing() {
+    for seed in seeds() {
+        figure_8(cluster(5, seed), seed, false);
+    }
+}
+
+/// Figure 8 on an unreliable network, and from the 40th round on with replies held back long
+/// enough to arrive after whole elections (§5.4.2, §5.5).
+#[test]
+fn figure_8_on_an_unreliable_network_with_long_reordering() {
+    for seed in seeds() {
+        figure_8(unreliable(5, seed), seed, true);
+    }
+}
+
+/// Rounds of: propose to every live node, wait a short or a long while, crash the leader that
+/// took the proposal, and keep at least three nodes up. Then everyone comes back, and one
+/// command must be applied by all five.
+fn figure_8(mut cluster: Cluster<RaftNode>, seed: u64, long_reordering: bool) {
+    let mut rng = cluster.fork_rng(3).fork(8);
+    cluster.one(format!("f8-{seed}-start"), 1, true);
+    for round in 0..100 {
+        if long_reordering && round == 40 {
+            cluster.set_network(NetworkConfig {
+                max_hold_back: Some(4 * T),
+                ..NetworkConfig::unreliable()
+            });
+            cluster.set_message_fault(MessageFault {
+                name: "replies held back",
+                matches: is_reply,
+                loss: 0.0,
+                extra_delay: (0, 2 * T),
+            });
+        }
+        let mut leader = None;
+        for id in cluster.ids() {
+            if cluster.is_up(id) && cluster.propose(id, format!("f8-{seed}-{round}-{id}")).is_ok() {
+                leader = Some(id);
+            }
+        }
+        let pause = if rng.chance(0.1) { rng.range(0, T / 2) } else { rng.range(0, 3) };
+        cluster.run_for(pause);
+        if let Some(id) = leader {
+            cluster.crash(id);
+        }
+        let up = cluster.ids().into_iter().filter(|&id| cluster.is_up(id)).count();
+        if up < 3 {
+            let id = rng.range(1, 6);
+            if !cluster.is_up(id) {
+                cluster.restart(id);
+            }
+        }
+    }
+    cluster.clear_message_faults();
+    cluster.set_network(NetworkConfig::reliable());
+    for id in cluster.ids() {
+        if !cluster.is_up(id) {
+            cluster.restart(id);
+        }
+    }
+    cluster.one(format!("f8-{seed}-end"), 5, true);
+}
+
+fn is_reply(message: &Message) -> bool {
+    matches!(
+        message,
+        Message::AppendEntriesReply(AppendEntriesReply { .. })
+            | Message::RequestVoteReply(RequestVoteReply { .. })
+    )
+}
+
+/// Agreement on a network that loses, duplicates and reorders messages, with several clients
+/// at once; then on a reliable one, by everybody (§5.3, §5.5: RPCs are idempotent).
+#[test]
+fn agreement_on_an_unreliable_network() {
+    for seed in seeds() {
+        let mut cluster = unreliable(5, seed);
+        for round in 0..10 {
+            let mut clients: Vec<Client<String>> =
+                (0..4).map(|i| Client::new(format!("u{round}-{i}"), 1, true)).collect();
+            cluster.run_clients(&mut clients);
+            cluster.one(format!("u{round}"), 1, true);
+        }
+        cluster.set_network(NetworkConfig::reliable());
+        cluster.one("100".to_string(), 5, true);
+    }
+}
+
+/// Churn: clients keep proposing while nodes crash, restart, disconnect and reconnect at
+/// random. Every command a client saw committed is, once the cluster heals, committed exactly
+/// once, at the index the client was told (§5.4.3, §8).
+#[rstest::rstest]
+fn churn_loses_no_acknowledged_command(#[values(false, true)] lossy: bool) {
+    for seed in seeds() {
+        let mut cluster = if lossy { unreliable(5, seed) } else { cluster(5, seed) };
+        let mut rng = cluster.fork_rng(3).fork(9);
+        let mut next = 0;
+        let fresh = |next: &mut u64| {
+            *next += 1;
+            Client::new(format!("churn-{seed}-{next}"), 1, false)
+        };
+        let mut clients: Vec<Client<String>> = (0..3).map(|_| fresh(&mut next)).collect();
+        let mut acknowledged = Vec::new();
+        for _ in 0..600 {
+            churn(&mut cluster, &mut rng);
+            for client in &mut clients {
+                match client.poll(&mut cluster) {
+                    Some(Ok(index)) => acknowledged.push((index, client.command().clone())),
+                    Some(Err(_)) => {} // not acknowledged: it may or may not be committed
+                    None => continue,
+                }
+                *client = fresh(&mut next);
+            }
+            cluster.tick();
+        }
+        cluster.heal();
+        cluster.set_network(NetworkConfig::reliable());
+        for id in cluster.ids() {
+            if !cluster.is_up(id) {
+                cluster.restart(id);
+            }
+        }
+        let last = cluster.one(format!("churn-{seed}-end"), 5, true);
+        ensure(&cluster, acknowledged.len() >= 10, || {
+            format!("only {} commands were acknowledged in 600 ticks of churn", acknowledged.len())
+        });
+        for (index, command) in &acknowledged {
+            let (_, at) = cluster.committed_count(*index);
+            ensure(&cluster, at.as_ref() == Some(command), || {
+                format!("{command} was acknowledged at index {index}, which now holds {at:?}")
+            });
+            let copies = (1..=last)
+                .filter(|&i| cluster.committed_count(i).1.as_ref() == Some(command))
+                .count();
+            ensure(&cluster, copies == 1, || format!("{command} is committed {copies} times"));
+        }
+    }
+}
+
+/// One churn event, now and then: a crash (keeping three nodes up), a restart, a disconnect
+/// or a reconnect.
+fn churn(cluster: &mut Cluster<RaftNode>, rng: &mut Rng) {
+    if !rng.chance(0.05) {
+        return;
+    }
+    let id = rng.range(1, 6);
+    let up = cluster.ids().into_iter().filter(|&n| cluster.is_up(n)).count();
+    match rng.range(0, 4) {
+        0 if cluster.is_up(id) && up > 3 => cluster.crash(id),
+        0 | 1 if !cluster.is_up(id) => cluster.restart(id),
+        2 => cluster.disconnect(id),
+        _ => cluster.connect(id),
+    }
+}
