@@ -191,6 +191,11 @@ fn fault(cluster: &mut Cluster<RaftNode>, rng: &mut Rng) {
     vec![leading(server(1, 3, &[1])), committed(server(2, 2, &[1, 2]), 2), server(3, 3, &[1])],
     "index 2"
 )]
+#[case::leader_lacks_what_its_own_follower_committed(
+    Property::LeaderCompleteness,
+    vec![leading(server(1, 3, &[1])), committed(server(2, 3, &[1, 3]), 2), server(3, 3, &[1])],
+    "n2 (term 3)"
+)]
 #[case::figure_8_leader_erased_a_commit(
     Property::LeaderCompleteness,
     vec![
@@ -219,6 +224,22 @@ fn each_checker_names_its_broken_property(
         text.starts_with(&format!("{property} ({}) violated: ", property.section())),
         "the message names the property and its section: {text}"
     );
+}
+
+/// Each property carries Figure 3's name and the section that states it, in the course's one
+/// citation form.
+#[rstest]
+#[case(Property::ElectionSafety, "Election Safety", "§5.2")]
+#[case(Property::LogMatching, "Log Matching", "§5.3")]
+#[case(Property::LeaderCompleteness, "Leader Completeness", "§5.4")]
+#[case(Property::StateMachineSafety, "State Machine Safety", "§5.4.3")]
+fn properties_are_named_as_in_the_paper(
+    #[case] property: Property,
+    #[case] name: &str,
+    #[case] section: &str,
+) {
+    let shown = (property.to_string(), property.section());
+    assert_eq!(shown, (name.to_string(), section), "the name and section of {property:?}");
 }
 
 /// `check` runs every property, in Figure 3's order, and reports the first broken one.

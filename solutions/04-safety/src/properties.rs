@@ -13,7 +13,8 @@
 //!   are identical up to and including that index.
 //! - **Leader Completeness** (§5.4): an entry committed in a term is in the log of every leader
 //!   of a later term. A server in term `t` committed its prefix in term `t` or earlier, so every
-//!   leader of a term after `t` holds that prefix.
+//!   leader of term `t` or later holds that prefix (the leader of `t` itself holds what was
+//!   committed in `t`: it created those entries, and a leader never deletes its own).
 //! - **State Machine Safety** (§5.4.3): no two servers apply different entries at one index.
 
 use std::fmt;
@@ -157,11 +158,11 @@ pub fn log_matching(servers: &[ServerSnapshot]) -> Result<(), Violation> {
 }
 
 /// Leader Completeness (§5.4): a server of term `t` has committed its log up to its
-/// `commit_index` in term `t` or earlier, so every leader of a term after `t` holds those
+/// `commit_index` in term `t` or earlier, so every leader of term `t` or later holds those
 /// entries.
 pub fn leader_completeness(servers: &[ServerSnapshot]) -> Result<(), Violation> {
     for leader in servers.iter().filter(|server| server.leader) {
-        let earlier = servers.iter().filter(|server| server.current_term < leader.current_term);
+        let earlier = servers.iter().filter(|server| server.current_term <= leader.current_term);
         for server in earlier {
             let missing = (1..=server.commit_index)
                 .find(|&index| leader.log.entry(index) != server.log.entry(index));
