@@ -1,0 +1,99 @@
+//! How fast the course's reference node runs in the simulator, checks on:
+//! `cargo run --release -p safety-solution --example bench [ticks]`.
+//!
+//! Drives the reference `RaftNode` (stages 2–4: elections, replication, persistence by
+//! change) with a client proposal to the leader every tick, and reports commands committed,
+//! messages delivered and ticks per second of wall time, and messages per committed command:
+//! for 5 nodes, for 3 to 9 nodes, and with and without disks as the log grows to 60,000
+//! entries. Wall time is read here only; the simulation never reads it. The toy node's
+//! numbers come from `cargo run --release -p harness --example bench`.
+
+use std::time::Instant;
+
+use harness::{Cluster, Config, NetworkConfig, NodeId};
+use safety::RaftNode;
+
+/// One measurement over a window of ticks.
+struct Sample {
+    ticks: u64,
+    committed: u64,
+    delivered: u64,
+    sent: u64,
+    seconds: f64,
+}
+
+impl Sample {
+    fn line(&self, label: &str, log: u64) -> String {
+        format!(
+            "{label:<22} {:>9.0} commits/s {:>10.0} deliveries/s {:>8.0} ticks/s {:>5.1} msgs/commit  (log {log}, {:.2}s)",
+            self.committed as f64 / self.seconds,
+            self.delivered as f64 / self.seconds,
+            self.ticks as f64 / self.seconds,
+            self.sent as f64 / self.committed.max(1) as f64,
+            self.seconds
+        )
+    }
+}
+
+/// A cluster of `nodes` with a leader elected, on a reliable network.
+fn cluster(nodes: usize, disks: bool) -> (Cluster<RaftNode>, NodeId) {
+    let mut cluster =
+        Cluster::<RaftNode>::with_config(nodes, 1, Config::default(), NetworkConfig::reliable());
+    if disks {
+        cluster = cluster.with_disks();
+    }
+    cluster.track_applied();
+    let leader = cluster.check_one_leader();
+    (cluster, leader)
+}
+
+/// Runs `ticks` ticks, proposing one command per tick to `leader`.
+fn run(cluster: &mut Cluster<RaftNode>, leader: NodeId, ticks: u64) -> Sample {
+    let (committed, delivered, sent) = counts(cluster, leader);
+    let start = Instant::now();
+    for i in 0..ticks {
+        let _ = cluster.propose(leader, format!("command {i}"));
+        cluster.tick();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (committed_now, delivered_now, sent_now) = counts(cluster, leader);
+    Sample {
+        ticks,
+        committed: committed_now - committed,
+        delivered: delivered_now - delivered,
+        sent: sent_now - sent,
+        seconds,
+    }
+}
+
+fn counts(cluster: &Cluster<RaftNode>, leader: NodeId) -> (u64, u64, u64) {
+    let total = cluster.stats().total();
+    (cluster.status(leader).commit_index, total.delivered, total.sent)
+}
+
+fn main() {
+    let ticks: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    println!("5 nodes, a proposal every tick, checks on, no disks:");
+    let (mut five, leader) = cluster(5, false);
+    let sample = run(&mut five, leader, ticks);
+    println!("  {}", sample.line("5 nodes", five.status(leader).last_log_index));
+    print!("{}", five.stats());
+
+    println!("\ncluster size ({} ticks each):", ticks / 2);
+    for nodes in [3, 5, 7, 9] {
+        let (mut c, leader) = cluster(nodes, false);
+        let sample = run(&mut c, leader, ticks / 2);
+        println!("  {}", sample.line(&format!("{nodes} nodes"), c.status(leader).last_log_index));
+    }
+
+    println!("\ngrowing log to 60,000 entries, 5 nodes, without and with disks:");
+    for disks in [false, true] {
+        let (mut c, leader) = cluster(5, disks);
+        let label = if disks { "with disks" } else { "without disks" };
+        for _ in 0..6 {
+            let sample = run(&mut c, leader, 10_000);
+            println!("  {}", sample.line(label, c.status(leader).last_log_index));
+        }
+        c.check_logs();
+    }
+}
