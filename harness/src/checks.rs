@@ -17,7 +17,7 @@
 //!   `commit_index` never decreases while a node is up, `commit_index <= last_log_index`, and
 //!   entries are applied once each, gapless, in order, and only once committed.
 //! - Figure 2's persistent state survives a restart: the same term, vote and log
-//!   ([`crate::persistence`]). After a restart a node may apply again from any index up to one
+//!   (`persistence.rs`). After a restart a node may apply again from any index up to one
 //!   past the highest it ever applied (a state machine rebuilt from the log, or one kept on
 //!   disk); from there on gapless and in order, and each re-applied entry is checked against
 //!   the cluster-wide register again (State Machine Safety).

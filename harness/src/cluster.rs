@@ -6,6 +6,11 @@
 //! node's outputs in the order of the node contract ([`crate::node`]), records what changed in
 //! the trace, and runs the safety checks ([`crate::checks`]). The first broken rule, node panic
 //! or exhausted budget ends the test with a failure report ([`crate::report`]).
+//!
+//! This module is the core: the slots, the clock, message delivery, and the drain-and-check
+//! after every event. The rest of `Cluster`'s methods live with their concept: faults
+//! (`faults.rs`), the classic lab's helpers (`lab.rs`, [`crate::client`]), and failure reports
+//! (`failure.rs`).
 
 use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
@@ -81,11 +86,14 @@ pub(crate) struct Hooks<N: Node> {
 /// A simulated cluster of `N` nodes. See the crate documentation for the whole API.
 ///
 /// Inputs: [`tick`](Cluster::tick), [`run_for`](Cluster::run_for),
-/// [`run_until`](Cluster::run_until), [`propose`](Cluster::propose),
-/// [`submit`](Cluster::submit). Faults: [`crash`](Cluster::crash),
-/// [`restart`](Cluster::restart), [`isolate`](Cluster::isolate),
+/// [`run_until`](Cluster::run_until), [`propose`](Cluster::propose), [`one`](Cluster::one),
+/// [`run_clients`](Cluster::run_clients), [`deliver`](Cluster::deliver),
+/// [`with_node`](Cluster::with_node). Faults: [`crash`](Cluster::crash),
+/// [`restart`](Cluster::restart), [`isolate`](Cluster::isolate) /
+/// [`disconnect`](Cluster::disconnect), [`connect`](Cluster::connect),
 /// [`partition`](Cluster::partition), [`cut`](Cluster::cut), [`heal`](Cluster::heal),
-/// [`set_network`](Cluster::set_network). Checks: [`check_one_leader`](Cluster::check_one_leader),
+/// [`set_network`](Cluster::set_network), [`set_message_fault`](Cluster::set_message_fault).
+/// Checks: [`check_one_leader`](Cluster::check_one_leader),
 /// [`check_no_leader`](Cluster::check_no_leader), [`check_terms`](Cluster::check_terms), and
 /// the safety checks after every event.
 pub struct Cluster<N: Node> {

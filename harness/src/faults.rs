@@ -4,8 +4,7 @@
 //! are lost; §5.4, §5.5), and make progress once a majority can talk again (§5.2). These are
 //! the cluster's switches for all of it; each change is recorded in the trace.
 
-use crate::cluster::Cluster;
-use crate::cluster::guarded;
+use crate::cluster::{Cluster, guarded};
 use crate::disk::DiskStore;
 use crate::network::{MessageFault, NetworkConfig};
 use crate::node::{Node, NodeId, Persist};

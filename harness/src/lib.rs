@@ -12,28 +12,38 @@
 //! # The API in one page
 //!
 //! ```text
-//! Cluster<N: Node>                                  (cluster.rs)
+//! Cluster<N: Node>                                  (cluster.rs: the clock, events, checks)
 //!   new(nodes, seed) / with_config(nodes, seed, Config, NetworkConfig)
 //!   seed() now() ids() config() node(id) is_up(id) status(id) stats() trace() network()
-//!   tick() run_for(ticks) run_until(max_ticks, |c| cond) -> bool
-//!   leaders() -> Vec<(NodeId, Term)>   majority_leader() -> Option<NodeId>   is_connected(id)
-//!   check_one_leader() -> NodeId   check_no_leader()   check_terms() -> Term   check_logs()
-//!   crash(id) isolate(id) partition(&[&[..], &[..]]) cut(from, to) heal() set_network(cfg)
-//!   fail(why) -> !   note(name, value)   fork_rng(stream)   set_budgets(Budgets)
+//!   tick() run_for(ticks) run_until(max_ticks, |c| cond) -> bool   check_logs()
+//!   deliver(to, from, message)      a message the test built, stepped now, checks after
+//!   with_node(id, |node| -> R) -> R reach one node mutably, checks after
+//!   note(name, value)   fork_rng(stream)   set_budgets(Budgets)
+//!   crash(id) isolate(id) disconnect(id) connect(id) is_connected(id)        (faults.rs)
+//!   partition(&[&[..], &[..]]) cut(from, to) heal() set_network(cfg)
+//!   set_message_fault(MessageFault { name, matches, loss, extra_delay }) clear_message_faults()
+//!   leaders() -> Vec<(NodeId, Term)>   majority_leader() -> Option<NodeId>      (lab.rs)
+//!   check_one_leader() -> NodeId   check_no_leader()   check_terms() -> Term
+//!   fail(why) -> !   set_replay(|seed| command)                                (failure.rs)
 //! Cluster<N: Persist + 'static>
 //!   with_disks(self) -> Self      REQUIRED before restart: nodes persist after every event
-//!   restart(id)
+//!   restart(id)                   checked: same term, vote and log as at the crash
 //! Cluster<N: Replicate>
 //!   propose(id, cmd) -> Result<(Index, Term), NotLeader>
-//!   submit(cmd, expected) -> Index          (the classic lab's one())
-//!   committed_count(index) -> (usize, Option<Command>)
-//!   track_applied()   (propose/submit call it; applied entries are checked from then on)
+//!   one(cmd, expected, retry) -> Index      the classic lab's one()              (lab.rs)
+//!   run_clients(&mut [Client]) -> Vec<Index>  clients side by side, one tick per round
+//!   submit(cmd, expected) -> Index          = one(cmd, expected, true), the earlier name
+//!   committed_count(index) -> (usize, Option<Command>)   every node, up or down (lab)
+//!   track_applied()   (propose/one call it; applied entries are checked from then on)
+//! Client::new(cmd, expected, retry)  .poll(&mut cluster) -> Option<Result<Index, String>>
+//! MessageStats: kinds, total(), kind(k), to_node(id), received_by(id, k)   (stats.rs)
 //! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
 //! watchdog::limit_from(RAFT_WATCHDOG) -> Option<Duration>     (default 30 s; "0": off)
 //! chaos::elections::<N: Persist>(seed) -> Cluster<N>
 //! chaos::replication::<N: Replicate + Persist>(seed) -> Cluster<N>   (N::Command: From<String>)
 //! check_determinism(|| -> Cluster<N>) -> usize      (same seed twice, identical traces)
-//! NetworkConfig { min_delay, max_delay, loss, duplicate, reorder }: reliable(), unreliable()
+//! NetworkConfig { min_delay, max_delay, loss, duplicate, reorder, max_hold_back }:
+//!   reliable(), unreliable(); min_delay 0: same-tick delivery; max_hold_back None: 4 x max_delay
 //! ```
 //!
 //! A cluster test:

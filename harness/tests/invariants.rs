@@ -343,3 +343,21 @@ fn report_shows_each_nodes_last_applied() {
         rows.iter().map(|row| row.split_whitespace().nth(7).unwrap_or("?")).collect();
     assert_eq!(last_applied, ["2", "2", "0"], "state table:\n{}", rows.join("\n"));
 }
+
+/// `current_term` is persistent (§5.1): the checker remembers a node's highest term across a
+/// restart, so a term that goes below it afterwards is caught even where no image of the node
+/// was kept at its crash (a checker driven directly).
+#[test]
+fn term_below_the_one_before_a_restart_is_caught() {
+    let mut scene = Scene::new(3);
+    scene.observe(2, follower(4, 0, &[])).unwrap();
+    scene.checks.restarted(2);
+
+    let lower = scene.observe(2, follower(3, 0, &[]));
+
+    assert_eq!(
+        lower,
+        Err("Term monotonicity (§5.1) violated: n2's current_term went down from 4 to 3"
+            .to_string())
+    );
+}

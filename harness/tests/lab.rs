@@ -62,6 +62,53 @@ fn one_without_retry_fails_after_one_agreement_window() {
     assert!(report.contains("at:       tick 84,"), "{report}");
 }
 
+/// With `retry` off, the failure says how many nodes applied the command at its index, out of
+/// how many expected.
+#[test]
+fn one_without_retry_says_how_many_nodes_applied_the_command() {
+    let report = failure_of(|| {
+        let mut cluster = Cluster::<Correct>::new(3, 1);
+        cluster.cut(1, 3);
+        cluster.one("x".to_string(), 3, false);
+    });
+    let expected = "harness: one(\"x\"): no agreement within 80 ticks, retry off: n1 accepted \
+                    it at index 1 at tick 4, and 2 of the expected 3 nodes applied it there\n";
+    assert!(report.contains(expected), "{report}");
+}
+
+/// If another command was applied at the index the leader gave (its entry was replaced, as a
+/// new leader may do, §5.4.2), the failure names that command. Here a message the test forges
+/// for n2, from a leader of term 2, puts "other" at index 1 and commits it.
+#[test]
+fn one_without_retry_names_the_command_applied_in_its_place() {
+    let mut cluster = Cluster::<Correct>::new(3, 1);
+    cluster.cut(1, 2);
+    cluster.cut(1, 3);
+    cluster.run_for(1);
+    let mut client = Client::new("x".to_string(), 2, false);
+    assert_eq!(client.poll(&mut cluster), None);
+    let other = Message::Append { term: 2, prev: 0, entries: vec!["other".into()], commit: 1 };
+    cluster.deliver(2, 3, other);
+    assert_eq!(cluster.committed_count(1), (1, Some("other".to_string())));
+    cluster.run_for(80);
+    let expected = "one(\"x\"): no agreement within 80 ticks, retry off: n1 accepted it at index \
+                    1 at tick 1, and 0 of the expected 2 nodes applied it there, and \"other\" \
+                    was applied there";
+    assert_eq!(client.poll(&mut cluster), Some(Err(expected.to_string())));
+}
+
+/// Like the lab's `one()`, at least one node must have applied the command, even when fewer
+/// are expected.
+#[test]
+fn one_waits_for_at_least_one_node_even_if_none_is_expected() {
+    let mut cluster = Cluster::<Correct>::new(3, 1);
+    cluster.run_for(1);
+    let mut client = Client::new("x".to_string(), 0, false);
+    assert_eq!(client.poll(&mut cluster), None, "offered, applied nowhere yet");
+    assert_eq!(cluster.one("y".to_string(), 0, false), 2);
+    assert!(cluster.committed_count(2).0 >= 1);
+}
+
 /// With `retry` on, `one` keeps offering the command for 10 maximal election timeouts (400
 /// ticks here), then fails the run.
 #[test]
