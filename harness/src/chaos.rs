@@ -2,7 +2,10 @@
 //!
 //! 1. **Safety**: a few thousand ticks of faults drawn from the seed (partitions, isolated
 //!    nodes, one-way cuts, crashes and restarts, a lossy, duplicating, reordering network) with
-//!    every safety check after every event. Nothing is required to make progress here.
+//!    every safety check after every event. Nothing is required to make progress here. Some
+//!    crashes land at the worst moments ([`Plan::worst_moment`]): right after a node changed
+//!    its term or vote and its answer left, or right after a leader advanced its commit index;
+//!    the node comes back after a delay drawn from the seed.
 //! 2. **Liveness**: every fault healed, every node restarted, the network reliable; now the
 //!    cluster must elect a leader (§5.2) and, if it replicates, commit a command on every node
 //!    within a bound.
@@ -17,7 +20,7 @@
 
 use crate::cluster::{Cluster, streams};
 use crate::network::NetworkConfig;
-use crate::node::{Config, NodeId, Persist, Replicate};
+use crate::node::{Config, Index, NodeId, Persist, Replicate, Role, Term};
 use crate::rng::Rng;
 
 /// The settings of one randomized run, all derived from its seed.
@@ -33,6 +36,10 @@ pub struct Plan {
     pub fault_rate: f64,
     /// The chance, each tick, that a client proposes a command (replicating nodes only).
     pub propose_rate: f64,
+    /// The chance that a node crashes right after it changed its term or vote (its answer
+    /// already sent), or, as leader, advanced its commit index: random crashes rarely land
+    /// between "voted" and "the candidate counted the vote", where a forgotten vote does harm.
+    pub worst_moment: f64,
 }
 
 impl Plan {
@@ -51,7 +58,8 @@ impl Plan {
         let safety_ticks = rng.range(1_000, 3_001);
         let fault_rate = rng.range(5, 31) as f64 / 1_000.0;
         let propose_rate = rng.range(5, 31) as f64 / 100.0;
-        Plan { nodes, safety_ticks, network, fault_rate, propose_rate }
+        let worst_moment = rng.range(2, 11) as f64 / 100.0;
+        Plan { nodes, safety_ticks, network, fault_rate, propose_rate, worst_moment }
     }
 
     fn note<N: crate::node::Node>(&self, cluster: &mut Cluster<N>) {
@@ -59,11 +67,13 @@ impl Plan {
             "plan",
             format!(
                 "chaos::Plan::from_seed: {} nodes, safety phase {} ticks with a fault every ~{} \
-                 ticks and a proposal every ~{} ticks, then liveness on a reliable network",
+                 ticks, a proposal every ~{} ticks and a crash after {:.0}% of term, vote and \
+                 commit changes, then liveness on a reliable network",
                 self.nodes,
                 self.safety_ticks,
                 (1.0 / self.fault_rate).round(),
-                (1.0 / self.propose_rate).round()
+                (1.0 / self.propose_rate).round(),
+                self.worst_moment * 100.0
             ),
         );
     }
@@ -75,9 +85,11 @@ pub fn elections<N: Persist + 'static>(seed: u64) -> Cluster<N> {
     let plan = Plan::from_seed(seed);
     let mut cluster = start::<N>(seed, &plan);
     let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
+    let mut moments = WorstMoments::new(&cluster, plan.worst_moment);
     for _ in 0..plan.safety_ticks {
         maybe_fault(&mut cluster, &mut faults, plan.fault_rate);
         cluster.tick();
+        moments.after_tick(&mut cluster);
     }
     recover(&mut cluster);
     cluster.check_one_leader();
@@ -96,10 +108,12 @@ where
     cluster.track_applied();
     let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
     let mut workload = cluster.fork_rng(streams::WORKLOAD);
+    let mut moments = WorstMoments::new(&cluster, plan.worst_moment);
     for tick in 0..plan.safety_ticks {
         maybe_fault(&mut cluster, &mut faults, plan.fault_rate);
         maybe_propose(&mut cluster, &mut workload, plan.propose_rate, tick);
         cluster.tick();
+        moments.after_tick(&mut cluster);
     }
     recover(&mut cluster);
     cluster.check_one_leader();
@@ -157,6 +171,65 @@ fn maybe_fault<N: Persist + 'static>(cluster: &mut Cluster<N>, rng: &mut Rng, ra
             }
         }
         _ => cluster.heal(),
+    }
+}
+
+/// Crashes at the worst moments, and the restarts they owe.
+struct WorstMoments {
+    rate: f64,
+    rng: Rng,
+    /// What each node had after the previous tick: `(term, voted_for, commit_index)`.
+    seen: Vec<(Term, Option<NodeId>, Index)>,
+    /// Crashed here, with the tick of their restart.
+    down: Vec<(NodeId, u64)>,
+}
+
+impl WorstMoments {
+    fn new<N: Persist>(cluster: &Cluster<N>, rate: f64) -> Self {
+        // Its own stream: adding these draws leaves every other fault where it was.
+        let rng = cluster.fork_rng(streams::FAULTS).fork(2);
+        let seen = cluster.ids().into_iter().map(|id| Self::of(cluster, id)).collect();
+        WorstMoments { rate, rng, seen, down: Vec::new() }
+    }
+
+    fn of<N: Persist>(cluster: &Cluster<N>, id: NodeId) -> (Term, Option<NodeId>, Index) {
+        let status = cluster.status(id);
+        (status.term, status.voted_for, status.commit_index)
+    }
+
+    /// After a tick: restarts what is due; crashes, with probability `rate`, each node that
+    /// changed its term or vote in the tick, and each leader that advanced its commit index,
+    /// never more than a minority at once.
+    fn after_tick<N: Persist + 'static>(&mut self, cluster: &mut Cluster<N>) {
+        let now = cluster.now();
+        let (due, later): (Vec<_>, Vec<_>) = self.down.iter().partition(|&&(_, at)| at <= now);
+        self.down = later;
+        for (id, _) in due {
+            if !cluster.is_up(id) {
+                cluster.restart(id);
+            }
+        }
+        let ids = cluster.ids();
+        for &id in &ids {
+            let before = self.seen[id as usize - 1];
+            let after = Self::of(cluster, id);
+            self.seen[id as usize - 1] = after;
+            let changed_vote = (before.0, before.1) != (after.0, after.1);
+            let leader = cluster.status(id).role == Role::Leader;
+            let committed = leader && after.2 > before.2;
+            let down = ids.iter().filter(|&&other| !cluster.is_up(other)).count();
+            let minority = down < (ids.len() - 1) / 2;
+            if cluster.is_up(id)
+                && (changed_vote || committed)
+                && minority
+                && self.rng.chance(self.rate)
+            {
+                cluster.crash(id);
+                let timeout = cluster.config().election_timeout;
+                let back = now + self.rng.range(1, 2 * timeout + 1);
+                self.down.push((id, back));
+            }
+        }
     }
 }
 

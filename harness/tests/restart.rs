@@ -338,3 +338,38 @@ fn committed_count_counts_what_every_node_applied_up_or_down() {
         cluster.trace().recent().any(|r| matches!(r.event, Event::Apply { node: 3, first: 1, .. }));
     assert!(reapplied, "the toy rebuilds its state machine from index 1 after a restart");
 }
+
+/// How many of `seeds` randomized runs (`chaos::replication`, with its crashes at the worst
+/// moments) end in a failure report for a node with restart fault `FAULT`.
+fn caught_in_randomized_runs<const FAULT: u8>(seeds: u64) -> u64 {
+    let caught = (1..=seeds).filter(|&seed| {
+        let run = std::panic::catch_unwind(|| {
+            harness::chaos::replication::<Restarts<FAULT>>(seed);
+        });
+        run.is_err()
+    });
+    caught.count() as u64
+}
+
+/// Randomized runs find each way of losing persistent state by themselves, in at least half of
+/// the seeds: 1,000 seeds in a release build (the CI stress pass), 60 in a debug one. Run with
+/// `--nocapture` to see the rates (§5.1, Figure 2).
+#[rstest]
+#[case::forgets_its_vote(caught_in_randomized_runs::<FORGETS_VOTE>, "forgets its vote")]
+#[case::loses_its_last_entries(caught_in_randomized_runs::<DROPS_TAIL>, "loses its last entries")]
+#[case::restarts_in_term_zero(caught_in_randomized_runs::<TERM_ZERO>, "restarts in term 0")]
+#[case::intact(caught_in_randomized_runs::<INTACT>, "intact")]
+fn randomized_runs_catch_lost_persistent_state(#[case] run: fn(u64) -> u64, #[case] name: &str) {
+    let seeds = if cfg!(debug_assertions) { 60 } else { 1_000 };
+    let caught = run(seeds);
+    println!("a node that {name}: caught in {caught} of {seeds} randomized runs");
+    if name == "intact" {
+        assert_eq!(caught, 0, "a correct node must never be reported ({caught} of {seeds} runs)");
+    } else {
+        assert!(
+            2 * caught >= seeds,
+            "a node that {name} was caught in only {caught} of {seeds} randomized runs; at least \
+             half must catch it"
+        );
+    }
+}
