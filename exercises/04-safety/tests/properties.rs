@@ -126,7 +126,7 @@ fn every_checker_accepts_every_snapshot_of_a_correct_run() {
         )
         .with_disks();
         let mut faults = cluster.fork_rng(7);
-        for tick in 0..600 {
+        for tick in 0..400 {
             fault(&mut cluster, &mut faults);
             let up: Vec<NodeId> =
                 cluster.ids().into_iter().filter(|&id| cluster.is_up(id)).collect();
