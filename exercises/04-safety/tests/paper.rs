@@ -197,6 +197,18 @@ fn granted_vote_is_written() {
     assert_eq!(server.sent(), vec![(1, vote(4, true))]);
 }
 
+/// A vote granted in the term the server already holds is written too: the term did not
+/// change, the vote did (§5.1, §5.2).
+#[test]
+fn vote_in_the_current_term_is_written() {
+    let mut server = Server::new(2, &[1, 3]);
+    server.step(1, append(4, (0, 0), &[], 0));
+    assert_eq!(server.node.take_persist(), vec![], "term 4 from the leader, already written");
+    server.node.step(3, request_vote(4, 3, (0, 0)));
+    let writes = server.node.take_persist();
+    assert_eq!(writes, vec![hard_state(4, Some(3))], "the vote for 3 in term 4, which it held");
+}
+
 /// A new term clears the vote, and the write says so (§5.1).
 #[test]
 fn newer_term_writes_the_term_and_no_vote() {
