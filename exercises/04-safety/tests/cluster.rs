@@ -7,8 +7,13 @@
 //! `harness::seeds()`, with the harness's checks after every event, including the restart
 //! check: a node must come back with exactly the term, vote and log it had.
 
-use data_structures::{AppendEntriesReply, Message, RequestVoteReply};
-use harness::{Client, Cluster, Config, MessageFault, NetworkConfig, NodeId, Rng, seeds};
+use data_structures::{
+    AppendEntriesReply, Index, Message, PersistentState, RequestVoteReply, Role, StorageWrite, Term,
+};
+use harness::{
+    Applied, Client, Cluster, Config, Envelope, MessageFault, NetworkConfig, Node, NodeId,
+    NotLeader, Persist, Replicate, Rng, Status, seeds,
+};
 use safety::RaftNode;
 
 /// `Config::default()`'s election timeout base T: timeouts are drawn from `[T, 2T)`.
@@ -299,5 +304,205 @@ fn churn(cluster: &mut Cluster<RaftNode>, rng: &mut Rng) {
         0 | 1 if !cluster.is_up(id) => cluster.restart(id),
         2 => cluster.disconnect(id),
         _ => cluster.connect(id),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figure 8, scripted: the harness names the mistake it is about.
+
+/// The node of this stage, with the mistake of Figure 8 (c): as leader it also counts an entry
+/// of an earlier term as committed once a majority stores it. Everything else is the node's.
+struct CountsReplicas {
+    node: RaftNode,
+    /// The commit index it believes, counting replicas of any term (volatile).
+    counted: Index,
+    /// The last index handed out to apply.
+    applied: Index,
+}
+
+impl CountsReplicas {
+    fn commit_index(&self) -> Index {
+        self.node.status().commit_index.max(self.counted)
+    }
+
+    /// The largest index stored on a majority, whatever its term: the mistake.
+    fn count(&mut self) {
+        if let Role::Leader { match_index, .. } = &self.node.state().role {
+            let mut stored: Vec<Index> = match_index.values().copied().collect();
+            stored.push(self.node.state().log.last_index());
+            stored.sort_unstable_by(|a, b| b.cmp(a));
+            self.counted = self.counted.max(stored[stored.len() / 2]);
+        }
+    }
+}
+
+impl Node for CountsReplicas {
+    type Message = Message;
+    type Command = String;
+
+    fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self {
+        CountsReplicas { node: RaftNode::new(id, peers, config, rng), counted: 0, applied: 0 }
+    }
+    fn id(&self) -> NodeId {
+        self.node.id()
+    }
+    fn tick(&mut self) {
+        self.node.tick();
+        self.count();
+    }
+    fn step(&mut self, from: NodeId, message: Message) {
+        self.node.step(from, message);
+        self.count();
+    }
+    fn take_messages(&mut self) -> Vec<Envelope<Message>> {
+        self.node.take_messages()
+    }
+    fn status(&self) -> Status {
+        Status { commit_index: self.commit_index(), ..self.node.status() }
+    }
+    fn log_entry(&self, index: Index) -> Option<(Term, &String)> {
+        self.node.log_entry(index)
+    }
+}
+
+impl Replicate for CountsReplicas {
+    fn propose(&mut self, command: String) -> Result<(Index, Term), NotLeader> {
+        let result = self.node.propose(command);
+        self.count();
+        result
+    }
+    fn take_committed(&mut self) -> Vec<Applied<String>> {
+        self.node.take_committed();
+        let upto = self.commit_index();
+        let log = &self.node.state().log;
+        let applied = (self.applied + 1..=upto).map(|index| {
+            let entry = log.entry(index).expect("committed entries are in the log");
+            Applied { index, term: entry.term, command: entry.command.clone() }
+        });
+        let applied: Vec<_> = applied.collect();
+        self.applied = upto.max(self.applied);
+        applied
+    }
+}
+
+impl Persist for CountsReplicas {
+    type State = PersistentState;
+    type Write = StorageWrite;
+    fn take_persist(&mut self) -> Vec<StorageWrite> {
+        self.node.take_persist()
+    }
+    fn apply_write(state: &mut PersistentState, write: StorageWrite) {
+        RaftNode::apply_write(state, write);
+    }
+    fn restart(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        state: PersistentState,
+    ) -> Self {
+        let node = RaftNode::restart(id, peers, config, rng, state);
+        CountsReplicas { node, counted: 0, applied: 0 }
+    }
+}
+
+/// The story of Figure 8, played on five servers: (a) leader `a` stores an entry at index 2
+/// on itself and one follower only; (b) `a` crashes, `s5` is elected by the three others and
+/// takes another entry at index 2, then crashes; (c) `a` restarts, `a` or its follower is
+/// elected and copies its index 2 to a majority; (d) that leader crashes and `s5`, whose last
+/// term is the highest, is elected and overwrites index 2 everywhere it can. Returns the
+/// cluster and the commit index of the leader of (c) once a majority stored its index 2.
+fn figure_8_story<N>(seed: u64) -> (Cluster<N>, Index)
+where
+    N: Replicate<Command = String> + Persist + 'static,
+{
+    let mut cluster = Cluster::<N>::new(5, seed).with_disks();
+    cluster.one("x".to_string(), 5, false);
+    let a = cluster.check_one_leader();
+    let others: Vec<NodeId> = cluster.ids().into_iter().filter(|&id| id != a).collect();
+    let (b, rest) = (others[0], others[1..].to_vec());
+    // (a) Only a and b talk: a's new entry reaches b alone.
+    cluster.partition(&[&[a, b]]);
+    let _ = cluster.propose(a, "from a".to_string());
+    let stored = cluster.run_until(4 * T, |c| c.status(b).last_log_index == 2);
+    ensure_on(&cluster, stored, || format!("n{b} should have n{a}'s index 2"));
+    // (b) a crashes; the other three elect s5, which takes an entry it never sends.
+    cluster.crash(a);
+    cluster.partition(&[&rest]);
+    let s5 = cluster.check_one_leader();
+    cluster.isolate(s5);
+    let _ = cluster.propose(s5, "from s5".to_string());
+    cluster.crash(s5);
+    // (c) a comes back; a or b (the only ones with index 2) leads and copies it to the others.
+    cluster.restart(a);
+    let pair: Vec<NodeId> = rest.iter().copied().filter(|&id| id != s5).collect();
+    cluster.partition(&[&[a, b, pair[0], pair[1]]]);
+    let leader = cluster.check_one_leader();
+    let copied =
+        cluster.run_until(10 * T, |c| pair.iter().all(|&id| c.status(id).last_log_index == 2));
+    ensure_on(&cluster, copied, || format!("n{leader} should have copied index 2 to {pair:?}"));
+    cluster.run_for(4);
+    let commit_in_c = cluster.status(leader).commit_index;
+    // (d) The leader crashes; s5 comes back with the two nodes that cannot outvote it.
+    cluster.crash(leader);
+    cluster.restart(s5);
+    cluster.partition(&[&[s5, pair[0], pair[1]]]);
+    let winner = cluster.check_one_leader();
+    ensure_on(&cluster, winner == s5, || format!("only n{s5} can win here, n{winner} did"));
+    cluster.heal();
+    for id in cluster.ids() {
+        if !cluster.is_up(id) {
+            cluster.restart(id);
+        }
+    }
+    cluster.one("end".to_string(), 5, true);
+    (cluster, commit_in_c)
+}
+
+fn ensure_on<N: Node>(cluster: &Cluster<N>, condition: bool, why: impl FnOnce() -> String) {
+    if !condition {
+        cluster.fail(&why());
+    }
+}
+
+/// Figure 8, scripted: the leader of (c) does not commit the entry of term 2 although a
+/// majority stores it, so when s5 overwrites it in (d) nothing committed is lost (§5.4.2).
+#[test]
+fn figure_8_scripted_the_old_entry_is_not_committed_by_counting() {
+    for seed in seeds() {
+        let (cluster, commit_in_c) = figure_8_story::<RaftNode>(seed);
+        // 1 if it knew index 1 committed, 0 if it has just restarted (commit_index is volatile).
+        ensure(&cluster, commit_in_c < 2, || {
+            format!(
+                "the leader of (c) had commit_index {commit_in_c}: it committed index 2, an \
+                 entry of an earlier term, by counting replicas (§5.4.2)"
+            )
+        });
+        let (_, at_two) = cluster.committed_count(2);
+        ensure(&cluster, at_two.as_deref() == Some("from s5"), || {
+            format!("index 2 should hold s5's entry in the end, it holds {at_two:?}")
+        });
+    }
+}
+
+/// The same story with a node that commits an earlier term's entry by counting replicas: the
+/// harness catches it and names the broken property, on every seed (§5.4.2, §5.4).
+#[test]
+fn figure_8_scripted_counting_replicas_is_caught_and_named() {
+    for seed in seeds() {
+        let failure = std::panic::catch_unwind(|| {
+            figure_8_story::<CountsReplicas>(seed);
+        });
+        let report = match failure {
+            Ok(()) => panic!("seed {seed}: committing by counting replicas went unnoticed"),
+            Err(payload) => payload
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "(a panic with no text)".to_string()),
+        };
+        assert!(
+            report.contains("Leader Completeness (§5.4) violated"),
+            "seed {seed}: the report should name Leader Completeness:\n{report}"
+        );
     }
 }
