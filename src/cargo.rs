@@ -221,7 +221,9 @@ fn read_build(package: &str, finished: &Finished) -> Build {
     for line in finished.stdout.lines() {
         let Ok(message) = serde_json::from_str::<Value>(line) else { continue };
         match message["reason"].as_str() {
-            Some("compiler-artifact") => {
+            // Test harness executables only: `cargo test --no-run` also builds examples
+            // (a benchmark, say), whose profile is not a test one and which are not ours to run.
+            Some("compiler-artifact") if message["profile"]["test"] == true => {
                 if let (Some(path), Some(manifest)) =
                     (message["executable"].as_str(), message["manifest_path"].as_str())
                 {

@@ -493,13 +493,15 @@ fn figure_8_scripted_counting_replicas_is_caught_and_named() {
         let failure = std::panic::catch_unwind(|| {
             figure_8_story::<CountsReplicas>(seed);
         });
-        let report = match failure {
+        let payload = match failure {
             Ok(()) => panic!("seed {seed}: committing by counting replicas went unnoticed"),
-            Err(payload) => payload
-                .downcast_ref::<String>()
-                .cloned()
-                .unwrap_or_else(|| "(a panic with no text)".to_string()),
+            Err(payload) => payload,
         };
+        let report = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+        if !report.contains(" violated: ") {
+            // Not a broken rule but, say, a panic in the node (a todo!() of yours): as it is.
+            std::panic::resume_unwind(payload);
+        }
         assert!(
             report.contains("Leader Completeness (§5.4) violated"),
             "seed {seed}: the report should name Leader Completeness:\n{report}"
