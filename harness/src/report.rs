@@ -10,6 +10,7 @@ use pretty_assertions::StrComparison;
 use serde::Serialize;
 
 use crate::checks::Violation;
+use crate::logbook::LogChange;
 use crate::node::{Index, NodeId, Status};
 use crate::trace::{Record, Trace};
 
@@ -260,18 +261,55 @@ pub fn trace_path() -> Option<String> {
 struct TraceFile<'a> {
     seed: u64,
     failure: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodes: Option<usize>,
     events: Vec<&'a Record>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logs: Option<Vec<&'a LogChange>>,
 }
 
-/// Writes the trace as JSON to `RAFT_TRACE`, if set.
-pub fn write_trace(seed: u64, trace: &Trace, failure: Option<&str>) {
-    let Some(path) = trace_path() else { return };
+/// The trace file's text: `{"seed", "failure", "nodes", "events", "logs"}`, pretty JSON.
+/// `nodes` and `logs` (every change to every log, [`crate::logbook`]) are there when the
+/// cluster kept its whole trace.
+pub fn trace_file_json(seed: u64, trace: &Trace, failure: Option<&str>) -> String {
+    trace_file_json_with(seed, trace, failure, &[])
+}
+
+/// [`trace_file_json`] with `last`, log changes not yet in the logbook, at its end.
+fn trace_file_json_with(
+    seed: u64,
+    trace: &Trace,
+    failure: Option<&str>,
+    last: &[LogChange],
+) -> String {
     let events = match trace.all() {
         Some(all) => all.iter().collect(),
         None => trace.recent().collect(),
     };
-    let file = TraceFile { seed, failure, events };
-    let json = serde_json::to_string_pretty(&file).expect("a trace serializes to JSON");
+    let book = trace.logbook.as_ref();
+    let nodes = book.map(|book| book.nodes).filter(|&nodes| nodes > 0);
+    let logs = book.map(|book| book.changes.iter().chain(last).collect());
+    let file = TraceFile { seed, failure, nodes, events, logs };
+    serde_json::to_string_pretty(&file).expect("a trace serializes to JSON")
+}
+
+/// Writes the trace as JSON to `RAFT_TRACE`, if set (creating its directory if need be).
+pub fn write_trace(seed: u64, trace: &Trace, failure: Option<&str>) {
+    write_trace_with(seed, trace, failure, &[]);
+}
+
+/// [`write_trace`] with `last`, log changes not yet in the logbook (a failure's).
+pub(crate) fn write_trace_with(
+    seed: u64,
+    trace: &Trace,
+    failure: Option<&str>,
+    last: &[LogChange],
+) {
+    let Some(path) = trace_path() else { return };
+    let json = trace_file_json_with(seed, trace, failure, last);
+    if let Some(dir) = std::path::Path::new(&path).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     if let Err(error) = std::fs::write(&path, json) {
         eprintln!("harness: could not write RAFT_TRACE={path}: {error}");
     }
