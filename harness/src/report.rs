@@ -122,6 +122,9 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nharness: {}\n", report.why);
     let _ = writeln!(out, "  replay:   {}", report.replay);
+    let (trace, page) = trace_commands(report);
+    let _ = writeln!(out, "  trace:    {trace}");
+    let _ = writeln!(out, "  page:     {page}");
     let _ = writeln!(out, "  seed:     {}", report.seed);
     for (name, value) in &report.settings {
         let _ = writeln!(out, "  {:<9} {value}", format!("{name}:"));
@@ -136,6 +139,45 @@ pub fn render(report: &Report) -> String {
         out.push_str(diff);
     }
     out
+}
+
+/// What the report says about the trace: where it was written (`RAFT_TRACE` set) or the
+/// command that writes it, and the command that renders it as a page ([`crate::page`]). Paths
+/// are absolute: `cargo test` runs a test in its package's directory, not where you type.
+pub fn trace_commands(report: &Report) -> (String, String) {
+    let (trace, written) = match trace_path() {
+        Some(path) => {
+            let path = std::path::Path::new(&path);
+            let absolute = std::env::current_dir().map(|dir| dir.join(path)).ok();
+            (absolute.unwrap_or_else(|| path.to_path_buf()).display().to_string(), true)
+        }
+        None => (default_trace_path(report.seed).display().to_string(), false),
+    };
+    let trace_line = if written {
+        format!("written to {trace} (RAFT_TRACE)")
+    } else {
+        format!("RAFT_TRACE={trace} {}", report.replay)
+    };
+    let page = format!(
+        "cargo run -p harness --bin trace-page -- {trace}   (writes {}; open it in a browser)",
+        crate::page::page_path(std::path::Path::new(&trace)).display()
+    );
+    (trace_line, page)
+}
+
+/// Where the report suggests writing a test's trace: `target/traces/<test>-seed<N>.json` in
+/// the workspace.
+fn default_trace_path(seed: u64) -> std::path::PathBuf {
+    let name: String = TestId::current()
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .collect();
+    let name = name.trim_matches('-');
+    let name = if name.is_empty() { "run" } else { name };
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = workspace.parent().unwrap_or(workspace);
+    workspace.join("target").join("traces").join(format!("{name}-seed{seed}.json"))
 }
 
 /// The last events, one line each, one column per node.

@@ -61,17 +61,20 @@
     if (!list) map.set(key, (list = []));
     list.push(id);
   }
-  function take(map, key) {
+  function take(map, key, sentBefore) {
     const list = map.get(key);
-    while (list && list.length) {
-      const id = list.shift();
-      if (arrows[id].e < 0) return id;
-    }
-    return -1;
+    while (list && list.length && arrows[list[0]].e >= 0) list.shift();
+    if (!list || !list.length || !(arrows[list[0]].s < sentBefore)) return -1;
+    return list.shift();
   }
+  // A drop is on arrival (ending a send's arrow) if the receiver crashed ("crashed"), or if the
+  // link was cut ("cut") after the send: a network change lies between. Otherwise ("loss", a
+  // message fault, a link already cut) the message was dropped as it was sent.
+  let lastNetwork = -1;
   for (let i = 0; i < E.length; i++) {
     const e = E[i];
     const base = e.from + "|" + e.to + "|" + e.message;
+    if (e.event === "network") lastNetwork = i;
     if (e.event === "send" || e.event === "duplicate") {
       const at = e.event === "send" ? e.deliver_at : e.again;
       const a = { id: arrows.length, from: e.from, to: e.to, s: i, e: -1, kind: kindIndex[i],
@@ -81,8 +84,16 @@
       if (at !== null && at !== undefined) queue(exact, base + "|" + at, a.id);
       queue(loose, base, a.id);
     } else if (e.event === "receive" || e.event === "drop") {
-      let id = take(exact, base + "|" + e.tick);
-      if (id < 0 && e.event === "receive") id = take(loose, base);
+      const key = base + "|" + e.tick;
+      let id = -1;
+      if (e.event === "receive") {
+        id = take(exact, key, i);
+        if (id < 0) id = take(loose, base, i);
+      } else if (e.reason === "crashed") {
+        id = take(exact, key, i);
+      } else if (e.reason === "cut") {
+        id = take(exact, key, lastNetwork);
+      }
       if (id >= 0) {
         const a = arrows[id];
         a.e = i;
@@ -408,7 +419,7 @@
       const c = laneChanges[n][laneStateAt(n, i)];
       const now = c.state === "down" ? "crashed" : c.state === "Follower" ? "follower" : c.state.toUpperCase();
       const cls = c.state === "down" ? "role-down" : "role-" + c.state;
-      parts.push(`<div class="lane-head" data-node="${n}" style="left:${laneX(n) - laneW / 2}px;width:${laneW}px">n${n}<span class="now ${cls}">${now}${c.state === "down" ? "" : " t" + c.term}</span></div>`);
+      parts.push(`<div class="lane-head" data-node="${n}" style="left:${laneX(n) - laneW / 2}px;width:${laneW}px">n${n}<span class="now ${cls}">${now}</span></div>`);
     }
     $("lane-heads").innerHTML = parts.join("");
     $("lane-heads").scrollLeft = scroller.scrollLeft;
