@@ -17,7 +17,16 @@ usage:
   cargo run -- verify    the course checks (for maintainers and CI): stubs fail only
                          through todo!(), references pass, no drift between exercise
                          and solution, tests shared
+  cargo run -- demo      a five-server cluster of the stage 4 reference, live: keys crash
+                         the leader, partition, heal, propose (q quits); then the run as
+                         a page (target/demo.html). Options: --scripted (a fixed story,
+                         no keys, exits by itself), --seed N, --frame-ms N (pause per
+                         tick; 0 prints one frame per step), --page PATH
   cargo run -- help      this text
+
+A failing cluster test's report prints two more commands: one that reruns it with
+RAFT_TRACE=<file>, and `cargo run -p harness --bin trace-page -- <file>`, which renders
+the run as an HTML page to open in a browser (docs/harness.md, section The trace page).
 ";
 
 /// What the arguments ask for.
@@ -29,6 +38,8 @@ pub enum Command {
     Verify,
     /// Print the usage.
     Help,
+    /// Run the live demo with these options.
+    Demo(crate::demo::Options),
 }
 
 /// Reads the arguments (without the program name); `Err` says what is wrong with them.
@@ -37,6 +48,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         [] => Ok(Command::Map),
         [one] if one == "verify" => Ok(Command::Verify),
         [one] if matches!(one.as_str(), "help" | "-h" | "--help") => Ok(Command::Help),
+        [demo, rest @ ..] if demo == "demo" => crate::demo::Options::parse(rest).map(Command::Demo),
         [one] => Err(format!("unknown command `{one}`")),
         [_, extra, ..] => Err(format!("unexpected argument `{extra}`")),
     }
@@ -52,6 +64,7 @@ pub fn main(args: &[String]) -> ExitCode {
         }
         Ok(Command::Map) => show_map(),
         Ok(Command::Verify) => verify(),
+        Ok(Command::Demo(options)) => demo(&options),
         Err(error) => {
             eprint!("error: {error}\n\n{USAGE}");
             ExitCode::from(2)
@@ -71,6 +84,16 @@ fn show_map() -> ExitCode {
         }
         Err(error) => {
             eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn demo(options: &crate::demo::Options) -> ExitCode {
+    match crate::demo::run(options, &mut std::io::stdout()) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("demo: {error}");
             ExitCode::FAILURE
         }
     }

@@ -6,12 +6,15 @@
 //! - [`checks`]: what CI proves about every stage (design contracts 1 to 3);
 //! - [`drift`]: exercise and solution differ only in the stubs' bodies;
 //! - [`source`] and [`lexer`]: just enough Rust reading to find stubs and bodies;
+//! - [`demo`]: `cargo run -- demo`, the latest stage's reference running live, then its
+//!   trace page;
 //! - [`cargo`], [`libtest`] and [`process`]: building the tests once, running them with a
 //!   time limit, and reading their results.
 
 pub mod cargo;
 pub mod checks;
 pub mod cli;
+pub mod demo;
 pub mod drift;
 pub mod lexer;
 pub mod libtest;

@@ -430,6 +430,7 @@ impl<N: Node> Cluster<N> {
         self.record_changes(id, &status, &applied);
         self.slots[index].status = status.clone();
         self.check(id, &status, &applied);
+        self.record_log(id);
         self.send_all(id, messages);
         if self.events >= self.next_rescan {
             self.rescans += 1;

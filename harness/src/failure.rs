@@ -45,7 +45,7 @@ impl<N: Node> Cluster<N> {
 
     pub(crate) fn fail_with(&self, why: &str, diff: Option<String>) -> ! {
         let text = report::render(&self.report(why, diff));
-        report::write_trace(self.seed, &self.trace, Some(why));
+        self.write_failed_trace(why);
         panic!("{text}")
     }
 

@@ -10,6 +10,7 @@ use pretty_assertions::StrComparison;
 use serde::Serialize;
 
 use crate::checks::Violation;
+use crate::logbook::LogChange;
 use crate::node::{Index, NodeId, Status};
 use crate::trace::{Record, Trace};
 
@@ -121,6 +122,9 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nharness: {}\n", report.why);
     let _ = writeln!(out, "  replay:   {}", report.replay);
+    let (trace, page) = trace_commands(report);
+    let _ = writeln!(out, "  trace:    {trace}");
+    let _ = writeln!(out, "  page:     {page}");
     let _ = writeln!(out, "  seed:     {}", report.seed);
     for (name, value) in &report.settings {
         let _ = writeln!(out, "  {:<9} {value}", format!("{name}:"));
@@ -135,6 +139,45 @@ pub fn render(report: &Report) -> String {
         out.push_str(diff);
     }
     out
+}
+
+/// What the report says about the trace: where it was written (`RAFT_TRACE` set) or the
+/// command that writes it, and the command that renders it as a page ([`crate::page`]). Paths
+/// are absolute: `cargo test` runs a test in its package's directory, not where you type.
+pub fn trace_commands(report: &Report) -> (String, String) {
+    let (trace, written) = match trace_path() {
+        Some(path) => {
+            let path = std::path::Path::new(&path);
+            let absolute = std::env::current_dir().map(|dir| dir.join(path)).ok();
+            (absolute.unwrap_or_else(|| path.to_path_buf()).display().to_string(), true)
+        }
+        None => (default_trace_path(report.seed).display().to_string(), false),
+    };
+    let trace_line = if written {
+        format!("written to {trace} (RAFT_TRACE)")
+    } else {
+        format!("RAFT_TRACE={trace} {}", report.replay)
+    };
+    let page = format!(
+        "cargo run -p harness --bin trace-page -- {trace}   (writes {}; open it in a browser)",
+        crate::page::page_path(std::path::Path::new(&trace)).display()
+    );
+    (trace_line, page)
+}
+
+/// Where the report suggests writing a test's trace: `target/traces/<test>-seed<N>.json` in
+/// the workspace.
+fn default_trace_path(seed: u64) -> std::path::PathBuf {
+    let name: String = TestId::current()
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .collect();
+    let name = name.trim_matches('-');
+    let name = if name.is_empty() { "run" } else { name };
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = workspace.parent().unwrap_or(workspace);
+    workspace.join("target").join("traces").join(format!("{name}-seed{seed}.json"))
 }
 
 /// The last events, one line each, one column per node.
@@ -260,18 +303,55 @@ pub fn trace_path() -> Option<String> {
 struct TraceFile<'a> {
     seed: u64,
     failure: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodes: Option<usize>,
     events: Vec<&'a Record>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logs: Option<Vec<&'a LogChange>>,
 }
 
-/// Writes the trace as JSON to `RAFT_TRACE`, if set.
-pub fn write_trace(seed: u64, trace: &Trace, failure: Option<&str>) {
-    let Some(path) = trace_path() else { return };
+/// The trace file's text: `{"seed", "failure", "nodes", "events", "logs"}`, pretty JSON.
+/// `nodes` and `logs` (every change to every log, [`crate::logbook`]) are there when the
+/// cluster kept its whole trace.
+pub fn trace_file_json(seed: u64, trace: &Trace, failure: Option<&str>) -> String {
+    trace_file_json_with(seed, trace, failure, &[])
+}
+
+/// [`trace_file_json`] with `last`, log changes not yet in the logbook, at its end.
+fn trace_file_json_with(
+    seed: u64,
+    trace: &Trace,
+    failure: Option<&str>,
+    last: &[LogChange],
+) -> String {
     let events = match trace.all() {
         Some(all) => all.iter().collect(),
         None => trace.recent().collect(),
     };
-    let file = TraceFile { seed, failure, events };
-    let json = serde_json::to_string_pretty(&file).expect("a trace serializes to JSON");
+    let book = trace.logbook.as_ref();
+    let nodes = book.map(|book| book.nodes).filter(|&nodes| nodes > 0);
+    let logs = book.map(|book| book.changes.iter().chain(last).collect());
+    let file = TraceFile { seed, failure, nodes, events, logs };
+    serde_json::to_string_pretty(&file).expect("a trace serializes to JSON")
+}
+
+/// Writes the trace as JSON to `RAFT_TRACE`, if set (creating its directory if need be).
+pub fn write_trace(seed: u64, trace: &Trace, failure: Option<&str>) {
+    write_trace_with(seed, trace, failure, &[]);
+}
+
+/// [`write_trace`] with `last`, log changes not yet in the logbook (a failure's).
+pub(crate) fn write_trace_with(
+    seed: u64,
+    trace: &Trace,
+    failure: Option<&str>,
+    last: &[LogChange],
+) {
+    let Some(path) = trace_path() else { return };
+    let json = trace_file_json_with(seed, trace, failure, last);
+    if let Some(dir) = std::path::Path::new(&path).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     if let Err(error) = std::fs::write(&path, json) {
         eprintln!("harness: could not write RAFT_TRACE={path}: {error}");
     }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
+use crate::logbook::Logbook;
 use crate::node::{Index, NodeId, Role, Term};
 
 /// One event and the tick it happened at.
@@ -238,6 +239,9 @@ pub struct Trace {
     recent: VecDeque<Record>,
     all: Option<Vec<Record>>,
     count: u64,
+    /// Every node's log changes, kept with all the events, for the trace page
+    /// ([`crate::logbook`]).
+    pub(crate) logbook: Option<Logbook>,
 }
 
 /// How many events the trace keeps when it does not keep them all.
@@ -246,13 +250,14 @@ pub const RECENT: usize = 64;
 impl Trace {
     /// A trace that keeps the last [`RECENT`] events.
     pub fn new() -> Self {
-        Trace { recent: VecDeque::with_capacity(RECENT + 1), all: None, count: 0 }
+        Trace { recent: VecDeque::with_capacity(RECENT + 1), all: None, count: 0, logbook: None }
     }
 
     /// From now on, keep every event (for `RAFT_TRACE` and the determinism check).
     pub fn keep_all(&mut self) {
         if self.all.is_none() {
             self.all = Some(self.recent.iter().cloned().collect());
+            self.logbook = Some(Logbook::default());
         }
     }
 
