@@ -221,7 +221,9 @@ fn read_build(package: &str, finished: &Finished) -> Build {
     for line in finished.stdout.lines() {
         let Ok(message) = serde_json::from_str::<Value>(line) else { continue };
         match message["reason"].as_str() {
-            Some("compiler-artifact") => {
+            // `--no-run` builds the examples too; only the test harnesses (`profile.test`) are
+            // tests to run.
+            Some("compiler-artifact") if message["profile"]["test"] == true => {
                 if let (Some(path), Some(manifest)) =
                     (message["executable"].as_str(), message["manifest_path"].as_str())
                 {
