@@ -3,7 +3,15 @@
 //! Drives the harness's toy node (a fixed leader that replicates and commits, from the
 //! harness's tests) with a proposal every tick and a heartbeat every tick, and reports
 //! simulated message deliveries and ticks per second of wall time: for 5 nodes, for 3 to 9
-//! nodes, and as the log grows. Wall time is measured here only; the simulation never reads it.
+//! nodes, and as the log grows.
+//!
+//! Then what the harness costs: the same node, the same workload, once in a bare loop
+//! ([`harness::bare::Bare`]: one thread, first in first out, no checks, no trace, no
+//! statistics) and once through the harness with every check on, both with every message
+//! taking one tick, so that the two runs make the very same calls (the bench checks that they
+//! deliver the same messages). It prints the harness's speed as a fraction of the bare loop's,
+//! the median of 3 runs, for 3 to 9 nodes and as the log grows (`-- 20000 ratio`: only this).
+//! Wall time is measured here only; the simulation never reads it.
 
 #[path = "../tests/common/mod.rs"]
 #[allow(missing_docs, unreachable_pub)]
@@ -12,6 +20,7 @@ mod common;
 use std::time::Instant;
 
 use common::Correct;
+use harness::bare::Bare;
 use harness::{Cluster, Config, NetworkConfig};
 
 /// One measurement: ticks run, messages delivered, seconds.
@@ -34,9 +43,12 @@ impl Sample {
     }
 }
 
+fn config() -> Config {
+    Config { election_timeout: 20, heartbeat_interval: 1, ..Config::default() }
+}
+
 fn cluster(nodes: usize) -> Cluster<Correct> {
-    let config = Config { election_timeout: 20, heartbeat_interval: 1, ..Config::default() };
-    let mut cluster = Cluster::with_config(nodes, 1, config, NetworkConfig::reliable());
+    let mut cluster = Cluster::with_config(nodes, 1, config(), NetworkConfig::reliable());
     cluster.track_applied();
     cluster
 }
@@ -53,8 +65,76 @@ fn run(cluster: &mut Cluster<Correct>, ticks: u64) -> Sample {
     Sample { ticks, delivered: cluster.stats().total().delivered - before, seconds }
 }
 
+/// Every message takes exactly one tick: what [`Bare`] does with `delay` 1.
+fn one_tick() -> NetworkConfig {
+    NetworkConfig { min_delay: 1, max_delay: 1, ..NetworkConfig::reliable() }
+}
+
+/// The bare loop's and the harness's seconds for `ticks` ticks after `prefill` untimed ones,
+/// and the messages each delivered in the timed part (the same, or the bench is wrong).
+fn compare(nodes: usize, prefill: u64, ticks: u64) -> (f64, f64, u64) {
+    let mut bare = Bare::<Correct>::new(nodes, 1, config(), 1);
+    let mut cluster = Cluster::<Correct>::with_config(nodes, 1, config(), one_tick());
+    cluster.track_applied();
+    for i in 0..prefill {
+        let _ = bare.propose(1, format!("command {i}"));
+        bare.tick();
+        let _ = cluster.propose(1, format!("command {i}"));
+        cluster.tick();
+    }
+    let (bare_before, harness_before) = (bare.delivered(), cluster.stats().total().delivered);
+    let start = Instant::now();
+    for i in prefill..prefill + ticks {
+        let _ = bare.propose(1, format!("command {i}"));
+        bare.tick();
+    }
+    let bare_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    for i in prefill..prefill + ticks {
+        let _ = cluster.propose(1, format!("command {i}"));
+        cluster.tick();
+    }
+    let harness_seconds = start.elapsed().as_secs_f64();
+    let delivered = bare.delivered() - bare_before;
+    assert_eq!(delivered, cluster.stats().total().delivered - harness_before, "same workload");
+    assert_eq!(bare.status(1), cluster.status(1), "same workload");
+    (bare_seconds, harness_seconds, delivered)
+}
+
+/// The median of 3 [`compare`] runs: a line with both speeds and their ratio.
+fn ratio_line(nodes: usize, prefill: u64, ticks: u64) -> String {
+    let mut runs: Vec<(f64, f64, u64)> = (0..3).map(|_| compare(nodes, prefill, ticks)).collect();
+    runs.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
+    let (bare, harness, delivered) = runs[1];
+    format!(
+        "{nodes} nodes, log {:>6}..{:<6} bare {:>10.0} deliveries/s   harness {:>10.0} deliveries/s   ratio {:.2}",
+        prefill,
+        prefill + ticks,
+        delivered as f64 / bare,
+        delivered as f64 / harness,
+        bare / harness
+    )
+}
+
 fn main() {
     let ticks: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    if std::env::args().nth(2).as_deref() != Some("ratio") {
+        speed(ticks);
+    }
+    println!(
+        "the harness against a bare loop (same node, same calls, every message 1 tick; \
+         ratio = harness speed / bare speed, median of 3):"
+    );
+    for nodes in [3, 5, 7, 9] {
+        println!("  {}", ratio_line(nodes, 0, ticks / 2));
+    }
+    for prefill in [20_000, 60_000] {
+        println!("  {}", ratio_line(5, prefill, ticks / 2));
+    }
+}
+
+/// The harness's own speed: 5 nodes, 3 to 9 nodes, a growing log, disks.
+fn speed(ticks: u64) {
     println!("5 nodes under load (a proposal and a heartbeat every tick, checks on):");
     let mut five = cluster(5);
     let sample = run(&mut five, ticks);
@@ -84,4 +164,6 @@ fn main() {
         let log = disks.status(1).last_log_index;
         println!("  {}", sample.line("5 nodes, disks", log));
     }
+
+    println!();
 }

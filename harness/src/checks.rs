@@ -118,7 +118,10 @@ struct AppliedEntry<C> {
 pub struct Checks<C> {
     leaders: BTreeMap<Term, NodeId>,
     nodes: Vec<Shadow>,
-    entries: HashMap<(Index, Term), (u64, NodeId)>,
+    /// Log Matching's register, (index, term) → (prefix hash, first holder): `first[index - 1]`
+    /// is the first term seen at an index, `others` every later one (rare: a conflict).
+    first: Vec<Option<(Term, u64, NodeId)>>,
+    others: HashMap<(Index, Term), (u64, NodeId)>,
     committed: Vec<Committed>,
     /// commit term → the highest index first seen committed in it (Leader Completeness).
     frontier: BTreeMap<Term, Index>,
@@ -131,7 +134,8 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         Checks {
             leaders: BTreeMap::new(),
             nodes: vec![Shadow::default(); size],
-            entries: HashMap::new(),
+            first: Vec::new(),
+            others: HashMap::new(),
             committed: Vec::new(),
             frontier: BTreeMap::new(),
             applied: Vec::new(),
@@ -225,7 +229,18 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         term: Term,
         prefix: u64,
     ) -> Result<(), Violation> {
-        let (seen, other) = *self.entries.entry((index, term)).or_insert((prefix, id));
+        let slot = index as usize - 1;
+        if self.first.len() <= slot {
+            self.first.resize(slot + 1, None);
+        }
+        let (seen, other) = match self.first[slot] {
+            None => {
+                self.first[slot] = Some((term, prefix, id));
+                (prefix, id)
+            }
+            Some((first, seen, other)) if first == term => (seen, other),
+            Some(_) => *self.others.entry((index, term)).or_insert((prefix, id)),
+        };
         if seen != prefix {
             return Err(Violation::new(
                 "Log Matching",

@@ -12,7 +12,9 @@
 //! (`faults.rs`), the classic lab's helpers (`lab.rs`, [`crate::client`]), and failure reports
 //! (`failure.rs`).
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
@@ -24,7 +26,7 @@ use crate::node::{
 };
 use crate::report;
 use crate::rng::Rng;
-use crate::stats::{MessageStats, json_len};
+use crate::stats::{MessageStats, Tally, json_len};
 use crate::trace::{Event, Trace};
 use crate::watchdog::{Call, Watch};
 
@@ -107,7 +109,12 @@ pub struct Cluster<N: Node> {
     pub(crate) network: Network<N::Message>,
     pub(crate) checks: Checks<N::Command>,
     pub(crate) trace: Trace,
-    pub(crate) stats: MessageStats,
+    /// The message counts, per kind id; [`stats`](Cluster::stats) names them.
+    pub(crate) tally: Tally,
+    /// The counts as [`MessageStats`], built when read; emptied at every count.
+    pub(crate) stats: OnceCell<MessageStats>,
+    /// A buffer the summaries of messages are written into.
+    pub(crate) text: String,
     pub(crate) hooks: Hooks<N>,
     pub(crate) budgets: Budgets,
     pub(crate) notes: Vec<(String, String)>,
@@ -147,7 +154,9 @@ impl<N: Node> Cluster<N> {
             isolated: BTreeSet::new(),
             checks: Checks::new(nodes),
             trace: Trace::new(),
-            stats: MessageStats::default(),
+            tally: Tally::default(),
+            stats: OnceCell::new(),
+            text: String::new(),
             hooks: Hooks { committed: None, disks: None },
             budgets: Budgets::default(),
             notes: Vec::new(),
@@ -223,7 +232,7 @@ impl<N: Node> Cluster<N> {
 
     /// The message counts so far.
     pub fn stats(&self) -> &MessageStats {
-        &self.stats
+        self.stats.get_or_init(|| self.tally.stats())
     }
 
     /// The trace so far.
@@ -328,7 +337,7 @@ impl<N: Node> Cluster<N> {
     /// A message from the network reaches its receiver, unless the receiver crashed since it
     /// was sent or the link was cut while it travelled.
     fn arrive(&mut self, message: InFlight<N::Message>) {
-        let InFlight { from, to, life, message, summary } = message;
+        let InFlight { from, to, life, message, summary, kind } = message;
         let slot = &self.slots[to as usize - 1];
         let reason = if slot.node.is_none() || slot.life != life {
             Some("crashed")
@@ -338,12 +347,14 @@ impl<N: Node> Cluster<N> {
             None
         };
         if let Some(reason) = reason {
-            let (all, to_node) = self.stats.both_mut(to, &summary);
+            self.stats.take();
+            let (all, to_node) = self.tally.both_mut(to, kind);
             (all.dropped, to_node.dropped) = (all.dropped + 1, to_node.dropped + 1);
             self.trace.push(self.now, Event::Drop { from, to, message: summary, reason });
             return;
         }
-        let (all, to_node) = self.stats.both_mut(to, &summary);
+        self.stats.take();
+        let (all, to_node) = self.tally.both_mut(to, kind);
         (all.delivered, to_node.delivered) = (all.delivered + 1, to_node.delivered + 1);
         self.step(to, from, message, summary);
     }
@@ -539,18 +550,28 @@ impl<N: Node> Cluster<N> {
                  must be the node itself and the receiver another node in 1..={size}"
             ));
         }
-        let summary = guarded(&self.watch, id, Call::Display, || message.to_string());
-        let summary: Rc<str> = match summary {
-            Ok(text) => text.into(),
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        let written = guarded(&self.watch, id, Call::Display, || write!(text, "{message}"));
+        let summary: Rc<str> = match written {
+            Ok(Ok(())) => Rc::from(text.as_str()),
+            Ok(Err(_)) => self.node_panicked(
+                id,
+                "Display for the message",
+                "a Display implementation returned an error unexpectedly: Error".to_string(),
+            ),
             Err(panic) => self.node_panicked(id, "Display for the message", panic),
         };
+        self.text = text;
         let bytes = json_len(&message);
-        let (all, to_node) = self.stats.both_mut(to, &summary);
+        let kind = self.tally.kind(&summary);
+        self.stats.take();
+        let (all, to_node) = self.tally.both_mut(to, kind);
         (all.sent, all.bytes) = (all.sent + 1, all.bytes + bytes);
         (to_node.sent, to_node.bytes) = (to_node.sent + 1, to_node.bytes + bytes);
         let term = self.slots[id as usize - 1].status.term;
         let life = self.slots[to as usize - 1].life;
-        let flight = InFlight { from, to, life, message, summary: summary.clone() };
+        let flight = InFlight { from, to, life, message, summary: summary.clone(), kind };
         let now = self.now;
         let fate = self.network.send(now, flight);
         match fate {
@@ -559,14 +580,14 @@ impl<N: Node> Cluster<N> {
                 self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
             }
             Fate::Duplicated { at, again } => {
-                let (all, to_node) = self.stats.both_mut(to, &summary);
+                let (all, to_node) = self.tally.both_mut(to, kind);
                 (all.duplicated, to_node.duplicated) = (all.duplicated + 1, to_node.duplicated + 1);
                 let (copy, deliver_at) = (summary.clone(), Some(at));
                 self.trace.push(now, Event::Send { from, term, to, message: summary, deliver_at });
                 self.trace.push(now, Event::Duplicate { from, to, message: copy, again });
             }
             Fate::Cut | Fate::Lost | Fate::Faulted { .. } => {
-                let (all, to_node) = self.stats.both_mut(to, &summary);
+                let (all, to_node) = self.tally.both_mut(to, kind);
                 (all.dropped, to_node.dropped) = (all.dropped + 1, to_node.dropped + 1);
                 let reason = match fate {
                     Fate::Faulted { fault } => fault,

@@ -66,6 +66,7 @@
 //! command that replays the run, the seed and settings, the last 40 events as a timeline with
 //! one column per node, and a table of every node's state. See `docs/harness.md`.
 
+pub mod bare;
 pub mod chaos;
 pub mod checks;
 pub mod client;

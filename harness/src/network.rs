@@ -215,6 +215,8 @@ pub struct InFlight<M> {
     pub message: M,
     /// Its one-line summary (its `Display`), made once and shared by the trace records.
     pub summary: Rc<str>,
+    /// Its kind, as the cluster's statistics number it.
+    pub(crate) kind: usize,
 }
 
 /// What the network did with a message handed to it.

@@ -42,33 +42,6 @@ pub struct MessageStats {
 }
 
 impl MessageStats {
-    /// The counts of the kind of `summary`, cluster-wide and for messages to node `to`: the
-    /// cluster counts every message in both.
-    pub(crate) fn both_mut(
-        &mut self,
-        to: NodeId,
-        summary: &str,
-    ) -> (&mut KindStats, &mut KindStats) {
-        let kind = kind_of(summary);
-        let index = to as usize - 1;
-        if self.to.len() <= index {
-            self.to.resize_with(index + 1, Vec::new);
-        }
-        let list = &mut self.to[index];
-        let position = match list.iter().position(|(name, _)| name == kind) {
-            Some(position) => position,
-            None => {
-                list.push((kind.to_string(), KindStats::default()));
-                list.len() - 1
-            }
-        };
-        if !self.kinds.contains_key(kind) {
-            self.kinds.insert(kind.to_string(), KindStats::default());
-        }
-        let all = self.kinds.get_mut(kind).expect("inserted above");
-        (all, &mut list[position].1)
-    }
-
     /// The counts of messages addressed to node `id` (sent to it, delivered to it, dropped on
     /// the way, duplicated, their bytes), per kind, as a `MessageStats` of their own.
     pub fn to_node(&self, id: NodeId) -> MessageStats {
@@ -141,6 +114,63 @@ fn by_node<S: Serializer>(
         (index as NodeId + 1, kinds)
     });
     serializer.collect_map(nodes)
+}
+
+/// The counts as the cluster keeps them while it runs: per kind id (kinds numbered as first
+/// seen), so that counting a message costs no string look-up. A message's kind is found once,
+/// when it is sent ([`Tally::kind`]), and travels with it. [`Tally::stats`] builds the
+/// [`MessageStats`] when someone reads them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tally {
+    /// `names[kind]`.
+    names: Vec<Box<str>>,
+    /// `all[kind]`: cluster-wide.
+    all: Vec<KindStats>,
+    /// `to[id - 1][kind]`: messages addressed to node `id`.
+    to: Vec<Vec<KindStats>>,
+}
+
+impl Tally {
+    /// The id of the kind of the message summarized as `summary` (its first word).
+    pub(crate) fn kind(&mut self, summary: &str) -> usize {
+        let kind = kind_of(summary);
+        match self.names.iter().position(|name| **name == *kind) {
+            Some(id) => id,
+            None => {
+                self.names.push(kind.into());
+                self.all.push(KindStats::default());
+                self.names.len() - 1
+            }
+        }
+    }
+
+    /// The counts of `kind`, cluster-wide and for messages to node `to`: the cluster counts
+    /// every message in both.
+    pub(crate) fn both_mut(&mut self, to: NodeId, kind: usize) -> (&mut KindStats, &mut KindStats) {
+        let index = to as usize - 1;
+        if self.to.len() <= index {
+            self.to.resize_with(index + 1, Vec::new);
+        }
+        let list = &mut self.to[index];
+        if list.len() <= kind {
+            list.resize_with(kind + 1, KindStats::default);
+        }
+        (&mut self.all[kind], &mut list[kind])
+    }
+
+    /// The counts as [`MessageStats`]. A kind appears for a node once a message of it to that
+    /// node was counted: every count starts at a send or a delivery, so those are the kinds
+    /// whose counts are not all zero.
+    pub(crate) fn stats(&self) -> MessageStats {
+        let named = |counts: &[KindStats]| -> Vec<(String, KindStats)> {
+            let pairs = self.names.iter().zip(counts);
+            let touched = pairs.filter(|(_, counts)| **counts != KindStats::default());
+            touched.map(|(name, counts)| (name.to_string(), counts.clone())).collect()
+        };
+        let kinds = named(&self.all).into_iter().collect();
+        let to = self.to.iter().map(|counts| named(counts)).collect();
+        MessageStats { kinds, to }
+    }
 }
 
 /// The first word of a summary.

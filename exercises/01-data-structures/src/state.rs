@@ -20,6 +20,10 @@ pub struct PersistentState {
     /// The latest term this server has seen; 0 at first, only grows (§5.1).
     pub current_term: Term,
     /// The candidate that received this server's vote in `current_term`, if any (§5.2).
+    /// Required on disk, `null` when there is none: a file that lost it is damaged, and read
+    /// as "no vote" it would let the server vote twice in one term (serde reads a missing
+    /// `Option` as `None` unless told otherwise).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub voted_for: Option<NodeId>,
     /// The log (§5.3).
     pub log: Log,

@@ -354,7 +354,9 @@ fn storage_format_is_pinned(#[case] persistent: PersistentState, #[case] json: &
     assert_eq!(PersistentState::decode(json.as_bytes()), Ok(persistent));
 }
 
-/// A corrupted file gives a typed error that says what is wrong, never a made-up state.
+/// A corrupted file gives a typed error that says what is wrong, never a made-up state: a
+/// file that lost its `voted_for` is not a server that never voted (it might then vote twice
+/// in one term, §5.2), and bytes after the state mean the file is not what was written.
 #[rstest]
 #[case::nothing(b"", "EOF while parsing a value at line 1 column 0")]
 #[case::missing_log(
@@ -364,6 +366,18 @@ fn storage_format_is_pinned(#[case] persistent: PersistentState, #[case] json: &
 #[case::negative_term(
     br#"{"current_term":-5,"voted_for":2,"log":{"entries":[]}}"#,
     "invalid value: integer `-5`, expected u64 at line 1 column 18"
+)]
+#[case::missing_vote(
+    br#"{"current_term":5,"log":{"entries":[]}}"#,
+    "missing field `voted_for` at line 1 column 39"
+)]
+#[case::trailing_bytes(
+    br#"{"current_term":5,"voted_for":2,"log":{"entries":[]}}x"#,
+    "trailing characters at line 1 column 54"
+)]
+#[case::two_states(
+    br#"{"current_term":5,"voted_for":2,"log":{"entries":[]}}{"current_term":6,"voted_for":null,"log":{"entries":[]}}"#,
+    "trailing characters at line 1 column 54"
 )]
 fn decode_rejects_a_corrupted_persistent_state(#[case] bytes: &[u8], #[case] reason: &str) {
     assert_eq!(PersistentState::decode(bytes), Err(DecodeError { reason: reason.to_string() }));

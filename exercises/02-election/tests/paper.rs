@@ -599,6 +599,7 @@ fn follower_resets_its_timer_only_on_a_granted_vote_or_the_current_leader() {
         ("a granted vote request", 2, request_vote(2, 2, 5, 1)),
         ("a heartbeat of the current term", 3, heartbeat(1, 3)),
         ("a heartbeat of a newer term", 3, heartbeat(2, 3)),
+        ("a heartbeat of the current term that fails the consistency check", 3, append(1, 3, 5, 1)),
     ];
     for (label, from, message) in resets {
         let (mut node, _) = voted_follower_one_tick_from_timeout();
@@ -609,6 +610,74 @@ fn follower_resets_its_timer_only_on_a_granted_vote_or_the_current_leader() {
             node.tick();
             assert_eq!(node.status().term, term, "{tick} ticks after {label}: timer not reset");
         }
+    }
+}
+
+/// A candidate that steps down for the leader of its own term has heard from the current leader:
+/// it restarts its election timer like any follower, and does not start an election on the tick
+/// its candidacy would have timed out (§5.2; Figure 2, Rules for Servers, Candidates).
+#[test]
+fn candidate_stepping_down_for_the_leader_of_its_term_restarts_its_timer() {
+    let mut node = candidate(1, &[2, 3]);
+    let timeout = ticks_to_election(&mut node.clone());
+    for _ in 1..timeout {
+        node.tick();
+    }
+    node.step(3, heartbeat(1, 3));
+    sent(&mut node);
+    assert_eq!(node.state().role, Role::Follower { leader: Some(3) });
+    for tick in 1..T {
+        node.tick();
+        assert_eq!(
+            node.status().term,
+            1,
+            "{tick} ticks after the candidate of term 1 stepped down for leader 3, one tick before \
+             its election timeout of {timeout}: it started an election, so it did not restart \
+             its timer when it heard from the leader"
+        );
+    }
+}
+
+/// One kind of reset of a node's election timer, given the round (`1..=20`).
+type Reset = fn(&mut RaftNode, u64);
+
+/// The timeouts one node waits after `resets` resets of one kind, each measured from the reset.
+fn timeouts_after(mut node: RaftNode, resets: Reset) -> Vec<u64> {
+    (1..=20)
+        .map(|round| {
+            resets(&mut node, round);
+            sent(&mut node);
+            ticks_to_election(&mut node.clone())
+        })
+        .collect()
+}
+
+/// A new timeout is drawn at every reset, for every node: one that drew its timeout once and
+/// kept it would time out in step with a peer forever once they collided (§5.2: "each candidate
+/// restarts its randomized election timeout at the start of an election"). Twenty resets of
+/// each kind on one node give twenty draws from `[T, 2T)`: a handful of distinct values at
+/// least, never one.
+#[test]
+fn each_reset_draws_a_new_timeout() {
+    let cases: [(&str, RaftNode, Reset); 3] = [
+        ("starting an election", follower(1, &[2, 3]), |node, _| {
+            ticks_to_election(node);
+        }),
+        ("a heartbeat of the current leader", follower_of_term_one(1, &[2, 3]), |node, _| {
+            node.step(3, heartbeat(1, 3));
+        }),
+        ("granting a vote", follower(1, &[2, 3]), |node, round| {
+            node.step(2, request_vote(round, 2, 0, 0));
+        }),
+    ];
+    for (label, node, reset) in cases {
+        let timeouts = timeouts_after(node, reset);
+        let distinct: BTreeSet<u64> = timeouts.iter().copied().collect();
+        assert!(
+            distinct.len() >= 5,
+            "node 1's timeouts after 20 resets by {label}: {timeouts:?}; each reset must draw a \
+             new timeout from [T, 2T) with the node's Rng, not reuse an earlier one (§5.2)"
+        );
     }
 }
 

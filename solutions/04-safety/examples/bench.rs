@@ -7,10 +7,18 @@
 //! for 5 nodes, for 3 to 9 nodes, and with and without disks as the log grows to 60,000
 //! entries. Wall time is read here only; the simulation never reads it. The toy node's
 //! numbers come from `cargo run --release -p harness --example bench`.
+//!
+//! Then what the harness costs this node: the same node, the same workload, once in a bare
+//! loop (`harness::bare::Bare`: one thread, first in first out, no checks, no trace, no
+//! statistics) and once through the harness with every check on, both with every message
+//! taking one tick, so that the two runs make the very same calls (checked: the same messages
+//! delivered, the same leader state). The ratio is the harness's speed over the bare loop's,
+//! the median of 3 runs, for 3 to 9 nodes and as the log grows (`-- 20000 ratio`: only this).
 
 use std::time::Instant;
 
-use harness::{Cluster, Config, NetworkConfig, NodeId};
+use harness::bare::Bare;
+use harness::{Cluster, Config, NetworkConfig, NodeId, Role};
 use safety::RaftNode;
 
 /// One measurement over a window of ticks.
@@ -71,8 +79,88 @@ fn counts(cluster: &Cluster<RaftNode>, leader: NodeId) -> (u64, u64, u64) {
     (cluster.status(leader).commit_index, total.delivered, total.sent)
 }
 
+/// Every message takes exactly one tick: what [`Bare`] does with `delay` 1.
+fn one_tick() -> NetworkConfig {
+    NetworkConfig { min_delay: 1, max_delay: 1, ..NetworkConfig::reliable() }
+}
+
+/// The bare loop's and the harness's seconds for `ticks` ticks after an election and `prefill`
+/// untimed ticks, and the messages each delivered in the timed part (the same, or the bench is
+/// wrong).
+fn compare(nodes: usize, prefill: u64, ticks: u64) -> (f64, f64, u64) {
+    let mut bare = Bare::<RaftNode>::new(nodes, 1, Config::default(), 1);
+    let mut cluster = Cluster::<RaftNode>::with_config(nodes, 1, Config::default(), one_tick());
+    cluster.track_applied();
+    let leads = |status: harness::Status| status.role == Role::Leader;
+    let ids = 1..=nodes as NodeId;
+    let leader = loop {
+        bare.tick();
+        cluster.tick();
+        if let Some(id) = ids.clone().find(|&id| leads(bare.status(id))) {
+            break id;
+        }
+        assert!(cluster.now() < 1_000, "no leader after 1,000 ticks");
+    };
+    assert_eq!(cluster.status(leader).role, Role::Leader, "same workload");
+    for i in 0..prefill {
+        let _ = bare.propose(leader, format!("command {i}"));
+        bare.tick();
+        let _ = cluster.propose(leader, format!("command {i}"));
+        cluster.tick();
+    }
+    let (bare_before, harness_before) = (bare.delivered(), cluster.stats().total().delivered);
+    let start = Instant::now();
+    for i in prefill..prefill + ticks {
+        let _ = bare.propose(leader, format!("command {i}"));
+        bare.tick();
+    }
+    let bare_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    for i in prefill..prefill + ticks {
+        let _ = cluster.propose(leader, format!("command {i}"));
+        cluster.tick();
+    }
+    let harness_seconds = start.elapsed().as_secs_f64();
+    let delivered = bare.delivered() - bare_before;
+    assert_eq!(delivered, cluster.stats().total().delivered - harness_before, "same workload");
+    assert_eq!(bare.status(leader), cluster.status(leader), "same workload");
+    (bare_seconds, harness_seconds, delivered)
+}
+
+/// The median of 3 [`compare`] runs: a line with both speeds and their ratio.
+fn ratio_line(nodes: usize, prefill: u64, ticks: u64) -> String {
+    let mut runs: Vec<(f64, f64, u64)> = (0..3).map(|_| compare(nodes, prefill, ticks)).collect();
+    runs.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
+    let (bare, harness, delivered) = runs[1];
+    format!(
+        "{nodes} nodes, log {:>6}..{:<6} bare {:>10.0} deliveries/s   harness {:>10.0} deliveries/s   ratio {:.2}",
+        prefill,
+        prefill + ticks,
+        delivered as f64 / bare,
+        delivered as f64 / harness,
+        bare / harness
+    )
+}
+
 fn main() {
     let ticks: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    if std::env::args().nth(2).as_deref() != Some("ratio") {
+        speed(ticks);
+    }
+    println!(
+        "the harness against a bare loop (same node, same calls, every message 1 tick; \
+         ratio = harness speed / bare speed, median of 3):"
+    );
+    for nodes in [3, 5, 7, 9] {
+        println!("  {}", ratio_line(nodes, 0, ticks / 2));
+    }
+    for prefill in [20_000, 60_000] {
+        println!("  {}", ratio_line(5, prefill, ticks / 2));
+    }
+}
+
+/// The reference's own speed through the harness: 5 nodes, 3 to 9 nodes, a growing log.
+fn speed(ticks: u64) {
     println!("5 nodes, a proposal every tick, checks on, no disks:");
     let (mut five, leader) = cluster(5, false);
     let sample = run(&mut five, leader, ticks);
