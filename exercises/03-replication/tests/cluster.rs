@@ -263,11 +263,11 @@ fn backup_diverged_logs_converge_a_term_at_a_time() {
         let replies = sent(&cluster, "AppendReply");
         cluster.one(next(), 3, true);
         let used = sent(&cluster, "AppendReply") - replies;
-        ensure(&cluster, used <= 50, || {
+        ensure(&cluster, used <= 100, || {
             format!(
                 "{used} AppendEntries replies before n{leader1} and n{f1} applied a new command; \
                  a leader that skips a term per refusal needs a few (§5.3), one that backs off \
-                 an entry at a time needs 100"
+                 an entry at a time needs 100 refusals alone"
             )
         });
         for _ in 0..49 {
@@ -314,7 +314,11 @@ fn message_counts_stay_bounded() {
         let mut cluster = Cluster::<RaftNode>::new(3, seed);
         cluster.check_one_leader();
         let election = messages(&cluster);
-        ensure(&cluster, election <= 30, || format!("{election} messages to elect a leader"));
+        // The classic lab allows 30 RPCs for an election; here a request and its reply are
+        // two messages.
+        ensure(&cluster, election <= 60, || {
+            format!("{election} messages to elect a leader; at most 60 (30 requests and replies)")
+        });
         let (start, appends) = (cluster.now(), sent(&cluster, "AppendEntries"));
         for i in 0..10 {
             cluster.one(format!("x{i}"), 3, false);

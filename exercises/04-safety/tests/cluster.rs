@@ -449,6 +449,14 @@ where
     cluster.partition(&[&[s5, pair[0], pair[1]]]);
     let winner = cluster.check_one_leader();
     ensure_on(&cluster, winner == s5, || format!("only n{s5} can win here, n{winner} did"));
+    // Until s5's index 2 reaches both, a node with n{a}'s index 2 could still win once the
+    // network heals: that is the other future of Figure 8, (e), not this one.
+    let term_of_s5 = |c: &Cluster<N>, id| c.node(id).log_entry(2).map(|(term, _)| term);
+    let overwritten = cluster
+        .run_until(10 * T, |c| pair.iter().all(|&id| term_of_s5(c, id) == term_of_s5(c, s5)));
+    ensure_on(&cluster, overwritten, || {
+        format!("n{s5} should have overwritten index 2 on {pair:?}")
+    });
     cluster.heal();
     for id in cluster.ids() {
         if !cluster.is_up(id) {

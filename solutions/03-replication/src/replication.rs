@@ -41,8 +41,8 @@ impl Replicate for RaftNode {
     }
 
     /// The entries committed since the last call, from `last_applied + 1` to `commit_index`,
-    /// in index order, each exactly once (Figure 2, Rules for All Servers: "if commitIndex >
-    /// lastApplied: increment lastApplied, apply log[lastApplied] to state machine").
+    /// in index order, each exactly once (Figure 2, Rules for All Servers: `if commitIndex >
+    /// lastApplied: increment lastApplied, apply log[lastApplied] to state machine`).
     fn take_committed(&mut self) -> Vec<Applied<Command>> {
         let mut applied = Vec::new();
         while self.state.last_applied < self.state.commit_index {
