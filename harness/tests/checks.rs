@@ -75,6 +75,7 @@ fn endless_run_hits_the_tick_budget() {
         }
     });
     assert!(report.contains("Budget exceeded: tick budget: the cluster ran 500 ticks"), "{report}");
+    assert!(report.contains("at:       tick 501,"), "500 ticks run, the 501st refused:\n{report}");
 }
 
 /// A report carries the replay command, the seed and derived settings, a timeline with one

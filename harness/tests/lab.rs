@@ -312,6 +312,21 @@ fn with_node_reaches_one_node_and_is_followed_by_the_checks() {
     assert!(report.contains("n3@1 with_node (the test)"), "{report}");
 }
 
+/// `deliver` needs a sender that is another node of the cluster.
+#[test]
+fn deliver_refuses_a_sender_that_is_not_another_node() {
+    for from in [2, 4] {
+        let report = failure_of(|| {
+            let mut cluster = Cluster::<Correct>::new(3, 1);
+            cluster.deliver(2, from, Message::Ack { term: 1, matched: 0 });
+        });
+        let expected = format!(
+            "harness: deliver(n2, n{from}, Ack t1 match 0): the sender must be another node in 1..=3"
+        );
+        assert!(report.contains(&expected), "{report}");
+    }
+}
+
 /// `deliver` and `with_node` refuse a crashed node, with the report.
 #[test]
 fn deliver_and_with_node_refuse_a_crashed_node() {

@@ -162,3 +162,104 @@ fn zero_min_delay_is_bounded_by_the_delivery_budget() {
                     (Budgets::deliveries_per_tick is 3)";
     assert!(report.contains(expected), "{report}");
 }
+
+/// A tick may deliver exactly `Budgets::deliveries_per_tick` messages; one more fails it.
+/// Here every heartbeat tick delivers 4: two appends and, in the same tick, two replies.
+#[test]
+fn zero_min_delay_may_use_the_whole_delivery_budget() {
+    let network = NetworkConfig { min_delay: 0, max_delay: 0, ..NetworkConfig::reliable() };
+    let mut cluster = Cluster::<Correct>::with_config(3, 1, Config::default(), network);
+    cluster.set_budgets(Budgets { deliveries_per_tick: 4, ..Budgets::default() });
+    cluster.run_for(40);
+    assert_eq!(cluster.stats().total().delivered, 40);
+}
+
+/// A message the network loses at random is traced as lost ("loss"), one dropped on a cut
+/// link as cut ("cut").
+#[test]
+fn drops_say_whether_the_network_lost_the_message_or_the_link_was_cut() {
+    let network = NetworkConfig { loss: 0.5, ..NetworkConfig::reliable() };
+    let mut cluster = Cluster::<Correct>::with_config(3, 1, Config::default(), network);
+    cluster.cut(1, 3);
+    cluster.run_for(40);
+    let reasons: Vec<(u64, &str)> = cluster
+        .trace()
+        .recent()
+        .filter_map(|r| match r.event {
+            Event::Drop { to, reason, .. } => Some((to, reason)),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons.contains(&(2, "loss")), "{reasons:?}");
+    assert!(reasons.contains(&(3, "cut")), "{reasons:?}");
+    assert!(!reasons.contains(&(2, "cut")), "{reasons:?}");
+}
+
+/// Delays are drawn from the whole range `min_delay..=max_delay`, both ends included; a
+/// held-back message waits 1 to `max_hold_back` extra ticks, both ends included.
+#[test]
+fn delays_cover_their_whole_range() {
+    let delays_with = |network: NetworkConfig| {
+        let mut cluster = Cluster::<Correct>::with_config(5, 1, Config::default(), network);
+        cluster.run_for(60);
+        let mut seen: Vec<u64> =
+            delays(cluster.trace().recent()).into_iter().map(|d| d.1).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen
+    };
+    assert_eq!(delays_with(NetworkConfig::reliable()), [1, 2, 3]);
+    let held = NetworkConfig {
+        min_delay: 1,
+        max_delay: 1,
+        reorder: 1.0,
+        max_hold_back: Some(2),
+        ..NetworkConfig::reliable()
+    };
+    assert_eq!(delays_with(held), [2, 3]);
+
+    let fixed = NetworkConfig { min_delay: 1, max_delay: 1, ..NetworkConfig::reliable() };
+    let mut cluster = Cluster::<Correct>::with_config(5, 1, Config::default(), fixed);
+    cluster.set_message_fault(MessageFault { extra_delay: (1, 2), ..LATE_REPLIES });
+    cluster.run_for(60);
+    let mut acks: Vec<u64> = delays(cluster.trace().recent())
+        .into_iter()
+        .filter_map(|(kind, delay)| (kind == "Ack").then_some(delay))
+        .collect();
+    acks.sort_unstable();
+    acks.dedup();
+    assert_eq!(acks, [2, 3], "a base delay of 1 and an extra delay of 1..=2");
+}
+
+/// A duplicate's second copy gets its own delay, with the extra delay of the faults that match
+/// it, like the first.
+#[test]
+fn duplicate_copies_get_the_extra_delay_too() {
+    let network = NetworkConfig { duplicate: 1.0, ..NetworkConfig::reliable() };
+    let mut cluster = Cluster::<Correct>::with_config(3, 1, Config::default(), network);
+    cluster.set_message_fault(LATE_REPLIES);
+    cluster.run_for(40);
+    let copies: Vec<(String, u64)> = cluster
+        .trace()
+        .recent()
+        .filter_map(|record| match &record.event {
+            Event::Duplicate { message, again, .. } => {
+                let kind = message.split_whitespace().next().unwrap_or("").to_string();
+                Some((kind, again - record.tick))
+            }
+            _ => None,
+        })
+        .collect();
+    let acks: Vec<u64> = copies.iter().filter(|(k, _)| k == "Ack").map(|c| c.1).collect();
+    let appends: Vec<u64> = copies.iter().filter(|(k, _)| k == "Append").map(|c| c.1).collect();
+    assert!(!acks.is_empty() && acks.iter().all(|d| (21..=33).contains(d)), "{acks:?}");
+    assert!(!appends.is_empty() && appends.iter().all(|d| (1..=3).contains(d)), "{appends:?}");
+}
+
+/// A fault reads as its settings, in the report and in `{:?}`.
+#[test]
+fn message_fault_reads_as_its_settings() {
+    let expected = "late replies: loss 0.0%, extra delay 20..=30";
+    assert_eq!(LATE_REPLIES.to_string(), expected);
+    assert_eq!(format!("{LATE_REPLIES:?}"), format!("MessageFault({expected})"));
+}

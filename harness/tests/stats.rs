@@ -85,3 +85,24 @@ fn unknown_kinds_and_nodes_count_zero() {
     assert_eq!(cluster.stats().received_by(9, "Append"), 0);
     assert!(cluster.stats().to_node(0).kinds.is_empty());
 }
+
+/// `kind_mut` finds a kind by the first word of a summary, creating it once.
+#[test]
+fn kind_mut_counts_by_the_first_word_of_the_summary() {
+    let mut stats = harness::MessageStats::default();
+    stats.kind_mut("Append t1 prev 0 +1 commit 0").sent += 1;
+    stats.kind_mut("Append t2 prev 1 +0 commit 1").sent += 1;
+    assert_eq!(stats.kind("Append").sent, 2);
+    assert_eq!(stats.kinds.len(), 1);
+}
+
+/// In JSON, the counts per node are a map from node id to kind to counts.
+#[test]
+fn counts_per_node_serialize_by_node_id() {
+    let mut cluster = Cluster::<Correct>::new(3, 1);
+    cluster.run_for(20);
+    let json = serde_json::to_value(cluster.stats()).expect("stats serialize");
+    let acks_to_n1 = &json["to_node"]["1"]["Ack"]["delivered"];
+    assert_eq!(acks_to_n1.as_u64(), Some(cluster.stats().received_by(1, "Ack")), "{json}");
+    assert!(json["to_node"]["2"]["Append"]["sent"].as_u64() > Some(0), "{json}");
+}
