@@ -729,6 +729,29 @@ mod tests {
         assert!(fails_through_a_stub(output, &stubs));
     }
 
+    /// A stage whose `src/` differs from the record is the learner's work: skipped with a note
+    /// naming the file, unless strict; committing changes nothing, as git is not asked.
+    #[test]
+    fn an_edited_exercise_is_skipped_unless_strict() {
+        let root = std::env::temp_dir().join(format!("raft-course-fresh-{}", std::process::id()));
+        let stage = &STAGES[0];
+        let src = root.join(stage.exercise_dir()).join("src");
+        fs::create_dir_all(&src).unwrap();
+        fs::write(src.join("lib.rs"), "fn a() { todo!() }\n").unwrap();
+        fs::write(root.join(fresh::FILE), fresh::render(&root).unwrap()).unwrap();
+        assert_eq!(skip_as_learners_work(&root, stage, false), None);
+        assert!(fresh_recorded(&root, stage, true).problems.is_empty());
+
+        fs::write(src.join("lib.rs"), "fn a() { 1; }\n").unwrap();
+        let note = skip_as_learners_work(&root, stage, false).expect("skipped");
+        assert!(note.contains("changed since the fresh exercise: src/lib.rs"), "{note}");
+        assert_eq!(skip_as_learners_work(&root, stage, true), None);
+        assert!(fresh_recorded(&root, stage, false).problems.is_empty());
+        let strict = fresh_recorded(&root, stage, true);
+        assert!(strict.report().contains("cargo run -- fingerprint"), "{}", strict.report());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
     #[test]
     fn other_failures_are_not_stub_panics() {
         let stubs = [Some("return the last index (§5.3)".to_string()), None];

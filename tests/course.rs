@@ -102,6 +102,24 @@ fn the_map_lists_every_stage_and_a_next_step() {
         assert!(stdout.contains(&format!("stage {}  {}", stage.number, stage.name)), "{stdout}");
     }
     assert!(stdout.contains("Next: ") || stdout.contains("Every stage passes."), "{stdout}");
+    if stdout.contains("Next: ") {
+        assert!(
+            stdout.contains("  step  ") && stdout.contains("  run   cargo run -- test"),
+            "{stdout}"
+        );
+        assert!(stdout.contains(" --no-fail-fast"), "{stdout}");
+    }
+}
+
+/// `cargo run -- test <stub>` runs the tests of that stub's step, each file's, and no others.
+#[test]
+fn test_runs_exactly_one_steps_tests() {
+    let output = course_map(&["test", "Log::term_at"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("stage 1 data-structures, step 3: `Log::term_at`"), "{stdout}");
+    assert!(stdout.contains("──── tests/log.rs: 8 of this step's tests ────"), "{stdout}");
+    assert!(stdout.contains("running 8 tests"), "{stdout}");
+    assert!(!stdout.contains("tests/state.rs"), "{stdout}");
 }
 
 /// A wrong argument gets the usage and exit code 2, not a panic.
