@@ -12,8 +12,9 @@ use crate::fresh;
 use crate::hints_cli;
 use crate::map;
 use crate::progress;
-use crate::stages::repo_root;
+use crate::stages::{Stage, repo_root};
 use crate::step_tests;
+use crate::steps::{self, Step};
 use crate::watch;
 
 /// What `help` prints, and what a wrong argument is answered with.
@@ -23,8 +24,8 @@ Learning Raft in Rust: the course map.
 usage:
   cargo run                    where you are: each stage's passing tests, and the next
                                step: the stub to open and the command that runs its tests
-  cargo run -- test            run exactly the tests of the step you are at (or of
-                               `cargo run -- test <stub>`'s step), every test file's
+  cargo run -- test [stub]     run exactly the tests of the step you are at, as the
+                               map says (or of that stub's step), and no other test
   cargo run -- hint            the first hint for the stub you are at
   cargo run -- hint <stub> [n] hint n (from 1, each stronger) for a stub, e.g.
                                `cargo run -- hint Log::term_at 2`; `election/become_leader`
@@ -149,20 +150,42 @@ fn show_map(root: &Path) -> ExitCode {
 }
 
 fn test_step(root: &Path, stub: Option<&str>) -> ExitCode {
-    let found = match hints_cli::find(root, stub) {
+    let cargo = Cargo::new(root);
+    let found = match stub {
+        Some(stub) => hints_cli::find(root, Some(stub)).map(|found| (found.stage, found.step)),
+        None => next_step(&cargo),
+    };
+    let (stage, step) = match found {
         Ok(found) => found,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(2);
         }
     };
-    match step_tests::run(&Cargo::new(root), &found.stage, &found.step) {
+    match step_tests::run(&cargo, &stage, &step) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The map's next step: the first stage not done, its first step with a stub left or a
+/// failing test.
+fn next_step(cargo: &Cargo) -> Result<(Stage, Step), String> {
+    let mut progress = progress::Stages::new(true);
+    let maps = map::survey_until_next(cargo, &mut |stage| progress.start(stage))
+        .map_err(|e| e.to_string())?;
+    progress.finish();
+    let Some(next) = map::next_stage(&maps) else {
+        return Err("every stage passes: there is no next step".to_string());
+    };
+    let steps = next.steps.as_ref().map_err(Clone::clone)?;
+    match steps::next(steps, &next.stubs, &next.failing) {
+        Some((step, _)) => Ok((next.stage, step.clone())),
+        None => Err(format!("{}: no step is left, yet it is not done", next.stage.label())),
     }
 }
 

@@ -97,7 +97,7 @@ pub fn find(root: &std::path::Path, stub: Option<&str>) -> Result<Found, String>
 }
 
 /// `name`, or `stage/name` if another stage has a step of that name too.
-fn qualified(root: &std::path::Path, stage: &Stage, name: &str) -> Result<String, String> {
+pub fn qualified(root: &std::path::Path, stage: &Stage, name: &str) -> Result<String, String> {
     for other in STAGES.iter().filter(|s| s.name != stage.name) {
         let steps = steps::steps(root, other)?;
         let mut names = steps.iter().flat_map(|s| &s.sections).flat_map(|s| &s.names);

@@ -5,6 +5,7 @@ use std::io;
 use std::path::Path;
 
 use crate::cargo::{BinaryRun, Cargo, Tested};
+use crate::hints_cli;
 use crate::libtest::Outcome;
 use crate::source::Stub;
 use crate::stages::{STAGES, Stage};
@@ -243,6 +244,8 @@ fn next_steps(root: &Path, map: &StageMap) -> String {
         out.push_str(&format!("        {command}\n"));
     }
     let name = stub.map_or_else(|| step.names()[0].to_string(), |(_, s)| s.function.name.clone());
+    // `election/handle_append_entries` where another stage has a stub of that name.
+    let name = hints_cli::qualified(root, stage, &name).unwrap_or(name);
     out.push_str(&format!("  hint  cargo run -- hint {name}\n"));
     out.push_str(&format!("  all   {all}    ({left})\n"));
     out
