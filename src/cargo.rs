@@ -30,6 +30,8 @@ pub struct Cargo {
     pub root: PathBuf,
     /// `Some(dir)` to build into `dir` instead of the workspace's target directory.
     pub target_dir: Option<PathBuf>,
+    /// Show cargo's own progress while building (a first, long build).
+    pub show_build: bool,
 }
 
 /// A test executable that cargo built.
@@ -104,7 +106,7 @@ impl Cargo {
     /// Cargo at the workspace `root`, with the workspace's own target directory.
     pub fn new(root: &Path) -> Self {
         let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-        Cargo { program, root: root.to_path_buf(), target_dir: None }
+        Cargo { program, root: root.to_path_buf(), target_dir: None, show_build: false }
     }
 
     fn command(&self) -> Command {
@@ -125,8 +127,15 @@ impl Cargo {
     /// built by `--no-run`).
     pub fn build_tests(&self, package: &str) -> io::Result<Build> {
         let mut command = self.command();
-        command.args(["test", "--quiet", "--no-run", "--message-format=json", "-p", package]);
-        let finished = process::run(&mut command, BUILD_LIMIT, Stderr::Capture)?;
+        command.args(["test", "--no-run", "--message-format=json", "-p", package]);
+        let stderr = match self.show_build {
+            true => Stderr::Show,
+            false => {
+                command.arg("--quiet");
+                Stderr::Capture
+            }
+        };
+        let finished = process::run(&mut command, BUILD_LIMIT, stderr)?;
         if finished.timed_out() {
             return Err(io::Error::other(format!(
                 "`cargo test -p {package} --no-run` did not finish within {} s",
@@ -151,6 +160,26 @@ impl Cargo {
         let normal_end = report.complete && finished.status.is_some_and(|s| s.code().is_some());
         let crash = (!normal_end).then(|| describe_crash(&finished));
         Ok(BinaryRun { binary: binary.clone(), report, timed_out: finished.timed_out(), crash })
+    }
+
+    /// The names of the tests in `binary` (`--list`), without running them.
+    pub fn list_tests(&self, binary: &TestBinary) -> io::Result<Vec<String>> {
+        let mut command = Command::new(&binary.path);
+        command.args(["--list", "--format", "terse"]).current_dir(&binary.package_dir);
+        let finished = process::run(&mut command, RUN_LIMIT, Stderr::Capture)?;
+        if !finished.success() {
+            return Err(io::Error::other(format!(
+                "`{} --list` failed:\n{}",
+                binary.path.display(),
+                process::tail(&finished.stderr, 10)
+            )));
+        }
+        Ok(finished
+            .stdout
+            .lines()
+            .filter_map(|line| line.strip_suffix(": test"))
+            .map(str::to_string)
+            .collect())
     }
 
     /// Builds `package`'s tests, then runs them all.

@@ -5,21 +5,28 @@
 //! - [`reference_passes`]: every test passes on the reference solution;
 //! - [`no_stubs_in_solutions`]: no `todo!` or `unimplemented!` left in `solutions/`;
 //! - [`no_drift`]: exercise and solution sources differ only in the stubs' bodies;
-//! - [`tests_shared`]: the solution runs exactly the exercise's test files.
+//! - [`tests_shared`]: the solution runs exactly the exercise's test files;
+//! - [`fresh_recorded`]: the record of the fresh exercises matches them.
+//!
+//! The checks about the *fresh* exercise (stubs fail, no drift) skip, with a note, a stage
+//! whose `src/` differs from its record ([`crate::fresh`]): that is a learner's work, committed
+//! or not. With `RAFT_STRICT_CHECKS=1` (CI) nothing is skipped and a difference is a failure.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::cargo::{BinaryRun, Cargo, Package, Tested};
+use crate::cargo::{BinaryRun, Build, Cargo, Package, Tested};
 use crate::drift;
+use crate::fresh::{self, Freshness};
+use crate::hints;
 use crate::libtest::{Outcome, TestResult};
 use crate::process;
 use crate::source::{self, Parsed};
 use crate::stages::{STAGES, Stage};
+use crate::steps;
 
 /// One thing a check found wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,13 +91,19 @@ pub enum Check {
     NoDrift,
     /// e. The solution runs the exercise's test files, and only those.
     TestsShared,
+    /// f. The record of the fresh exercises matches them.
+    FreshRecorded,
+    /// g. Every stub has hints and tests; every test belongs to one step.
+    StepsCover,
 }
 
 /// Every check, in the order `verify` runs them (the cheap ones first).
-pub const CHECKS: [Check; 5] = [
+pub const CHECKS: [Check; 7] = [
+    Check::FreshRecorded,
     Check::NoStubsInSolutions,
     Check::NoDrift,
     Check::TestsShared,
+    Check::StepsCover,
     Check::StubsFail,
     Check::ReferencePasses,
 ];
@@ -104,17 +117,31 @@ impl Check {
             Check::NoStubsInSolutions => "no todo!() or unimplemented!() left in solutions/",
             Check::NoDrift => "exercise and solution sources differ only in the stubs' bodies",
             Check::TestsShared => "each solution runs its exercise's test files, and only those",
+            Check::FreshRecorded => {
+                "the fresh exercises match their record (exercises/fresh-stubs.txt)"
+            }
+            Check::StepsCover => {
+                "every stub has hints and tests, every test belongs to one step (src/table.rs)"
+            }
         }
     }
 
-    /// Runs the check over every stage.
-    pub fn run(self, cargo: &Cargo) -> Findings {
+    /// Runs the check over every stage; `strict` (CI): no stage is skipped as a learner's work.
+    pub fn run(self, cargo: &Cargo, strict: bool) -> Findings {
         let root = cargo.root.as_path();
+        let fresh_only = |check: &dyn Fn(&Stage) -> Findings| {
+            each_stage(|stage| match skip_as_learners_work(root, stage, strict) {
+                Some(note) => Findings { problems: Vec::new(), notes: vec![note] },
+                None => check(stage),
+            })
+        };
         match self {
-            Check::StubsFail => each_stage(|stage| stubs_fail(cargo, stage)),
+            Check::StubsFail => fresh_only(&|stage| stubs_fail(cargo, stage)),
             Check::ReferencePasses => each_stage(|stage| reference_passes(cargo, stage)),
             Check::NoStubsInSolutions => no_stubs_in_solutions(root),
-            Check::NoDrift => each_stage(|stage| no_drift(root, stage)),
+            Check::NoDrift => fresh_only(&|stage| no_drift(root, stage)),
+            Check::FreshRecorded => each_stage(|stage| fresh_recorded(root, stage, strict)),
+            Check::StepsCover => each_stage(|stage| steps_cover(cargo, stage)),
             Check::TestsShared => match cargo.metadata() {
                 Ok(packages) => {
                     let mut findings = stage_table_matches_workspace(root, &packages);
@@ -533,16 +560,149 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
     findings
 }
 
-/// Has the learner (or a maintainer) changed this stage's exercise since the last commit?
-/// `None` if git cannot tell (no git, not a repository).
-pub fn exercise_is_edited(root: &Path, stage: &Stage) -> Option<bool> {
-    let output = Command::new("git")
-        .args(["status", "--porcelain", "--"])
-        .arg(stage.exercise_dir())
-        .current_dir(root)
-        .output()
-        .ok()?;
-    output.status.success().then_some(!output.stdout.is_empty())
+/// Check g: the stage's steps (its chapter's hint sections, in order, and the tests of each in
+/// `src/table.rs`) cover it: every stub of the exercise is named by exactly one section, every
+/// name by a function of the reference, every section has a hint, every step a test; every
+/// test of the stage belongs to exactly one step.
+pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
+    let root = cargo.root.as_path();
+    let steps = match steps::steps(root, stage) {
+        Ok(steps) => steps,
+        Err(error) => return problem(Problem::new(stage, error)),
+    };
+    let chapter = stage.chapter().display().to_string();
+    let mut findings = Findings::default();
+    let mut complain = |what: String| findings.problems.push(Problem::new(stage, what));
+    let exercise_stubs = functions_in(&root.join(stage.exercise_dir()).join("src"), true);
+    let solution_functions = functions_in(&root.join(stage.solution_dir()).join("src"), false);
+    let (exercise_stubs, solution_functions) = match (exercise_stubs, solution_functions) {
+        (Ok(e), Ok(s)) => (e, s),
+        (Err(error), _) | (_, Err(error)) => return problem(Problem::new(stage, error)),
+    };
+    let sections: Vec<&hints::Section> = steps.iter().flat_map(|s| &s.sections).collect();
+    for stub in &exercise_stubs {
+        let lines: Vec<usize> =
+            sections.iter().filter(|s| s.covers(stub)).map(|s| s.line).collect();
+        match lines[..] {
+            [_] => {}
+            [] => complain(format!("stub `{stub}` has no `### ` hint section in {chapter}")),
+            _ => complain(format!(
+                "stub `{stub}` is in several hint sections ({chapter}, lines {lines:?})"
+            )),
+        }
+    }
+    for section in &sections {
+        for name in &section.names {
+            if !solution_functions.iter().any(|f| hints::names_match(name, f)) {
+                complain(format!(
+                    "{chapter}:{}: the hint section names `{name}`, which is no function of {}",
+                    section.line,
+                    stage.solution_dir().display()
+                ));
+            }
+        }
+        if section.hints.is_empty() {
+            complain(format!("{chapter}:{}: `{}` has no hint", section.line, section.heading));
+        }
+    }
+    let all = match listed_tests(cargo, &stage.solution_package()) {
+        Ok(all) => all,
+        Err(error) => return problem(Problem::new(stage, error)),
+    };
+    for (target, name) in &all {
+        let owners: Vec<usize> =
+            steps.iter().filter(|s| s.has_test(target, name)).map(|s| s.number).collect();
+        match owners[..] {
+            [_] => {}
+            [] => complain(format!(
+                "test `{target}::{name}` belongs to no step: add it to src/table.rs, under the \
+                 first step after which it passes"
+            )),
+            _ => complain(format!("test `{target}::{name}` is in several steps: {owners:?}")),
+        }
+    }
+    for step in &steps {
+        for entry in step.tests {
+            if !all.iter().any(|(target, name)| steps::belongs(entry, target, name)) {
+                complain(format!("src/table.rs: `{entry}` (step {}) is no test", step.number));
+            }
+        }
+    }
+    findings.notes.push(format!("{}: {} steps, {} tests", stage.label(), steps.len(), all.len()));
+    findings
+}
+
+/// The names of the stubs (`only_stubs`) or of all functions with a body under `src`.
+fn functions_in(src: &Path, only_stubs: bool) -> Result<Vec<String>, String> {
+    let files =
+        source::rust_files(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+    let mut names = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let parsed = Parsed::new(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        match only_stubs {
+            true => names.extend(parsed.stubs().into_iter().map(|s| s.function.name)),
+            false => names.extend(parsed.functions().into_iter().map(|f| f.name)),
+        }
+    }
+    Ok(names)
+}
+
+/// Every test of `package` as `(target, name)`; unit tests in `src/` have the target `lib`.
+pub fn listed_tests(cargo: &Cargo, package: &str) -> Result<Vec<(String, String)>, String> {
+    let binaries = match cargo.build_tests(package).map_err(|e| e.to_string())? {
+        Build::Built(binaries) => binaries,
+        Build::Failed { first_error, .. } => {
+            return Err(format!("`{package}` does not compile:\n{}", indent(&first_error)));
+        }
+    };
+    let mut all = Vec::new();
+    for binary in &binaries {
+        let target = if binary.is_lib { "lib".to_string() } else { binary.target.clone() };
+        let names = cargo.list_tests(binary).map_err(|e| e.to_string())?;
+        all.extend(names.into_iter().map(|name| (target.clone(), name)));
+    }
+    Ok(all)
+}
+
+/// `Some(note)` if the checks about the fresh exercise should skip this stage: its `src/`
+/// differs from the record of the fresh exercise, so it holds a learner's work (committed or
+/// not), and the checks are not `strict`. A stage with no record is checked.
+pub fn skip_as_learners_work(root: &Path, stage: &Stage, strict: bool) -> Option<String> {
+    match fresh::freshness(root, stage) {
+        Freshness::Changed(_) if !strict => Some(format!(
+            "skipped {}: {} (your work, or a maintainer's edit not yet recorded); \
+             RAFT_STRICT_CHECKS=1 checks it anyway",
+            stage.label(),
+            fresh::freshness(root, stage)
+        )),
+        _ => None,
+    }
+}
+
+/// Check f: the stage's exercise matches the record of the fresh exercise. Only `strict` (CI)
+/// makes a difference a problem: elsewhere it is a learner's work, and noted as such.
+pub fn fresh_recorded(root: &Path, stage: &Stage, strict: bool) -> Findings {
+    let freshness = fresh::freshness(root, stage);
+    let fix = "if a maintainer changed the exercise on purpose, `cargo run -- fingerprint` \
+               records it anew";
+    match freshness {
+        Freshness::Fresh => Findings {
+            problems: Vec::new(),
+            notes: vec![format!("{}: the fresh exercise", stage.label())],
+        },
+        Freshness::NotRecorded(_) => problem(Problem::new(stage, format!("{freshness}; {fix}"))),
+        Freshness::Changed(_) if strict => {
+            problem(Problem::new(stage, format!("{freshness} (RAFT_STRICT_CHECKS is set); {fix}")))
+        }
+        Freshness::Changed(_) => Findings {
+            problems: Vec::new(),
+            notes: vec![format!(
+                "{}: your work ({freshness}); the checks about the fresh exercise skip it",
+                stage.label()
+            )],
+        },
+    }
 }
 
 /// `path` relative to `root`, for messages.
@@ -567,6 +727,29 @@ mod tests {
         let output = "node 2 panicked at tick 14 (seed 7): not yet implemented: count votes from {} peers (§5.2)";
         let stubs = [Some("count votes from {peers} peers (§5.2)".to_string())];
         assert!(fails_through_a_stub(output, &stubs));
+    }
+
+    /// A stage whose `src/` differs from the record is the learner's work: skipped with a note
+    /// naming the file, unless strict; committing changes nothing, as git is not asked.
+    #[test]
+    fn an_edited_exercise_is_skipped_unless_strict() {
+        let root = std::env::temp_dir().join(format!("raft-course-fresh-{}", std::process::id()));
+        let stage = &STAGES[0];
+        let src = root.join(stage.exercise_dir()).join("src");
+        fs::create_dir_all(&src).unwrap();
+        fs::write(src.join("lib.rs"), "fn a() { todo!() }\n").unwrap();
+        fs::write(root.join(fresh::FILE), fresh::render(&root).unwrap()).unwrap();
+        assert_eq!(skip_as_learners_work(&root, stage, false), None);
+        assert!(fresh_recorded(&root, stage, true).problems.is_empty());
+
+        fs::write(src.join("lib.rs"), "fn a() { 1; }\n").unwrap();
+        let note = skip_as_learners_work(&root, stage, false).expect("skipped");
+        assert!(note.contains("changed since the fresh exercise: src/lib.rs"), "{note}");
+        assert_eq!(skip_as_learners_work(&root, stage, true), None);
+        assert!(fresh_recorded(&root, stage, false).problems.is_empty());
+        let strict = fresh_recorded(&root, stage, true);
+        assert!(strict.report().contains("cargo run -- fingerprint"), "{}", strict.report());
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -1,28 +1,50 @@
-//! The command line: no argument shows the course map, `verify` runs the course checks.
+//! The command line: no argument shows the course map; `hint`, `watch`, `verify` and
+//! `fingerprint` as [`USAGE`] says.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
+use std::path::Path;
+
 use crate::cargo::Cargo;
 use crate::checks::CHECKS;
+use crate::fresh;
+use crate::hints_cli;
 use crate::map;
-use crate::stages::repo_root;
+use crate::progress;
+use crate::stages::{Stage, repo_root};
+use crate::step_tests;
+use crate::steps::{self, Step};
+use crate::watch;
 
 /// What `help` prints, and what a wrong argument is answered with.
 pub const USAGE: &str = "\
 Learning Raft in Rust: the course map.
 
 usage:
-  cargo run              where you are: each stage's passing tests, and what to do next
-  cargo run -- verify    the course checks (for maintainers and CI): stubs fail only
-                         through todo!(), references pass, no drift between exercise
-                         and solution, tests shared
-  cargo run -- demo      a five-server cluster of the stage 4 reference, live: keys crash
-                         the leader, partition, heal, propose (q quits); then the run as
-                         a page (target/demo.html). Options: --scripted (a fixed story,
-                         no keys, exits by itself), --seed N, --frame-ms N (pause per
-                         tick; 0 prints one frame per step), --page PATH
-  cargo run -- help      this text
+  cargo run                    where you are: each stage's passing tests, and the next
+                               step: the stub to open and the command that runs its tests
+  cargo run -- test [stub]     run exactly the tests of the step you are at, as the
+                               map says (or of that stub's step), and no other test
+  cargo run -- hint            the first hint for the stub you are at
+  cargo run -- hint <stub> [n] hint n (from 1, each stronger) for a stub, e.g.
+                               `cargo run -- hint Log::term_at 2`; `election/become_leader`
+                               picks a stage when two have a stub of that name
+  cargo run -- watch           re-run your current step's tests whenever a file under
+                               exercises/ is saved, then show the next step (Ctrl-C stops)
+  cargo run -- verify          the course checks: stubs fail only through todo!(),
+                               references pass, no drift between exercise and solution,
+                               tests shared, every stub has hints and tests
+  cargo run -- demo            a five-server cluster of the stage 4 reference, live: keys
+                               crash the leader, partition, heal, propose (q quits); then
+                               the run as a page (target/demo.html). Options: --scripted (a
+                               fixed story, no keys, exits by itself), --seed N, --frame-ms N
+                               (pause per tick; 0 prints one frame per step), --page PATH
+  cargo run -- help            this text
+
+for maintainers:
+  cargo run -- fingerprint     record the fresh exercises (exercises/fresh-stubs.txt) after
+                               changing a stub; CI fails while the record is stale
 
 A failing cluster test's report prints two more commands: one that reruns it with
 RAFT_TRACE=<file>, and `cargo run -p harness --bin trace-page -- <file>`, which renders
@@ -40,16 +62,57 @@ pub enum Command {
     Help,
     /// Run the live demo with these options.
     Demo(crate::demo::Options),
+    /// Record the fresh exercises.
+    Fingerprint,
+    /// Print one hint: for `stub` (else the current one), at `level` (else 1).
+    Hint {
+        /// The stub, as the learner typed it (`Log::term_at`, `term_at`, `election/…`).
+        stub: Option<String>,
+        /// Which hint, from 1.
+        level: Option<usize>,
+    },
+    /// Run exactly the tests of the current step, or of `stub`'s step.
+    Test {
+        /// The stub whose step to test.
+        stub: Option<String>,
+    },
+    /// Re-run the current step's tests on every save; `once`: one round, then stop.
+    Watch {
+        /// Stop after the first round (for scripts and tests).
+        once: bool,
+    },
 }
 
 /// Reads the arguments (without the program name); `Err` says what is wrong with them.
 pub fn parse(args: &[String]) -> Result<Command, String> {
-    match args {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let level = |text: &str| match text.parse::<usize>() {
+        Ok(level) if level >= 1 => Ok(level),
+        _ => Err(format!("the hint level `{text}` is not a number from 1")),
+    };
+    match words[..] {
         [] => Ok(Command::Map),
-        [one] if one == "verify" => Ok(Command::Verify),
-        [one] if matches!(one.as_str(), "help" | "-h" | "--help") => Ok(Command::Help),
-        [demo, rest @ ..] if demo == "demo" => crate::demo::Options::parse(rest).map(Command::Demo),
+        ["verify"] => Ok(Command::Verify),
+        ["demo", ref rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|word| word.to_string()).collect();
+            crate::demo::Options::parse(&rest).map(Command::Demo)
+        }
+        ["fingerprint"] => Ok(Command::Fingerprint),
+        ["help" | "-h" | "--help"] => Ok(Command::Help),
+        ["watch"] => Ok(Command::Watch { once: false }),
+        ["test"] => Ok(Command::Test { stub: None }),
+        ["test", stub] => Ok(Command::Test { stub: Some(stub.to_string()) }),
+        ["watch", "--once"] => Ok(Command::Watch { once: true }),
+        ["hint"] => Ok(Command::Hint { stub: None, level: None }),
+        ["hint", one] if one.starts_with(|c: char| c.is_ascii_digit()) => {
+            Ok(Command::Hint { stub: None, level: Some(level(one)?) })
+        }
+        ["hint", stub] => Ok(Command::Hint { stub: Some(stub.to_string()), level: None }),
+        ["hint", stub, n] => {
+            Ok(Command::Hint { stub: Some(stub.to_string()), level: Some(level(n)?) })
+        }
         [one] => Err(format!("unknown command `{one}`")),
+        ["hint", _, _, extra, ..] => Err(format!("unexpected argument `{extra}`")),
         [_, extra, ..] => Err(format!("unexpected argument `{extra}`")),
     }
 }
@@ -57,14 +120,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
 /// Runs the command line: exit code 0 on success, 1 when checks fail or cargo cannot run,
 /// 2 for a wrong argument.
 pub fn main(args: &[String]) -> ExitCode {
+    let root = repo_root();
     match parse(args) {
         Ok(Command::Help) => {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Ok(Command::Map) => show_map(),
+        Ok(Command::Map) => show_map(&root),
         Ok(Command::Verify) => verify(),
         Ok(Command::Demo(options)) => demo(&options),
+        Ok(Command::Fingerprint) => fingerprint(),
+        Ok(Command::Hint { stub, level }) => hint(&root, stub.as_deref(), level),
+        Ok(Command::Watch { once }) => watch::run(&root, once),
+        Ok(Command::Test { stub }) => test_step(&root, stub.as_deref()),
         Err(error) => {
             eprint!("error: {error}\n\n{USAGE}");
             ExitCode::from(2)
@@ -72,14 +140,22 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
-fn show_map() -> ExitCode {
-    let root = repo_root();
-    eprintln!(
-        "Building and running the exercises' tests (the first run compiles the dependencies)…"
-    );
-    match map::survey(&Cargo::new(&root)) {
+fn show_map(root: &Path) -> ExitCode {
+    let mut cargo = Cargo::new(root);
+    let cold = progress::looks_cold(root);
+    cargo.show_build = cold;
+    if cold {
+        eprintln!(
+            "No build of the course's crates found: building them for the first time (a few \
+             minutes on two cores; later runs take seconds)."
+        );
+    }
+    let mut progress = progress::Stages::new(!cold);
+    let surveyed = map::survey(&cargo, &mut |stage| progress.start(stage));
+    progress.finish();
+    match surveyed {
         Ok(maps) => {
-            print!("{}", map::render(&root, &maps));
+            print!("{}", map::render(root, &maps));
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -99,13 +175,83 @@ fn demo(options: &crate::demo::Options) -> ExitCode {
     }
 }
 
+fn test_step(root: &Path, stub: Option<&str>) -> ExitCode {
+    let cargo = Cargo::new(root);
+    let found = match stub {
+        Some(stub) => hints_cli::find(root, Some(stub)).map(|found| (found.stage, found.step)),
+        None => next_step(&cargo),
+    };
+    let (stage, step) = match found {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match step_tests::run(&cargo, &stage, &step) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The map's next step: the first stage not done, its first step with a stub left or a
+/// failing test.
+fn next_step(cargo: &Cargo) -> Result<(Stage, Step), String> {
+    let mut progress = progress::Stages::new(true);
+    let maps = map::survey_until_next(cargo, &mut |stage| progress.start(stage))
+        .map_err(|e| e.to_string())?;
+    progress.finish();
+    let Some(next) = map::next_stage(&maps) else {
+        return Err("every stage passes: there is no next step".to_string());
+    };
+    let steps = next.steps.as_ref().map_err(Clone::clone)?;
+    match steps::next(steps, &next.stubs, &next.failing) {
+        Some((step, _)) => Ok((next.stage, step.clone())),
+        None => Err(format!("{}: no step is left, yet it is not done", next.stage.label())),
+    }
+}
+
+fn hint(root: &Path, stub: Option<&str>, level: Option<usize>) -> ExitCode {
+    match hints_cli::find(root, stub).and_then(|found| hints_cli::render(&found, level)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn fingerprint() -> ExitCode {
+    let root = repo_root();
+    let written =
+        fresh::render(&root).and_then(|text| std::fs::write(root.join(fresh::FILE), text));
+    match written {
+        Ok(()) => {
+            println!("recorded the exercises as the fresh ones in {}", fresh::FILE);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", fresh::FILE);
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn verify() -> ExitCode {
     let cargo = Cargo::new(&repo_root());
-    println!("Course checks\n");
+    let strict = fresh::strict();
+    println!("Course checks{}\n", if strict { " (strict: RAFT_STRICT_CHECKS is set)" } else { "" });
     let mut failed = Vec::new();
     for (position, check) in CHECKS.iter().enumerate() {
         let started = Instant::now();
-        let findings = check.run(&cargo);
+        let findings = check.run(&cargo, strict);
         let verdict = if findings.problems.is_empty() { "ok" } else { "FAILED" };
         println!(
             "{}. {} ... {verdict} ({:.1} s)",
@@ -148,6 +294,25 @@ mod tests {
         assert_eq!(parse(&args(&[])), Ok(Command::Map));
         assert_eq!(parse(&args(&["verify"])), Ok(Command::Verify));
         assert_eq!(parse(&args(&["--help"])), Ok(Command::Help));
+        assert_eq!(parse(&args(&["watch"])), Ok(Command::Watch { once: false }));
+    }
+
+    #[test]
+    fn hint_takes_an_optional_stub_and_level() {
+        let hint =
+            |stub: Option<&str>, level| Ok(Command::Hint { stub: stub.map(Into::into), level });
+        assert_eq!(parse(&args(&["hint"])), hint(None, None));
+        assert_eq!(parse(&args(&["hint", "2"])), hint(None, Some(2)));
+        assert_eq!(parse(&args(&["hint", "Log::term_at"])), hint(Some("Log::term_at"), None));
+        assert_eq!(parse(&args(&["hint", "term_at", "3"])), hint(Some("term_at"), Some(3)));
+        assert_eq!(
+            parse(&args(&["hint", "term_at", "0"])),
+            Err("the hint level `0` is not a number from 1".to_string())
+        );
+        assert_eq!(
+            parse(&args(&["hint", "a", "1", "x"])),
+            Err("unexpected argument `x`".to_string())
+        );
     }
 
     #[test]

@@ -5,6 +5,13 @@
 //! - [`map`]: where the learner is, and what to do next;
 //! - [`checks`]: what CI proves about every stage (design contracts 1 to 3);
 //! - [`drift`]: exercise and solution differ only in the stubs' bodies;
+//! - [`fresh`]: is a stage's exercise the fresh one, or the learner's work (by content);
+//! - [`hints`] and [`hints_cli`]: the chapters' hints, one at a time (`hint`);
+//! - [`step_tests`]: exactly one step's tests (`test`);
+//! - [`watch`]: the tests of the current step on every save; [`progress`]: what the map says
+//!   while it builds;
+//! - [`steps`] and [`table`]: each stage as steps in the chapter's order, with their tests;
+//! - [`carry`]: moving function bodies between two versions of a file;
 //! - [`source`] and [`lexer`]: just enough Rust reading to find stubs and bodies;
 //! - [`demo`]: `cargo run -- demo`, the latest stage's reference running live, then its
 //!   trace page;
@@ -12,13 +19,22 @@
 //!   time limit, and reading their results.
 
 pub mod cargo;
+pub mod carry;
 pub mod checks;
 pub mod cli;
 pub mod demo;
 pub mod drift;
+pub mod fresh;
+pub mod hints;
+pub mod hints_cli;
 pub mod lexer;
 pub mod libtest;
 pub mod map;
 pub mod process;
+pub mod progress;
 pub mod source;
 pub mod stages;
+pub mod step_tests;
+pub mod steps;
+pub mod table;
+pub mod watch;

@@ -40,8 +40,10 @@ impl Report {
     }
 }
 
-/// Parses the stdout of a test executable.
+/// Parses the stdout of a test executable. Colour codes are dropped: `pretty_assertions` writes
+/// them even into a pipe (it honours neither `NO_COLOR` nor a non-terminal).
 pub fn parse(stdout: &str) -> Report {
+    let stdout = &strip_colours(stdout);
     let mut report = Report::default();
     let mut failure: Option<(String, Vec<&str>)> = None;
     let mut outputs: Vec<(String, String)> = Vec::new();
@@ -72,6 +74,25 @@ pub fn parse(stdout: &str) -> Report {
         }
     }
     report
+}
+
+/// `text` without ANSI escape sequences (`ESC [ … letter`).
+pub fn strip_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for inner in chars.by_ref() {
+                if inner.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        plain.push(c);
+    }
+    plain
 }
 
 fn finish(failure: &mut Option<(String, Vec<&str>)>, outputs: &mut Vec<(String, String)>) {
@@ -133,6 +154,12 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         );
         assert!(report.results[2].output.contains("not yet implemented: append the entries"));
         assert!(report.results[2].output.ends_with("display a backtrace"));
+    }
+
+    #[test]
+    fn colour_codes_are_dropped() {
+        assert_eq!(strip_colours("\u{1b}[31m<left\u{1b}[0m \u{1b}[1;32mright"), "<left right");
+        assert_eq!(strip_colours("plain [x]"), "plain [x]");
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! The course map: for each stage, how many of its tests the learner's exercise passes, and
 //! what to do next (which chapter to read, which stub to open, which command to run).
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
 use crate::cargo::{BinaryRun, Cargo, Tested};
-use crate::checks::relative;
+use crate::hints_cli;
 use crate::libtest::Outcome;
-use crate::source::{self, Parsed, Stub};
+use crate::source::Stub;
 use crate::stages::{STAGES, Stage};
+use crate::steps::{self, Step};
 
 /// Where the learner stands in one stage.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,36 +48,63 @@ pub struct StageMap {
     pub stage: Stage,
     /// How far the learner is.
     pub standing: Standing,
-    /// The first stub left (file relative to the repository root, and the stub), and how
-    /// many stubs are left in all.
-    pub next_stub: Option<(String, Stub)>,
-    /// Stubs left in the exercise.
-    pub stubs_left: usize,
+    /// The stubs left, in reading order, each with its file relative to the repository root.
+    pub stubs: Vec<(String, Stub)>,
+    /// The stage's steps in the chapter's order, or why they cannot be read.
+    pub steps: Result<Vec<Step>, String>,
+    /// The failing tests, as `(target, name)`.
+    pub failing: Vec<(String, String)>,
+    /// Every test that ran, as `(target, name)`.
+    pub tests: Vec<(String, String)>,
 }
 
-/// Builds and tests every stage's exercise, and finds each one's first stub.
-pub fn survey(cargo: &Cargo) -> io::Result<Vec<StageMap>> {
-    STAGES.iter().map(|stage| survey_stage(cargo, stage)).collect()
+/// Builds and tests every stage's exercise, and finds each one's first stub. `progress` is
+/// told which stage is being built and run.
+pub fn survey(cargo: &Cargo, progress: &mut dyn FnMut(&Stage)) -> io::Result<Vec<StageMap>> {
+    STAGES
+        .iter()
+        .map(|stage| {
+            progress(stage);
+            survey_stage(cargo, stage)
+        })
+        .collect()
+}
+
+/// Like [`survey`], but stops after the first stage that is not done: what `watch` needs.
+pub fn survey_until_next(
+    cargo: &Cargo,
+    progress: &mut dyn FnMut(&Stage),
+) -> io::Result<Vec<StageMap>> {
+    let mut maps = Vec::new();
+    for stage in STAGES {
+        progress(stage);
+        let map = survey_stage(cargo, stage)?;
+        let done = map.standing.is_done() || map.standing == Standing::Missing;
+        maps.push(map);
+        if !done {
+            break;
+        }
+    }
+    Ok(maps)
 }
 
 fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
     let dir = cargo.root.join(stage.exercise_dir());
+    let steps = steps::steps(&cargo.root, stage);
     if !dir.join("Cargo.toml").is_file() {
-        return Ok(StageMap {
-            stage: *stage,
-            standing: Standing::Missing,
-            next_stub: None,
-            stubs_left: 0,
-        });
+        let standing = Standing::Missing;
+        let (stubs, failing, tests) = (Vec::new(), Vec::new(), Vec::new());
+        return Ok(StageMap { stage: *stage, standing, stubs, steps, failing, tests });
     }
-    let (next_stub, stubs_left) = first_stub(&cargo.root, &dir.join("src"))?;
-    let standing = match cargo.test_package(stage.name)? {
-        Tested::Ran(runs) => tally(&runs),
+    let stubs = steps::stubs_left(&cargo.root, stage)?;
+    let (standing, failing, tests) = match cargo.test_package(stage.name)? {
+        Tested::Ran(runs) => (tally(&runs), tests(&runs, false), tests(&runs, true)),
         Tested::NotCompiled { culprit, first_error } => {
-            Standing::NotCompiling { culprit: culprit.filter(|c| c != stage.name), first_error }
+            let culprit = culprit.filter(|c| c != stage.name);
+            (Standing::NotCompiling { culprit, first_error }, Vec::new(), Vec::new())
         }
     };
-    Ok(StageMap { stage: *stage, standing, next_stub, stubs_left })
+    Ok(StageMap { stage: *stage, standing, stubs, steps, failing, tests })
 }
 
 fn tally(runs: &[BinaryRun]) -> Standing {
@@ -91,20 +118,18 @@ fn tally(runs: &[BinaryRun]) -> Standing {
     Standing::Tested { passed, total, crashed }
 }
 
-/// The first stub in reading order (lib.rs, then modules as declared), and the number left.
-fn first_stub(root: &Path, src: &Path) -> io::Result<(Option<(String, Stub)>, usize)> {
-    let mut first = None;
-    let mut count = 0;
-    for file in source::rust_files_in_reading_order(src)? {
-        let text = fs::read_to_string(&file)?;
-        let Ok(parsed) = Parsed::new(&text) else { continue };
-        let stubs = parsed.stubs();
-        count += stubs.len();
-        if first.is_none() {
-            first = stubs.into_iter().next().map(|stub| (relative(root, &file), stub));
+/// The tests that ran (`all`), or those that did not pass, as `(target, name)`.
+fn tests(runs: &[BinaryRun], all: bool) -> Vec<(String, String)> {
+    let mut tests = Vec::new();
+    for run in runs {
+        let target = if run.binary.is_lib { "lib".to_string() } else { run.binary.target.clone() };
+        for result in &run.report.results {
+            if all || result.outcome != Outcome::Passed {
+                tests.push((target.clone(), result.name.clone()));
+            }
         }
     }
-    Ok((first, count))
+    tests
 }
 
 /// The stage the learner should work on: the first one not done.
@@ -174,24 +199,55 @@ fn next_steps(root: &Path, map: &StageMap) -> String {
         }
         Standing::Tested { .. } | Standing::Missing => {}
     }
-    match &map.next_stub {
+    let all = format!("cargo test -p {} --no-fail-fast", stage.name);
+    let left = match map.stubs.len() {
+        0 => "no stub left".to_string(),
+        1 => "the last stub".to_string(),
+        n => format!("{n} stubs left"),
+    };
+    let steps = match &map.steps {
+        Ok(steps) => steps,
+        Err(error) => {
+            out.push_str(&format!("  note  the steps cannot be read: {error}\n"));
+            out.push_str(&format!("  run   {all}    ({left})\n"));
+            return out;
+        }
+    };
+    let Some((step, stub)) = steps::next(steps, &map.stubs, &map.failing) else {
+        out.push_str(&format!(
+            "  run   {all}    ({left}: read the first failure; docs/harness.md explains a \
+             cluster failure's report)\n"
+        ));
+        return out;
+    };
+    let failing = map.failing.iter().filter(|(target, name)| step.has_test(target, name)).count();
+    out.push_str(&format!(
+        "  step  {} of {}: {}  ({failing} of its tests failing)\n",
+        step.number,
+        steps.len(),
+        step.title()
+    ));
+    match stub {
         Some((file, stub)) => {
             out.push_str(&format!("  open  {file}:{}, `{}`\n", stub.line, stub.function.name));
             if let Some(message) = &stub.message {
                 out.push_str(&format!("        todo!(\"{message}\")\n"));
             }
-            let left = match map.stubs_left {
-                1 => "the last stub".to_string(),
-                n => format!("{n} stubs left"),
-            };
-            out.push_str(&format!("  run   cargo test -p {}    ({left})\n", stage.name));
         }
-        None => out.push_str(&format!(
-            "  run   cargo test -p {}    (no stub left: read the first failure; \
-             docs/harness.md explains a cluster failure's report)\n",
-            stage.name
-        )),
+        None => out.push_str("  fix   its stubs are written, but some of its tests fail\n"),
     }
+    out.push_str("  run   cargo run -- test    (exactly this step's tests)\n");
+    let own: Vec<&(String, String)> =
+        map.tests.iter().filter(|(target, name)| step.has_test(target, name)).collect();
+    let command = step.command(stage.name);
+    if step.selected(&map.tests) == own && command.len() <= 120 {
+        out.push_str(&format!("        {command}\n"));
+    }
+    let name = stub.map_or_else(|| step.names()[0].to_string(), |(_, s)| s.function.name.clone());
+    // `election/handle_append_entries` where another stage has a stub of that name.
+    let name = hints_cli::qualified(root, stage, &name).unwrap_or(name);
+    out.push_str(&format!("  hint  cargo run -- hint {name}\n"));
+    out.push_str(&format!("  all   {all}    ({left})\n"));
     out
 }
 
@@ -201,8 +257,8 @@ fn all_done(maps: &[StageMap]) -> String {
     };
     format!(
         "Every stage passes. Compare your code with the reference, e.g.\n  diff -r {} {}\n",
-        last.stage.exercise_dir().display(),
-        last.stage.solution_dir().display()
+        last.stage.exercise_dir().join("src").display(),
+        last.stage.solution_dir().join("src").display()
     )
 }
 
@@ -220,33 +276,96 @@ fn indent(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hints::Section;
     use crate::source::Function;
 
-    fn stage_map(number: usize, standing: Standing, stubs_left: usize) -> StageMap {
-        let stub = Stub {
-            function: Function { name: "Log::last_index".into(), open: 0, close: 0 },
-            line: 91,
-            message: Some("return the index of the last entry (§5.3)".into()),
+    fn step(number: usize, name: &str, tests: &'static [&'static str]) -> Step {
+        let section = Section {
+            heading: format!("`{name}`"),
+            names: vec![name.to_string()],
+            hints: vec!["a hint".into()],
+            line: 1,
         };
-        let next_stub =
-            (stubs_left > 0).then(|| ("exercises/01-data-structures/src/log.rs".to_string(), stub));
-        StageMap { stage: STAGES[number], standing, next_stub, stubs_left }
+        Step { number, sections: vec![section], tests }
+    }
+
+    fn stage_map(number: usize, standing: Standing, stubs_left: usize) -> StageMap {
+        let stub = |name: &str, line| Stub {
+            function: Function { name: name.into(), open: 0, close: 0 },
+            line,
+            message: Some(format!("{name}: the index of the last entry (§5.3)")),
+        };
+        let file = "exercises/01-data-structures/src/log.rs".to_string();
+        let stubs = [(file.clone(), stub("Log::last_index", 91)), (file, stub("Log::entry", 99))];
+        let steps = vec![
+            step(1, "Log::last_index", &["log::last_index_is_the_length"]),
+            step(2, "Log::entry", &["log::entry_is_none_at_zero", "state::entry_kept"]),
+        ];
+        let failing = match standing {
+            Standing::Tested { passed, total, .. } if passed < total => {
+                vec![("state".to_string(), "entry_kept".to_string())]
+            }
+            _ => Vec::new(),
+        };
+        let tests = [("log", "last_index_is_the_length"), ("log", "entry_is_none_at_zero")]
+            .iter()
+            .chain(&[("state", "entry_kept")])
+            .map(|(t, n)| (t.to_string(), n.to_string()))
+            .collect();
+        StageMap {
+            stage: STAGES[number],
+            standing,
+            stubs: stubs.into_iter().rev().take(stubs_left).rev().collect(),
+            steps: Ok(steps),
+            failing,
+            tests,
+        }
     }
 
     #[test]
-    fn a_fresh_clone_points_at_stage_one_and_its_first_stub() {
+    fn a_fresh_clone_points_at_stage_one_its_first_step_and_that_steps_tests() {
         let maps = [
-            stage_map(0, Standing::Tested { passed: 0, total: 40, crashed: vec![] }, 12),
-            stage_map(1, Standing::Tested { passed: 0, total: 25, crashed: vec![] }, 9),
+            stage_map(0, Standing::Tested { passed: 0, total: 40, crashed: vec![] }, 2),
+            stage_map(1, Standing::Tested { passed: 0, total: 25, crashed: vec![] }, 2),
         ];
         let text = render(Path::new("/nonexistent"), &maps);
         assert!(text.contains("stage 1  data-structures  0/40 passing     not started"), "{text}");
         assert!(text.contains("Next: stage 1 data-structures"), "{text}");
+        assert!(text.contains("step  1 of 2: `Log::last_index`"), "{text}");
         assert!(
             text.contains("open  exercises/01-data-structures/src/log.rs:91, `Log::last_index`"),
             "{text}"
         );
-        assert!(text.contains("run   cargo test -p data-structures    (12 stubs left)"), "{text}");
+        assert!(
+            text.contains("run   cargo run -- test    (exactly this step's tests)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "        cargo test -p data-structures --test log -- last_index_is_the_length\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("hint  cargo run -- hint Log::last_index\n"), "{text}");
+        assert!(
+            text.contains("all   cargo test -p data-structures --no-fail-fast    (2 stubs left)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_step_with_no_stub_left_but_a_failing_test_is_still_next() {
+        let maps = [stage_map(0, Standing::Tested { passed: 2, total: 3, crashed: vec![] }, 0)];
+        let text = render(Path::new("/nonexistent"), &maps);
+        assert!(text.contains("step  2 of 2: `Log::entry`  (1 of its tests failing)"), "{text}");
+        assert!(text.contains("fix   its stubs are written, but some of its tests fail"), "{text}");
+        assert!(
+            text.contains(
+                "        cargo test -p data-structures --test log --test state --no-fail-fast \
+                 -- entry_is_none_at_zero entry_kept\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -259,7 +378,7 @@ mod tests {
                     culprit: None,
                     first_error: "error[E0308]: mismatched types\n --> src/node.rs:3:5\n  |".into(),
                 },
-                9,
+                2,
             ),
         ];
         let text = render(Path::new("/nonexistent"), &maps);
@@ -273,8 +392,15 @@ mod tests {
     }
 
     #[test]
-    fn when_everything_passes_the_map_says_so() {
+    fn when_everything_passes_the_map_says_so_and_diffs_only_the_sources() {
         let maps = [stage_map(0, Standing::Tested { passed: 3, total: 3, crashed: vec![] }, 0)];
-        assert!(render(Path::new("/x"), &maps).contains("Every stage passes."));
+        let text = render(Path::new("/x"), &maps);
+        assert!(text.contains("Every stage passes."), "{text}");
+        assert!(
+            text.contains(
+                "diff -r exercises/01-data-structures/src solutions/01-data-structures/src\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -61,7 +61,12 @@ fn last_index_and_last_term_describe_the_last_entry(
     #[case] last_term: Term,
 ) {
     let log = log(terms);
-    assert_eq!((log.last_index(), log.last_term()), (last_index, last_term));
+    assert_eq!(
+        (log.last_index(), log.last_term()),
+        (last_index, last_term),
+        "(last_index(), last_term()) of a log with terms {terms:?}: the last entry's index and \
+         term, (0, 0) for an empty log (Figure 2)"
+    );
 }
 
 /// The first entry has index 1: index 0 and every index past the last hold no entry (Figure 2).
@@ -79,7 +84,12 @@ fn entry_is_none_at_index_zero_and_past_the_end(
     #[case] index: Index,
     #[case] expected: Option<LogEntry>,
 ) {
-    assert_eq!(log(terms).entry(index), expected.as_ref());
+    assert_eq!(
+        log(terms).entry(index),
+        expected.as_ref(),
+        "entry({index}) of a log with terms {terms:?}: indexes start at 1, None at 0 and past the \
+         end (Figure 2)"
+    );
 }
 
 /// Index 0 has term 0, so that `prev_log_index = 0, prev_log_term = 0` needs no special case;
@@ -98,7 +108,12 @@ fn term_at_is_zero_at_index_zero_and_none_past_the_end(
     #[case] index: Index,
     #[case] expected: Option<Term>,
 ) {
-    assert_eq!(log(terms).term_at(index), expected);
+    assert_eq!(
+        log(terms).term_at(index),
+        expected,
+        "term_at({index}) of a log with terms {terms:?}: Some(0) at index 0, None past the end \
+         (Figure 2)"
+    );
 }
 
 /// A leader sends a follower its entries from `next_index` on; `next_index = last_index + 1`
@@ -119,7 +134,12 @@ fn entries_from_covers_next_index_to_the_end(
     #[case] index: Index,
     #[case] expected: Option<Vec<LogEntry>>,
 ) {
-    assert_eq!(log(terms).entries_from(index), expected.as_deref());
+    assert_eq!(
+        log(terms).entries_from(index),
+        expected.as_deref(),
+        "entries_from({index}) of a log with terms {terms:?}: the entries from index {index} on, \
+         Some(&[]) at last_index + 1, None beyond (§5.3)"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,11 +154,23 @@ fn entries_from_covers_next_index_to_the_end(
 #[case::after_the_figure_7_leader_log(LEADER, 11)]
 fn leader_appends_a_new_entry_at_the_end(#[case] terms: &[Term], #[case] index: Index) {
     let mut log = log(terms);
-    assert_eq!(log.append(8, "x"), index);
+    assert_eq!(
+        log.append(8, "x"),
+        index,
+        "append(8, \"x\") on a log with terms {terms:?} returns the new entry's index (§5.3)"
+    );
     let mut expected = entries(1, terms);
     expected.push(LogEntry::new(8, "x"));
-    assert_eq!(log.entries(), expected.as_slice());
-    assert_eq!((log.last_index(), log.last_term()), (index, 8));
+    assert_eq!(
+        log.entries(),
+        expected.as_slice(),
+        "append(8, \"x\") adds one entry at the end (§5.3)"
+    );
+    assert_eq!(
+        (log.last_index(), log.last_term()),
+        (index, 8),
+        "(last_index(), last_term()) after append(8, \"x\") (§5.3)"
+    );
 }
 
 /// Appending twice gives two entries at consecutive indexes, in order (§5.3).
@@ -146,7 +178,7 @@ fn leader_appends_a_new_entry_at_the_end(#[case] terms: &[Term], #[case] index: 
 fn leader_appends_consecutive_entries_in_order() {
     let mut log = Log::new();
     let indexes = [log.append(1, "a"), log.append(1, "b"), log.append(2, "c")];
-    assert_eq!(indexes, [1, 2, 3]);
+    assert_eq!(indexes, [1, 2, 3], "the indexes append returned: 1, 2, 3 in order (§5.3)");
     assert_eq!(
         log.entries(),
         [LogEntry::new(1, "a"), LogEntry::new(1, "b"), LogEntry::new(2, "c")].as_slice()
@@ -176,7 +208,13 @@ fn consistency_check_needs_an_entry_at_prev_log_index_with_prev_log_term(
     #[case] prev_log_term: Term,
     #[case] expected: bool,
 ) {
-    assert_eq!(log(terms).matches(prev_log_index, prev_log_term), expected);
+    assert_eq!(
+        log(terms).matches(prev_log_index, prev_log_term),
+        expected,
+        "matches({prev_log_index}, {prev_log_term}) on a log with terms {terms:?} should be \
+         {expected}: true only if the log holds an entry at index {prev_log_index} of term \
+         {prev_log_term}, and index 0 has term 0 (§5.3)"
+    );
 }
 
 /// When the leader of term 8 comes to power, its `next_index` for every follower is 11: its
@@ -193,7 +231,12 @@ fn figure_7_followers_pass_the_first_consistency_check_only_if_they_hold_entry_1
     #[case] follower: &[Term],
     #[case] expected: bool,
 ) {
-    assert_eq!(log(follower).matches(10, 6), expected);
+    assert_eq!(
+        log(follower).matches(10, 6),
+        expected,
+        "matches(10, 6) on a follower with terms {follower:?} should be {expected}: does it hold \
+         entry 10 of term 6? (§5.3, Figure 7)"
+    );
 }
 
 /// A follower whose log fails the consistency check refuses the entries, leaves its log as it
@@ -223,7 +266,12 @@ fn follower_rejects_append_that_fails_the_consistency_check(
 ) {
     let mut log = log(terms);
     let new = [LogEntry::new(prev_log_term, "new")];
-    assert_eq!(log.append_entries(prev_log_index, prev_log_term, &new), Err(error));
+    assert_eq!(
+        log.append_entries(prev_log_index, prev_log_term, &new),
+        Err(error),
+        "append_entries({prev_log_index}, {prev_log_term}, …) on a log with terms {terms:?} fails \
+         the consistency check (Figure 2, AppendEntries receiver 2)"
+    );
     assert_eq!(log.entries(), entries(1, terms).as_slice(), "a rejected append changes nothing");
 }
 
@@ -266,8 +314,18 @@ fn follower_truncates_only_at_the_first_conflict(
     #[case] expected: &[Term],
 ) {
     let mut log = log(terms);
-    assert_eq!(log.append_entries(prev_log_index, prev_log_term, &new), Ok(covered));
-    assert_eq!(log.entries(), entries(1, expected).as_slice());
+    assert_eq!(
+        log.append_entries(prev_log_index, prev_log_term, &new),
+        Ok(covered),
+        "append_entries({prev_log_index}, {prev_log_term}, …) returns the last index the request \
+         covers (Figure 2, AppendEntries receiver 3-4)"
+    );
+    assert_eq!(
+        log.entries(),
+        entries(1, expected).as_slice(),
+        "the log after append_entries({prev_log_index}, {prev_log_term}, …): truncated only at \
+         the first conflict, then extended (Figure 2, AppendEntries receiver 3-4)"
+    );
 }
 
 /// A conflicting entry is replaced by the leader's, command included: the follower's log ends
@@ -276,7 +334,11 @@ fn follower_truncates_only_at_the_first_conflict(
 fn follower_replaces_a_conflicting_entry_with_the_leaders() {
     let mut log = Log::from_entries(vec![LogEntry::new(1, "a"), LogEntry::new(2, "stale")]);
     let new = [LogEntry::new(3, "fresh"), LogEntry::new(3, "next")];
-    assert_eq!(log.append_entries(1, 1, &new), Ok(3));
+    assert_eq!(
+        log.append_entries(1, 1, &new),
+        Ok(3),
+        "append_entries(1, 1, [3, 3]) covers up to index 3 (Figure 2, AppendEntries receiver 3-4)"
+    );
     assert_eq!(
         log.entries(),
         [LogEntry::new(1, "a"), LogEntry::new(3, "fresh"), LogEntry::new(3, "next")].as_slice()
@@ -315,7 +377,12 @@ fn duplicated_and_reordered_appends_are_idempotent(#[case] order: &[usize]) {
         // A refusal is fine: the leader retries; only the final log matters here.
         let _ = log.append_entries(prev_log_index, prev_log_term, &new);
     }
-    assert_eq!(log.entries(), entries(1, &[1, 1, 2, 3, 3]).as_slice());
+    assert_eq!(
+        log.entries(),
+        entries(1, &[1, 1, 2, 3, 3]).as_slice(),
+        "after the appends in order {order:?}: an old, shorter request never truncates \
+         (Figure 2, AppendEntries receiver 3)"
+    );
 }
 
 /// The leader of term 8 gets a client command (entry 11 of term 8), then sends each follower
@@ -334,7 +401,12 @@ fn figure_7_followers_refuse_the_first_append_of_term_8(
     #[case] error: LogError,
 ) {
     let mut follower = log(follower);
-    assert_eq!(follower.append_entries(11, 8, &[]), Err(error));
+    assert_eq!(
+        follower.append_entries(11, 8, &[]),
+        Err(error),
+        "append_entries(11, 8, []) on a follower of Figure 7: none holds entry 11 of term 8 \
+         (Figure 2, AppendEntries receiver 2)"
+    );
 }
 
 /// Backing up `next_index` until the consistency check passes finds the last index where the
@@ -372,7 +444,12 @@ fn figure_7_followers_end_with_the_leaders_log(
         }
     }
     assert_eq!(next_index, agreed_next_index, "where the logs start to differ");
-    assert_eq!(follower.entries(), leader.entries());
+    assert_eq!(
+        follower.entries(),
+        leader.entries(),
+        "the follower's log once the leader's appends from next_index {next_index} succeeded \
+         (§5.3, Figure 7)"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,7 +473,13 @@ fn candidate_is_up_to_date_by_last_term_then_last_index(
     #[case] last_log_term: Term,
     #[case] expected: bool,
 ) {
-    assert_eq!(log(voter).is_up_to_date(last_log_index, last_log_term), expected);
+    assert_eq!(
+        log(voter).is_up_to_date(last_log_index, last_log_term),
+        expected,
+        "is_up_to_date({last_log_index}, {last_log_term}) on a voter with terms {voter:?} should \
+         be {expected}: the later last term wins, then the longer log; equal logs are up to \
+         date (§5.4.1)"
+    );
 }
 
 /// Would each follower of Figure 7 vote for the leader of term 8 (last entry 10 of term 6), and
@@ -419,5 +502,11 @@ fn figure_7_up_to_date_compares_last_terms_before_lengths(
         follower.is_up_to_date(leader.last_index(), leader.last_term()),
         leader.is_up_to_date(follower.last_index(), follower.last_term()),
     );
-    assert_eq!(votes, (follower_votes_for_leader, leader_votes_for_follower));
+    assert_eq!(
+        votes,
+        (follower_votes_for_leader, leader_votes_for_follower),
+        "(follower.is_up_to_date(leader's last), leader.is_up_to_date(follower's last)) for the \
+         follower with terms {follower:?}: last terms first, lengths only on a tie (§5.4.1)",
+        follower = follower.entries().iter().map(|e| e.term).collect::<Vec<_>>()
+    );
 }

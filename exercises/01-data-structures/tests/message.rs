@@ -85,7 +85,7 @@ fn append_rejected_with_conflict() -> Message {
 #[case::append_ok(append_ok(), 11)]
 #[case::append_rejected(append_rejected(), 12)]
 fn message_term_is_the_senders_term(#[case] message: Message, #[case] term: u64) {
-    assert_eq!(message.term(), term);
+    assert_eq!(message.term(), term, "{message:?}.term(): the term the message carries (§5.1)");
 }
 
 /// A message decodes to what was encoded, every RPC of Figure 2, requests and replies: what a
@@ -100,7 +100,11 @@ fn message_term_is_the_senders_term(#[case] message: Message, #[case] term: u64)
 #[case::append_rejected(append_rejected())]
 #[case::append_rejected_with_conflict(append_rejected_with_conflict())]
 fn every_message_survives_an_encode_decode_round_trip(#[case] message: Message) {
-    assert_eq!(Message::decode(&message.encode()), Ok(message));
+    assert_eq!(
+        Message::decode(&message.encode()),
+        Ok(message.clone()),
+        "Message::decode(&{message:?}.encode()): the message that was encoded (Figure 2)"
+    );
 }
 
 /// The wire format is pinned, byte for byte: a change (a renamed field, another enum layout)
@@ -190,5 +194,9 @@ fn timeline_line_starts_with_the_senders_term(
     #[case] term: u64,
     #[case] line: &str,
 ) {
-    assert_eq!((message.term(), message.to_string()), (term, line.to_string()));
+    assert_eq!(
+        (message.term(), message.to_string()),
+        (term, line.to_string()),
+        "(term(), to_string()) of {message:?}: the timeline shows the sender's term (§5.1)"
+    );
 }

@@ -59,11 +59,18 @@ fn server(current_term: Term, voted_for: Option<NodeId>, role: Role) -> State {
 #[case::leader(leader(&[(2, 4, 3), (3, 2, 1)]))]
 fn higher_term_makes_any_role_a_follower_and_clears_the_vote(#[case] role: Role) {
     let mut state = server(5, Some(ID), role);
-    assert!(state.observe_term(7), "term 7 is newer than 5");
+    assert!(
+        state.observe_term(7),
+        "observe_term(7) in term 5 should return true: term 7 is newer (§5.1)"
+    );
     let mut expected = server(7, None, follower(None));
     expected.commit_index = state.commit_index;
     expected.last_applied = state.last_applied;
-    assert_eq!(state, expected);
+    assert_eq!(
+        state, expected,
+        "after observe_term(7) in term 5: term 7, no vote, a follower of nobody; the log kept \
+         (§5.1)"
+    );
 }
 
 /// A term equal to or older than `current_term` changes nothing: not the term, not the vote,
@@ -77,8 +84,11 @@ fn higher_term_makes_any_role_a_follower_and_clears_the_vote(#[case] role: Role)
 fn same_or_older_term_changes_nothing(#[case] term: Term, #[case] role: Role) {
     let mut state = server(5, Some(ID), role);
     let before = state.clone();
-    assert!(!state.observe_term(term), "term {term} is not newer than 5");
-    assert_eq!(state, before);
+    assert!(
+        !state.observe_term(term),
+        "observe_term({term}) in term 5 should return false: term {term} is not newer (§5.1)"
+    );
+    assert_eq!(state, before, "observe_term({term}) in term 5 changes nothing (§5.1)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,9 +144,10 @@ fn become_follower_refuses_a_stale_term(#[case] role: Role) {
     let before = state.clone();
     assert_eq!(
         state.become_follower(4, Some(2)),
-        Err(TransitionError::StaleTerm { term: 4, current_term: 5 })
+        Err(TransitionError::StaleTerm { term: 4, current_term: 5 }),
+        "become_follower(4, Some(2)) in term 5: terms never go back (§5.1)"
     );
-    assert_eq!(state, before);
+    assert_eq!(state, before, "a refused become_follower changes nothing");
 }
 
 /// A leader steps down only for a higher term: there is one leader per term, so following
@@ -145,8 +156,12 @@ fn become_follower_refuses_a_stale_term(#[case] role: Role) {
 fn leader_refuses_to_follow_in_its_own_term() {
     let mut state = server(5, Some(ID), leader(&[(2, 4, 3)]));
     let before = state.clone();
-    assert_eq!(state.become_follower(5, Some(2)), Err(TransitionError::AlreadyLeader));
-    assert_eq!(state, before);
+    assert_eq!(
+        state.become_follower(5, Some(2)),
+        Err(TransitionError::AlreadyLeader),
+        "become_follower(5, Some(2)) by the leader of term 5: one leader per term (§5.2, Figure 4)"
+    );
+    assert_eq!(state, before, "a refused become_follower changes nothing");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,8 +192,12 @@ fn become_candidate_increments_the_term_and_votes_for_itself(
 fn leader_refuses_to_become_candidate() {
     let mut state = server(5, Some(ID), leader(&[(2, 4, 3)]));
     let before = state.clone();
-    assert_eq!(state.become_candidate(), Err(TransitionError::AlreadyLeader));
-    assert_eq!(state, before);
+    assert_eq!(
+        state.become_candidate(),
+        Err(TransitionError::AlreadyLeader),
+        "become_candidate() by a leader: leaders do not start elections (Figure 4)"
+    );
+    assert_eq!(state, before, "a refused become_candidate changes nothing");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,10 +216,23 @@ fn become_leader_initializes_next_index_and_match_index(
     #[case] peers: &[NodeId],
 ) {
     let mut state = server(5, Some(ID), candidate(votes));
-    assert_eq!(state.become_leader(peers), Ok(()));
+    assert_eq!(
+        state.become_leader(peers),
+        Ok(()),
+        "become_leader({peers:?}) with votes {votes:?}: a majority (§5.2)"
+    );
     let expected: Vec<_> = peers.iter().map(|&peer| (peer, 4, 0)).collect();
-    assert_eq!((state.current_term, state.voted_for), (5, Some(ID)));
-    assert_eq!(state.role, leader(&expected));
+    assert_eq!(
+        (state.current_term, state.voted_for),
+        (5, Some(ID)),
+        "(current_term, voted_for) after become_leader: unchanged (§5.2)"
+    );
+    assert_eq!(
+        state.role,
+        leader(&expected),
+        "the role after become_leader: next_index = last log index + 1 = 4, match_index = 0 for \
+         every peer (Figure 2)"
+    );
 }
 
 /// `next_index` starts just after the leader's last entry, wherever that is: 1 for an empty
@@ -229,8 +261,12 @@ fn become_leader_with_an_empty_log_sends_from_index_one() {
 fn only_a_candidate_becomes_leader(#[case] role: Role, #[case] name: &'static str) {
     let mut state = server(5, Some(ID), role);
     let before = state.clone();
-    assert_eq!(state.become_leader(&[2, 3]), Err(TransitionError::NotCandidate { role: name }));
-    assert_eq!(state, before);
+    assert_eq!(
+        state.become_leader(&[2, 3]),
+        Err(TransitionError::NotCandidate { role: name }),
+        "become_leader(&[2, 3]) by a {name}: only a candidate wins an election (Figure 4)"
+    );
+    assert_eq!(state, before, "a refused become_leader changes nothing");
 }
 
 /// A candidate wins only with the votes of a majority of the servers, itself included: half is
@@ -250,9 +286,11 @@ fn candidate_without_a_majority_does_not_become_leader(
     let before = state.clone();
     assert_eq!(
         state.become_leader(peers),
-        Err(TransitionError::NoMajority { votes: vote_count, cluster })
+        Err(TransitionError::NoMajority { votes: vote_count, cluster }),
+        "become_leader({peers:?}) with votes {votes:?}: {vote_count} of {cluster} is no \
+         majority (§5.2)"
     );
-    assert_eq!(state, before);
+    assert_eq!(state, before, "a refused become_leader changes nothing");
 }
 
 /// A whole election, from a fresh server: candidate in term 1 with its own vote, leader once a

@@ -179,8 +179,16 @@ fn node_starts_as_follower_in_term_zero() {
         commit_index: 0,
         last_log_index: 0,
     };
-    assert_eq!(node.status(), status);
-    assert_eq!(node.state().role, Role::Follower { leader: None });
+    assert_eq!(
+        node.status(),
+        status,
+        "a fresh node: term 0, a follower, no vote, an empty log (Figure 2)"
+    );
+    assert_eq!(
+        node.state().role,
+        Role::Follower { leader: None },
+        "a fresh node is a follower that knows no leader (§5.2)"
+    );
     assert_eq!(sent(&mut node), vec![], "a fresh node has nothing to say");
     assert_eq!(node.take_persist(), vec![], "a fresh node has nothing new to persist");
 }
@@ -246,9 +254,13 @@ fn stale_request_is_rejected_with_the_current_term(
 #[case::append_entries(heartbeat(0, 2))]
 fn leader_keeps_leading_when_a_stale_request_arrives(#[case] request: Message) {
     let mut node = leader(1, &[2, 3]);
-    node.step(2, request);
+    node.step(2, request.clone());
     assert_role(&node, "leader");
-    assert_eq!(node.status().term, 1);
+    assert_eq!(
+        node.status().term,
+        1,
+        "the term of a leader of term 1 after {request:?}: a stale request changes nothing (§5.1)"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,11 +276,25 @@ fn follower_starts_an_election_on_timeout() {
     let ticks = ticks_to_election(&mut node);
     assert!((T..2 * T).contains(&ticks), "timed out after {ticks} ticks, not in [{T}, {})", 2 * T);
     let state = node.state();
-    assert_eq!((state.current_term, state.voted_for), (3, Some(1)));
-    assert_eq!(state.role, Role::Candidate { votes: BTreeSet::from([1]) });
+    assert_eq!(
+        (state.current_term, state.voted_for),
+        (3, Some(1)),
+        "(current_term, voted_for) after the election timeout in term 2: term 3, its own vote \
+         (§5.2)"
+    );
+    assert_eq!(
+        state.role,
+        Role::Candidate { votes: BTreeSet::from([1]) },
+        "the role after the election timeout: a candidate holding only its own vote (§5.2)"
+    );
     let request = request_vote(3, 1, 3, 2);
     let expected: Vec<_> = [2, 3, 4, 5].into_iter().map(|peer| (peer, request.clone())).collect();
-    assert_eq!(sent(&mut node), expected);
+    assert_eq!(
+        sent(&mut node),
+        expected,
+        "what the new candidate sends: RequestVote(term 3, last log 3/2) to each peer (§5.2, \
+         §5.4.1)"
+    );
 }
 
 /// A candidate whose election times out without a winner (a split vote) starts a new election
@@ -280,10 +306,19 @@ fn candidate_starts_a_new_election_on_timeout() {
     let ticks = ticks_to_election(&mut node);
     assert!((T..2 * T).contains(&ticks), "timed out after {ticks} ticks, not in [{T}, {})", 2 * T);
     let state = node.state();
-    assert_eq!((state.current_term, state.voted_for), (2, Some(1)));
+    assert_eq!(
+        (state.current_term, state.voted_for),
+        (2, Some(1)),
+        "(current_term, voted_for) after a split vote's timeout in term 1: term 2, its own vote \
+         (§5.2)"
+    );
     assert_eq!(state.role, Role::Candidate { votes: BTreeSet::from([1]) }, "votes start afresh");
     let request = request_vote(2, 1, 0, 0);
-    assert_eq!(sent(&mut node), vec![(2, request.clone()), (3, request)]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(2, request.clone()), (3, request)],
+        "what the candidate sends for its new election: RequestVote(term 2) to each peer (§5.2)"
+    );
 }
 
 /// A candidate wins an election if it receives votes from a majority of the servers in the full
@@ -345,7 +380,12 @@ fn leader_never_times_out() {
         node.tick();
     }
     assert_role(&node, "leader");
-    assert_eq!(node.status().term, 1);
+    assert_eq!(
+        node.status().term,
+        1,
+        "the term of a leader of term 1 after {} ticks: leaders never time out (§5.2)",
+        10 * T
+    );
 }
 
 /// The leader answers nothing to the replies to its heartbeats in stage 2, and keeps leading
@@ -355,8 +395,12 @@ fn leader_never_times_out() {
 #[case::failure(append_reply(1, false, 0))]
 fn leader_takes_heartbeat_replies_in_stride(#[case] reply: Message) {
     let mut node = leader(1, &[2, 3]);
-    node.step(2, reply);
-    assert_eq!(sent(&mut node), vec![]);
+    node.step(2, reply.clone());
+    assert_eq!(
+        sent(&mut node),
+        vec![],
+        "what a leader of term 1 answers to {reply:?}: nothing (§5.2)"
+    );
     assert_role(&node, "leader");
 }
 
@@ -373,10 +417,22 @@ fn candidate_steps_down_on_append_entries_of_its_term_or_newer(
     let mut node = candidate(1, &[2, 3]);
     node.step(3, heartbeat(term, 3));
     let state = node.state();
-    assert_eq!(state.role, Role::Follower { leader: Some(3) });
-    assert_eq!(state.current_term, term);
+    assert_eq!(
+        state.role,
+        Role::Follower { leader: Some(3) },
+        "the role of a candidate of term 1 after a heartbeat of term {term} from node 3: its \
+         follower (§5.2)"
+    );
+    assert_eq!(
+        state.current_term, term,
+        "the term after a heartbeat of term {term}: the newer of the two (§5.1)"
+    );
     assert_eq!(state.voted_for, voted_for, "the vote of the same term stays cast");
-    assert_eq!(sent(&mut node), vec![(3, append_reply(term, true, 0))]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(3, append_reply(term, true, 0))],
+        "the reply to a heartbeat of term {term} (prev 0/0): success, in term {term} (§5.2, §5.3)"
+    );
 }
 
 /// If the term in the RPC is smaller than the candidate's current term, the candidate rejects
@@ -388,7 +444,11 @@ fn candidate_rejects_append_entries_of_an_older_term() {
     sent(&mut node);
     node.step(3, heartbeat(1, 3));
     assert_role(&node, "candidate");
-    assert_eq!(sent(&mut node), vec![(3, append_reply(2, false, 0))]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(3, append_reply(2, false, 0))],
+        "the reply of a candidate of term 2 to a heartbeat of term 1: refused, with term 2 (§5.1)"
+    );
 }
 
 /// A follower learns the leader of its term from its AppendEntries and answers whether its log
@@ -407,8 +467,17 @@ fn follower_answers_heartbeat_with_the_consistency_check(
 ) {
     let mut node = restored(1, &[2, 3], 1, &[1, 1]);
     node.step(2, append(2, 2, prev_log_index, prev_log_term));
-    assert_eq!(sent(&mut node), vec![(2, expected)]);
-    assert_eq!(node.state().role, Role::Follower { leader: Some(2) });
+    assert_eq!(
+        sent(&mut node),
+        vec![(2, expected)],
+        "the reply to an AppendEntries of term 2 with prev {prev_log_index}/{prev_log_term} to \
+         a log [1, 1]: success only if the log holds that entry (§5.3)"
+    );
+    assert_eq!(
+        node.state().role,
+        Role::Follower { leader: Some(2) },
+        "the role after an AppendEntries of term 2 from node 2: its follower (§5.2)"
+    );
     assert_eq!(node.state().log.last_index(), 2, "stage 2 never changes the log");
 }
 
@@ -424,7 +493,11 @@ fn node_votes_once_per_term_first_come_first_served() {
     assert_eq!(sent(&mut node), vec![(3, vote(1, false))], "a second candidate in the same term");
     node.step(2, request_vote(1, 2, 0, 0));
     assert_eq!(sent(&mut node), vec![(2, vote(1, true))], "the first candidate asks again");
-    assert_eq!(node.state().voted_for, Some(2));
+    assert_eq!(
+        node.state().voted_for,
+        Some(2),
+        "voted_for after granting node 2 in term 1: the vote is node 2's for the whole term (§5.2)"
+    );
 }
 
 /// A candidate or a leader has voted for itself in its term, and refuses every other candidate
@@ -436,7 +509,11 @@ fn candidate_and_leader_refuse_other_candidates_of_their_term(
     let mut node = start(role);
     node.step(2, request_vote(1, 2, 0, 0));
     assert_eq!(sent(&mut node), vec![(2, vote(1, false))], "a {role:?} of term 1");
-    assert_eq!(node.state().voted_for, Some(1));
+    assert_eq!(
+        node.state().voted_for,
+        Some(1),
+        "voted_for of a {role:?} of term 1: its own vote, for the whole term (§5.2)"
+    );
 }
 
 /// The election restriction: the voter denies its vote if its own log is more up-to-date than
@@ -467,7 +544,12 @@ fn voter_refuses_a_candidate_whose_log_is_less_up_to_date(
         "voter's log ends at 10/6, candidate's at {last_log_index}/{last_log_term}"
     );
     let voted_for = if granted { Some(2) } else { None };
-    assert_eq!(node.state().voted_for, voted_for);
+    assert_eq!(
+        node.state().voted_for,
+        voted_for,
+        "voted_for after a RequestVote of term 8 with last {last_log_index}/{last_log_term}: \
+         the candidate if granted, else nobody (§5.4.1)"
+    );
 }
 
 /// Election timeouts are chosen randomly from a fixed interval `[T, 2T)`; every value in it
@@ -512,7 +594,11 @@ fn one_node_cluster_elects_itself() {
     let mut node = follower(1, &[]);
     ticks_to_election(&mut node);
     assert_role(&node, "leader");
-    assert_eq!((node.status().term, node.state().voted_for), (1, Some(1)));
+    assert_eq!(
+        (node.status().term, node.state().voted_for),
+        (1, Some(1)),
+        "(term, voted_for) of a one-node cluster after its timeout: term 1, its own vote (§5.2)"
+    );
     assert_eq!(sent(&mut node), vec![], "there is nobody to send to");
 }
 
@@ -525,7 +611,12 @@ fn stale_vote_replies_are_not_counted() {
     sent(&mut node);
     node.step(2, vote(1, true));
     assert_role(&node, "candidate");
-    assert_eq!(node.state().role, Role::Candidate { votes: BTreeSet::from([1]) });
+    assert_eq!(
+        node.state().role,
+        Role::Candidate { votes: BTreeSet::from([1]) },
+        "the role after a late vote of term 0: a vote of an earlier term does not count (§5.1, \
+         §5.2)"
+    );
     node.step(2, vote(2, true));
     assert_role(&node, "leader");
 }
@@ -538,8 +629,12 @@ fn follower_ignores_a_late_vote_of_its_term() {
     node.step(3, heartbeat(1, 3));
     sent(&mut node);
     node.step(2, vote(1, true));
-    assert_eq!(node.state().role, Role::Follower { leader: Some(3) });
-    assert_eq!(sent(&mut node), vec![]);
+    assert_eq!(
+        node.state().role,
+        Role::Follower { leader: Some(3) },
+        "the role after a late vote of term 1 to a follower: still a follower of node 3 (§5.2)"
+    );
+    assert_eq!(sent(&mut node), vec![], "what a follower answers to a vote reply: nothing (§5.2)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,7 +657,12 @@ fn no_reset_messages() -> Vec<(&'static str, NodeId, Message)> {
 fn voted_follower() -> RaftNode {
     let mut node = restored(1, &[2, 3], 0, &[1]);
     node.step(3, request_vote(1, 3, 1, 1));
-    assert_eq!(sent(&mut node), vec![(3, vote(1, true))]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(3, vote(1, true))],
+        "the reply of a follower of term 0 with log [1] to RequestVote(term 1, last 1/1) from \
+         node 3: granted (§5.2, §5.4.1)"
+    );
     node
 }
 
@@ -604,7 +704,17 @@ fn follower_resets_its_timer_only_on_a_granted_vote_or_the_current_leader() {
     for (label, from, message) in resets {
         let (mut node, _) = voted_follower_one_tick_from_timeout();
         node.step(from, message);
-        sent(&mut node);
+        let replies = sent(&mut node);
+        if label == "a granted vote request" {
+            // Check the grant first: a vote never granted cannot reset the timer.
+            assert_eq!(
+                replies,
+                vec![(2, vote(2, true))],
+                "the reply of a follower that voted for node 3 in term 1 to RequestVote(term 2, \
+                 last 5/1) from node 2: granted, because the vote of term 2 is free (a newer \
+                 term clears voted_for, §5.1) and the candidate's log is up to date (§5.4.1)"
+            );
+        }
         let term = node.status().term;
         for tick in 1..T {
             node.tick();
@@ -705,7 +815,11 @@ fn term_and_vote_are_persisted_before_the_vote_reply_leaves() {
     let expected = StorageWrite::HardState { current_term: 4, voted_for: Some(2) };
     assert_eq!(node.take_persist(), vec![expected], "the term and vote after granting a vote");
     assert_eq!(node.take_persist(), vec![], "nothing changed since the last call");
-    assert_eq!(sent(&mut node), vec![(2, vote(4, true))]);
+    assert_eq!(
+        sent(&mut node),
+        vec![(2, vote(4, true))],
+        "the reply after granting RequestVote(term 4) to node 2: granted (§5.2)"
+    );
 }
 
 /// A candidate persists its new term and its vote for itself before its RequestVotes leave

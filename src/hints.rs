@@ -1,0 +1,185 @@
+//! The hints of a chapter: its `## Hints` section, one `### `stub`` heading per step of the
+//! stage (one stub or a few, named in backticks), each with hints of increasing strength:
+//!
+//! ```text
+//! ### `Log::last_index`, `Log::last_term`
+//!
+//! <details><summary>Hint 1</summary>
+//!
+//! With 1-based indexes, …
+//! </details>
+//! ```
+//!
+//! `cargo run -- hint <stub> [level]` prints one of them at a time; the headings' order is the
+//! chapter's order of the stubs, which the map follows.
+
+use std::fs;
+use std::path::Path;
+
+/// One `###` section of a chapter's hints: the stubs it is about and its hints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    /// The heading's text, without `### `.
+    pub heading: String,
+    /// The names in backticks in the heading (`Log::last_index`, `check_term`).
+    pub names: Vec<String>,
+    /// The hints, weakest first, as Markdown.
+    pub hints: Vec<String>,
+    /// 1-based line of the heading in the chapter.
+    pub line: usize,
+}
+
+impl Section {
+    /// Is this section about `stub` (`Type::function` or `function`, as the course tools name
+    /// stubs)? A name in the heading matches the stub's full name or its last segment.
+    pub fn covers(&self, stub: &str) -> bool {
+        self.names.iter().any(|name| names_match(name, stub))
+    }
+}
+
+/// `check_term` names `RaftNode::check_term`; `Log::append` names only `Log::append`.
+pub fn names_match(name: &str, stub: &str) -> bool {
+    name == stub || stub.rsplit("::").next() == Some(name) && !name.contains("::")
+}
+
+/// Reads the `## Hints` section of a chapter. `Err` says what is malformed, with its line.
+pub fn parse(chapter: &str) -> Result<Vec<Section>, String> {
+    let mut sections: Vec<Section> = Vec::new();
+    let mut in_hints = false;
+    let mut open_hint: Option<(usize, Vec<&str>)> = None;
+    for (index, line) in chapter.lines().enumerate() {
+        let number = index + 1;
+        if let Some((_, lines)) = open_hint.as_mut() {
+            if let Some(before) = line.trim_end().strip_suffix("</details>") {
+                lines.push(before);
+                let (_, lines) = open_hint.take().expect("a hint is open");
+                let section = sections.last_mut().expect("a hint belongs to a section");
+                section.hints.push(lines.join("\n").trim().to_string());
+            } else {
+                lines.push(line);
+            }
+            continue;
+        }
+        if line.starts_with("## ") {
+            in_hints = line.trim_end() == "## Hints";
+            continue;
+        }
+        if !in_hints {
+            continue;
+        }
+        if let Some(heading) = line.strip_prefix("### ") {
+            let names = code_spans(heading);
+            if names.is_empty() {
+                return Err(format!("line {number}: a hint heading names no stub in backticks"));
+            }
+            sections.push(Section {
+                heading: heading.trim().to_string(),
+                names,
+                hints: Vec::new(),
+                line: number,
+            });
+        } else if let Some(rest) = line.trim().strip_prefix("<details><summary>Hint ") {
+            let Some(section) = sections.last() else {
+                return Err(format!("line {number}: a hint before any `### ` heading"));
+            };
+            let expected = format!("{}</summary>", section.hints.len() + 1);
+            if rest != expected {
+                return Err(format!(
+                    "line {number}: expected `<details><summary>Hint {expected}` (hints are \
+                     numbered from 1 in each section)"
+                ));
+            }
+            open_hint = Some((number, Vec::new()));
+        }
+    }
+    if let Some((line, _)) = open_hint {
+        return Err(format!("line {line}: a hint without its `</details>`"));
+    }
+    Ok(sections)
+}
+
+/// Reads and parses the hints of the chapter at `path`.
+pub fn read(path: &Path) -> Result<Vec<Section>, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The text between backticks, in order.
+fn code_spans(text: &str) -> Vec<String> {
+    text.split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHAPTER: &str = "\
+# Stage
+
+## Concepts
+
+### `not_a_hint`
+
+## Hints
+
+Open a hint when stuck.
+
+### `Log::last_index`, `Log::last_term`
+
+<details><summary>Hint 1</summary>
+
+The number of entries.
+</details>
+
+<details><summary>Hint 2</summary>
+
+`self.entries.len() as Index`
+</details>
+
+### `check_term`
+
+<details><summary>Hint 1</summary>
+
+Compare the terms.</details>
+
+## After the hints
+";
+
+    #[test]
+    fn sections_hold_their_names_and_hints_in_order() {
+        let sections = parse(CHAPTER).unwrap();
+        let summary: Vec<(Vec<String>, Vec<String>, usize)> =
+            sections.into_iter().map(|s| (s.names, s.hints, s.line)).collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    vec!["Log::last_index".to_string(), "Log::last_term".to_string()],
+                    vec![
+                        "The number of entries.".to_string(),
+                        "`self.entries.len() as Index`".to_string()
+                    ],
+                    11
+                ),
+                (vec!["check_term".to_string()], vec!["Compare the terms.".to_string()], 23),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bare_name_covers_a_method_and_a_path_only_itself() {
+        let section = &parse(CHAPTER).unwrap()[1];
+        assert!(section.covers("RaftNode::check_term"));
+        assert!(section.covers("check_term"));
+        assert!(!section.covers("RaftNode::check_terms"));
+        assert!(!names_match("Log::append", "State::append"));
+    }
+
+    #[test]
+    fn misnumbered_and_unclosed_hints_are_named_with_their_line() {
+        let skipped = "## Hints\n### `a`\n<details><summary>Hint 2</summary>\nx\n</details>\n";
+        assert!(parse(skipped).unwrap_err().starts_with("line 3: expected"), "{skipped}");
+        let unclosed = "## Hints\n### `a`\n<details><summary>Hint 1</summary>\nx\n";
+        assert_eq!(parse(unclosed).unwrap_err(), "line 3: a hint without its `</details>`");
+    }
+}
