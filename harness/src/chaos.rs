@@ -62,17 +62,22 @@ impl Plan {
         Plan { nodes, safety_ticks, network, fault_rate, propose_rate, worst_moment }
     }
 
-    fn note<N: crate::node::Node>(&self, cluster: &mut Cluster<N>) {
+    /// Adds the plan to the report's settings; `proposals`: whether this run proposes.
+    fn note<N: crate::node::Node>(&self, cluster: &mut Cluster<N>, proposals: bool) {
+        let workload = if proposals {
+            format!(", a proposal every ~{} ticks", (1.0 / self.propose_rate).round())
+        } else {
+            String::new()
+        };
         cluster.note(
             "plan",
             format!(
                 "chaos::Plan::from_seed: {} nodes, safety phase {} ticks with a fault every ~{} \
-                 ticks, a proposal every ~{} ticks and a crash after {:.0}% of term, vote and \
-                 commit changes, then liveness on a reliable network",
+                 ticks{workload} and a crash after {:.0}% of term, vote and commit changes, then \
+                 liveness on a reliable network",
                 self.nodes,
                 self.safety_ticks,
                 (1.0 / self.fault_rate).round(),
-                (1.0 / self.propose_rate).round(),
                 self.worst_moment * 100.0
             ),
         );
@@ -83,7 +88,7 @@ impl Plan {
 /// elected. Returns the cluster, for more assertions.
 pub fn elections<N: Persist + 'static>(seed: u64) -> Cluster<N> {
     let plan = Plan::from_seed(seed);
-    let mut cluster = start::<N>(seed, &plan);
+    let mut cluster = start::<N>(seed, &plan, false);
     let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
     let mut moments = WorstMoments::new(&cluster, plan.worst_moment);
     for _ in 0..plan.safety_ticks {
@@ -104,7 +109,7 @@ where
     N::Command: From<String>,
 {
     let plan = Plan::from_seed(seed);
-    let mut cluster = start::<N>(seed, &plan);
+    let mut cluster = start::<N>(seed, &plan, true);
     cluster.track_applied();
     let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
     let mut workload = cluster.fork_rng(streams::WORKLOAD);
@@ -123,11 +128,11 @@ where
     cluster
 }
 
-fn start<N: Persist + 'static>(seed: u64, plan: &Plan) -> Cluster<N> {
+fn start<N: Persist + 'static>(seed: u64, plan: &Plan, proposals: bool) -> Cluster<N> {
     let network = plan.network.clone();
     let mut cluster =
         Cluster::with_config(plan.nodes, seed, Config::default(), network).with_disks();
-    plan.note(&mut cluster);
+    plan.note(&mut cluster, proposals);
     cluster
 }
 

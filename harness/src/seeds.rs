@@ -11,8 +11,9 @@ pub const DEFAULT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
 
 /// The seeds to run, from `RAFT_SEED` / `RAFT_SEEDS` (see the module doc).
 ///
-/// Panics with a message naming the variable if its value does not parse: a typo must not
-/// silently run the default seeds.
+/// Panics with a message naming the variable if its value does not parse, or selects no seed
+/// (`RAFT_SEEDS=0`, `RAFT_SEEDS=5..3`): a typo must not silently run the default seeds, or
+/// none.
 pub fn seeds() -> Vec<u64> {
     seeds_from(
         std::env::var("RAFT_SEED").ok().as_deref(),
@@ -27,10 +28,17 @@ pub fn seeds_from(seed: Option<&str>, seeds: Option<&str>) -> Vec<u64> {
         return vec![parse("RAFT_SEED", text)];
     }
     let Some(text) = seeds else { return DEFAULT_SEEDS.to_vec() };
-    match text.split_once("..") {
+    let chosen: Vec<u64> = match text.split_once("..") {
         Some((low, high)) => (parse("RAFT_SEEDS", low)..parse("RAFT_SEEDS", high)).collect(),
         None => (1..=parse("RAFT_SEEDS", text)).collect(),
-    }
+    };
+    // A run of no seed would pass while checking nothing.
+    assert!(
+        !chosen.is_empty(),
+        "RAFT_SEEDS={text:?} selects no seed: use RAFT_SEEDS=1000 (seeds 1..=1000) or a \
+         non-empty range like RAFT_SEEDS=10..20"
+    );
+    chosen
 }
 
 fn parse(variable: &str, text: &str) -> u64 {

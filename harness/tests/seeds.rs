@@ -25,3 +25,14 @@ fn seeds_follow_the_environment(
 fn unparsable_seed_is_an_error() {
     seeds_from(Some("4x2"), None);
 }
+
+/// A choice of no seed is an error: a randomized test that runs no seed passes while checking
+/// nothing.
+#[rstest]
+#[case::zero_seeds("0")]
+#[case::empty_range("5..3")]
+#[case::range_of_nothing("4..4")]
+#[should_panic(expected = "selects no seed")]
+fn choosing_no_seed_is_an_error(#[case] seeds: &str) {
+    seeds_from(None, Some(seeds));
+}
