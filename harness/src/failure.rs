@@ -30,6 +30,15 @@ impl<N: Node> Cluster<N> {
         self.fail_with(why, None)
     }
 
+    /// A test's own assertion: unless `condition` holds, fails with the full report and the
+    /// text `why` builds (only built when it fails), so that the learner gets the seed, the
+    /// replay command and the timeline, not a bare `assertion failed`.
+    pub fn ensure(&self, condition: bool, why: impl FnOnce() -> String) {
+        if !condition {
+            self.fail(&why());
+        }
+    }
+
     pub(crate) fn fail_violation(&self, violation: &Violation) -> ! {
         let diff = report::log_diff(violation, |id, upto| self.log_lines(id, upto));
         self.fail_with(&violation.to_string(), diff)

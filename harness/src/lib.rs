@@ -24,7 +24,7 @@
 //!   set_message_fault(MessageFault { name, matches, loss, extra_delay }) clear_message_faults()
 //!   leaders() -> Vec<(NodeId, Term)>   majority_leader() -> Option<NodeId>      (lab.rs)
 //!   check_one_leader() -> NodeId   check_no_leader()   check_terms() -> Term
-//!   fail(why) -> !   set_replay(|seed| command)                                (failure.rs)
+//!   fail(why) -> !   ensure(condition, || why)   set_replay(|seed| command)     (failure.rs)
 //! Cluster<N: Persist + 'static>
 //!   with_disks(self) -> Self      REQUIRED before restart: nodes persist after every event
 //!   restart(id)                   checked: same term, vote and log as at the crash

@@ -167,3 +167,15 @@ fn determinism_check_catches_a_difference() {
         "{report}"
     );
 }
+
+/// A test's own assertion through the cluster fails with the full report (seed, replay,
+/// the test's words), and passes silently when its condition holds.
+#[test]
+fn ensure_fails_with_the_report_only_when_its_condition_is_false() {
+    let mut cluster = Cluster::<Correct>::new(3, 9);
+    cluster.run_for(5);
+    cluster.ensure(true, || unreachable!("the text is built only on failure"));
+    let report = failure_of(|| cluster.ensure(false, || "n1 should lead".to_string()));
+    assert!(report.contains("n1 should lead"), "the test's words are in the report:\n{report}");
+    assert!(report.contains("RAFT_SEED=9"), "the report names the seed to replay:\n{report}");
+}

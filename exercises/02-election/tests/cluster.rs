@@ -13,13 +13,6 @@ use harness::{Cluster, Config, NetworkConfig, NodeId, Role, Term, check_determin
 /// `Config::default()`'s election timeout base T: timeouts are drawn from `[T, 2T)`.
 const T: u64 = 20;
 
-/// Fails with the cluster's full report (seed, replay command, timeline) unless `condition`.
-fn ensure(cluster: &Cluster<RaftNode>, condition: bool, why: impl FnOnce() -> String) {
-    if !condition {
-        cluster.fail(&why());
-    }
-}
-
 /// The leader, and its term, after the cluster has found one.
 fn elect(cluster: &mut Cluster<RaftNode>) -> (NodeId, Term) {
     let leader = cluster.check_one_leader();
@@ -41,16 +34,16 @@ fn initial_election_elects_one_leader_that_stays() {
         assert_eq!(cluster.config().election_timeout, T);
         let (leader, term) = elect(&mut cluster);
         cluster.run_for(T);
-        ensure(&cluster, cluster.check_terms() == term, || format!("terms moved from {term}"));
+        cluster.ensure(cluster.check_terms() == term, || format!("terms moved from {term}"));
         for id in cluster.ids() {
             let knows = cluster.node(id).state().leader();
-            ensure(&cluster, knows == Some(leader), || {
+            cluster.ensure(knows == Some(leader), || {
                 format!("n{id} should know n{leader} leads term {term}, it knows {knows:?}")
             });
         }
         cluster.run_for(50 * T);
         let (now_leader, now_term) = elect(&mut cluster);
-        ensure(&cluster, (now_leader, now_term) == (leader, term), || {
+        cluster.ensure((now_leader, now_term) == (leader, term), || {
             format!(
                 "with no failure, n{leader} should still lead term {term}, found n{now_leader} \
                  in term {now_term}: did a follower time out despite heartbeats?"
@@ -68,7 +61,7 @@ fn new_leader_is_elected_when_the_leader_crashes() {
         let (old, old_term) = elect(&mut cluster);
         cluster.crash(old);
         let (new, new_term) = elect(&mut cluster);
-        ensure(&cluster, new != old && new_term > old_term, || {
+        cluster.ensure(new != old && new_term > old_term, || {
             format!("n{old} led term {old_term} and crashed; n{new} leads term {new_term}")
         });
     }
@@ -84,17 +77,17 @@ fn old_leader_rejoining_steps_down_without_disrupting() {
         let (old, old_term) = elect(&mut cluster);
         cluster.isolate(old);
         let (new, new_term) = elect(&mut cluster);
-        ensure(&cluster, new != old && new_term > old_term, || {
+        cluster.ensure(new != old && new_term > old_term, || {
             format!("n{old} led term {old_term} and was isolated; n{new} leads term {new_term}")
         });
         cluster.heal();
         cluster.run_for(4 * T);
         let status = cluster.status(old);
-        ensure(&cluster, status.role == Role::Follower && status.term == new_term, || {
+        cluster.ensure(status.role == Role::Follower && status.term == new_term, || {
             format!("the old leader n{old} should follow in term {new_term}: {status:?}")
         });
         let after = elect(&mut cluster);
-        ensure(&cluster, after == (new, new_term), || {
+        cluster.ensure(after == (new, new_term), || {
             format!("n{new} should still lead term {new_term} after n{old} rejoined")
         });
     }
@@ -131,21 +124,20 @@ fn minority_partition_never_elects_a_leader() {
         for _ in 0..20 * T {
             cluster.tick();
             for id in minority {
-                ensure(&cluster, cluster.status(id).role != Role::Leader, || {
+                cluster.ensure(cluster.status(id).role != Role::Leader, || {
                     format!("n{id} became leader with only {minority:?} to vote (§5.2)")
                 });
             }
         }
         for id in minority {
             let minority_term = cluster.status(id).term;
-            ensure(&cluster, minority_term > term, || {
+            cluster.ensure(minority_term > term, || {
                 format!("n{id} in the minority should keep starting elections past term {term}")
             });
         }
         let (after, _) = elect(&mut cluster);
-        ensure(&cluster, after == leader, || {
-            format!("n{leader} with a majority should keep leading")
-        });
+        cluster
+            .ensure(after == leader, || format!("n{leader} with a majority should keep leading"));
     }
 }
 
@@ -209,13 +201,13 @@ fn election_costs_a_handful_of_messages() {
         let requests = sent(&cluster, "RequestVote");
         let replies = sent(&cluster, "VoteReply");
         let candidacies = requests / 4;
-        ensure(&cluster, requests % 4 == 0 && replies <= requests, || {
+        cluster.ensure(requests % 4 == 0 && replies <= requests, || {
             format!(
                 "{requests} RequestVote and {replies} replies: expected 4 requests per candidacy"
             )
         });
         // Over 2000 seeds, the first leader was elected in term 3 at the latest.
-        ensure(&cluster, term <= 3 && candidacies <= 5 * term, || {
+        cluster.ensure(term <= 3 && candidacies <= 5 * term, || {
             format!(
                 "n{leader} won term {term} after {candidacies} candidacies: expected term 3 at \
                  most, and each of the 5 nodes a candidate at most once per term"
@@ -244,8 +236,8 @@ fn idle_traffic_is_one_heartbeat_per_follower_per_interval() {
         let new_beats = sent(&cluster, "AppendEntries") - beats;
         let new_answers = sent(&cluster, "AppendReply") - answers;
         let expected = 4 * (ticks / interval);
-        ensure(&cluster, new_votes == 0, || format!("{new_votes} RequestVote while idle"));
-        ensure(&cluster, new_beats == expected && new_answers == expected, || {
+        cluster.ensure(new_votes == 0, || format!("{new_votes} RequestVote while idle"));
+        cluster.ensure(new_beats == expected && new_answers == expected, || {
             format!(
                 "in {ticks} idle ticks: {new_beats} heartbeats and {new_answers} answers, \
                  expected {expected} each (4 followers, one every {interval} ticks)"
@@ -273,16 +265,16 @@ fn crash_and_restart_keep_term_and_vote() {
             cluster.restart(id);
             after.push((id, cluster.status(id).term, cluster.status(id).voted_for));
         }
-        ensure(&cluster, before == after, || {
+        cluster.ensure(before == after, || {
             format!("(id, term, vote) before the crash {before:?}, after the restart {after:?}")
         });
         let roles: BTreeSet<Role> =
             cluster.ids().iter().map(|&id| cluster.status(id).role).collect();
-        ensure(&cluster, roles == BTreeSet::from([Role::Follower]), || {
+        cluster.ensure(roles == BTreeSet::from([Role::Follower]), || {
             format!("restarted nodes start as followers, found {roles:?}")
         });
         let (new, new_term) = elect(&mut cluster);
-        ensure(&cluster, new_term > term, || {
+        cluster.ensure(new_term > term, || {
             format!("n{leader} led term {term}; after the restart n{new} leads term {new_term}")
         });
     }

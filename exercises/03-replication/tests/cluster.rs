@@ -17,13 +17,6 @@ use replication::RaftNode;
 /// `Config::default()`'s election timeout base T: timeouts are drawn from `[T, 2T)`.
 const T: u64 = 20;
 
-/// Fails with the cluster's full report (seed, replay command, timeline) unless `condition`.
-fn ensure(cluster: &Cluster<RaftNode>, condition: bool, why: impl FnOnce() -> String) {
-    if !condition {
-        cluster.fail(&why());
-    }
-}
-
 /// How many nodes applied index `index`.
 fn applied_by(cluster: &Cluster<RaftNode>, index: u64) -> usize {
     cluster.committed_count(index).0
@@ -59,11 +52,11 @@ fn basic_agreement_commits_each_command_at_the_next_index() {
             let mut cluster = Cluster::<RaftNode>::new(nodes, seed);
             for index in 1..=3 {
                 let early = applied_by(&cluster, index);
-                ensure(&cluster, early == 0, || {
+                cluster.ensure(early == 0, || {
                     format!("{early} nodes applied index {index} before it was proposed")
                 });
                 let at = cluster.one(format!("c{index}"), nodes, false);
-                ensure(&cluster, at == index, || {
+                cluster.ensure(at == index, || {
                     format!("command {index} was committed at index {at}, expected {index}")
                 });
             }
@@ -89,7 +82,7 @@ fn agreement_despite_a_disconnected_follower() {
         cluster.one("106".to_string(), 3, true);
         cluster.one("107".to_string(), 3, true);
         let missed = applied_by(&cluster, 5);
-        ensure(&cluster, missed == 3, || {
+        cluster.ensure(missed == 3, || {
             format!("{missed} nodes applied index 5; n{follower} must have caught up too")
         });
     }
@@ -115,7 +108,7 @@ fn agreement_after_the_leader_fails() {
         }
         cluster.run_for(4 * T);
         let count = applied_by(&cluster, 4);
-        ensure(&cluster, count == 0, || {
+        cluster.ensure(count == 0, || {
             format!("{count} nodes applied index 4 with only one node connected of three")
         });
     }
@@ -135,12 +128,12 @@ fn no_agreement_without_a_majority_and_the_index_is_reused() {
             cluster.disconnect(follower);
         }
         let proposed = cluster.propose(leader, "20".to_string());
-        ensure(&cluster, proposed.as_ref().map(|(index, _)| *index) == Ok(2), || {
+        cluster.ensure(proposed.as_ref().map(|(index, _)| *index) == Ok(2), || {
             format!("the leader should take 20 at index 2, it answered {proposed:?}")
         });
         cluster.run_for(4 * T);
         let count = applied_by(&cluster, 2);
-        ensure(&cluster, count == 0, || {
+        cluster.ensure(count == 0, || {
             format!("{count} nodes applied index 2 with 2 of 5 nodes connected: no majority")
         });
         for &follower in &followers[..3] {
@@ -148,7 +141,7 @@ fn no_agreement_without_a_majority_and_the_index_is_reused() {
         }
         let leader = cluster.check_one_leader();
         let index = cluster.propose(leader, "30".to_string()).map(|(index, _)| index);
-        ensure(&cluster, index == Ok(2) || index == Ok(3), || {
+        cluster.ensure(index == Ok(2) || index == Ok(3), || {
             format!(
                 "after the repair, n{leader} took 30 at {index:?}: index 2 if it lacks the \
                  uncommitted 20, else 3"
@@ -173,13 +166,13 @@ fn concurrent_proposals_are_all_committed() {
                 Err(refused) => cluster.fail(&format!("the leader refused: {refused:?}")),
             }
         }
-        ensure(&cluster, indexes == vec![2, 3, 4, 5, 6], || format!("indexes {indexes:?}"));
+        cluster.ensure(indexes == vec![2, 3, 4, 5, 6], || format!("indexes {indexes:?}"));
         let done = cluster.run_until(4 * T, |c| (2..=6).all(|index| applied_by(c, index) == 3));
-        ensure(&cluster, done, || "the five commands were not applied by all 3 nodes".into());
+        cluster.ensure(done, || "the five commands were not applied by all 3 nodes".into());
         for (i, index) in indexes.into_iter().enumerate() {
             let (_, command) = cluster.committed_count(index);
             let expected = format!("concurrent-{i}");
-            ensure(&cluster, command.as_ref() == Some(&expected), || {
+            cluster.ensure(command.as_ref() == Some(&expected), || {
                 format!("index {index} holds {command:?}, expected {expected}")
             });
         }
@@ -206,7 +199,7 @@ fn old_leader_rejoins_and_its_uncommitted_entries_are_replaced() {
         cluster.connect(second);
         cluster.one("105".to_string(), 3, true);
         let last = cluster.status(first).last_log_index;
-        ensure(&cluster, last == 4, || {
+        cluster.ensure(last == 4, || {
             format!("the old leader n{first} should hold exactly the 4 agreed entries, has {last}")
         });
     }
@@ -263,7 +256,7 @@ fn backup_diverged_logs_converge_a_term_at_a_time() {
         let replies = sent(&cluster, "AppendReply");
         cluster.one(next(), 3, true);
         let used = sent(&cluster, "AppendReply") - replies;
-        ensure(&cluster, used <= 100, || {
+        cluster.ensure(used <= 100, || {
             format!(
                 "{used} AppendEntries replies before n{leader1} and n{f1} applied a new command; \
                  a leader that skips a term per refusal needs a few (§5.3), one that backs off \
@@ -296,7 +289,7 @@ fn candidate_with_a_stale_log_cannot_win() {
         cluster.disconnect(leader);
         cluster.connect(behind);
         let next = cluster.check_one_leader();
-        ensure(&cluster, next == ahead, || {
+        cluster.ensure(next == ahead, || {
             format!(
                 "n{next} won; only n{ahead} holds the committed entries 2..=4 (n{behind} has \
                  1), so only n{ahead} can collect a majority of votes (§5.4.1)"
@@ -316,7 +309,7 @@ fn message_counts_stay_bounded() {
         let election = messages(&cluster);
         // The classic lab allows 30 RPCs for an election; here a request and its reply are
         // two messages.
-        ensure(&cluster, election <= 60, || {
+        cluster.ensure(election <= 60, || {
             format!("{election} messages to elect a leader; at most 60 (30 requests and replies)")
         });
         let (start, appends) = (cluster.now(), sent(&cluster, "AppendEntries"));
@@ -328,13 +321,13 @@ fn message_counts_stay_bounded() {
         let used = sent(&cluster, "AppendEntries") - appends;
         // Per follower: one AppendEntries per proposal, plus the heartbeats of that time.
         let allowed = 2 * (10 + heartbeats);
-        ensure(&cluster, used <= allowed, || {
+        cluster.ensure(used <= allowed, || {
             format!("{used} AppendEntries for 10 entries in {ticks} ticks; at most {allowed}")
         });
         let idle = messages(&cluster);
         cluster.run_for(10 * cluster.config().heartbeat_interval);
         let used = messages(&cluster) - idle;
-        ensure(&cluster, used <= 2 * 2 * 11, || {
+        cluster.ensure(used <= 2 * 2 * 11, || {
             format!(
                 "{used} messages in 10 idle heartbeat intervals; heartbeats and replies \
                      to 2 followers are at most 44"
@@ -362,7 +355,7 @@ fn bytes_sent_stay_proportional_to_bytes_proposed() {
         // heartbeat until acknowledged: with replies back within 2 * max_delay = 6 ticks and a
         // heartbeat every 4, at most 3 times. Plus room for headers.
         let allowed = 2 * 3 * proposed + 50_000;
-        ensure(&cluster, used <= allowed, || {
+        cluster.ensure(used <= allowed, || {
             format!(
                 "{used} bytes of AppendEntries for {proposed} bytes proposed; at most {allowed}"
             )

@@ -42,12 +42,6 @@ fn after(cluster: &Cluster<RaftNode>, leader: NodeId, offset: u64) -> NodeId {
     (leader - 1 + offset) % n + 1
 }
 
-fn ensure(cluster: &Cluster<RaftNode>, condition: bool, why: impl FnOnce() -> String) {
-    if !condition {
-        cluster.fail(&why());
-    }
-}
-
 /// Every node crashes and restarts, then a single node at a time: committed entries survive,
 /// and the cluster goes on agreeing (§5.1: persistent state survives a crash).
 #[test]
@@ -70,7 +64,7 @@ fn everyone_crashes_and_restarts_and_the_log_survives() {
         reboot(&mut cluster, leader2);
         cluster.connect(leader2);
         let caught_up = cluster.run_until(10 * T, |c| c.committed_count(4).0 == 3);
-        ensure(&cluster, caught_up, || format!("n{leader2} did not catch up on index 4"));
+        cluster.ensure(caught_up, || format!("n{leader2} did not catch up on index 4"));
         let leader3 = cluster.check_one_leader();
         let other = after(&cluster, leader3, 1);
         cluster.disconnect(other);
@@ -271,13 +265,13 @@ fn churn_loses_no_acknowledged_command(#[values(false, true)] lossy: bool) {
         runs += 1;
         for (index, command) in &acknowledged {
             let (_, at) = cluster.committed_count(*index);
-            ensure(&cluster, at.as_ref() == Some(command), || {
+            cluster.ensure(at.as_ref() == Some(command), || {
                 format!("{command} was acknowledged at index {index}, which now holds {at:?}")
             });
             let copies = (1..=last)
                 .filter(|&i| cluster.committed_count(i).1.as_ref() == Some(command))
                 .count();
-            ensure(&cluster, copies == 1, || format!("{command} is committed {copies} times"));
+            cluster.ensure(copies == 1, || format!("{command} is committed {copies} times"));
         }
     }
     // A single run may see no command through (the churn can keep a majority apart for its
@@ -425,7 +419,7 @@ where
     cluster.partition(&[&[a, b]]);
     let _ = cluster.propose(a, "from a".to_string());
     let stored = cluster.run_until(4 * T, |c| c.status(b).last_log_index == 2);
-    ensure_on(&cluster, stored, || format!("n{b} should have n{a}'s index 2"));
+    cluster.ensure(stored, || format!("n{b} should have n{a}'s index 2"));
     // (b) a crashes; the other three elect s5, which takes an entry it never sends.
     cluster.crash(a);
     cluster.partition(&[&rest]);
@@ -440,7 +434,7 @@ where
     let leader = cluster.check_one_leader();
     let copied =
         cluster.run_until(10 * T, |c| pair.iter().all(|&id| c.status(id).last_log_index == 2));
-    ensure_on(&cluster, copied, || format!("n{leader} should have copied index 2 to {pair:?}"));
+    cluster.ensure(copied, || format!("n{leader} should have copied index 2 to {pair:?}"));
     cluster.run_for(4);
     let commit_in_c = cluster.status(leader).commit_index;
     // (d) The leader crashes; s5 comes back with the two nodes that cannot outvote it.
@@ -448,15 +442,13 @@ where
     cluster.restart(s5);
     cluster.partition(&[&[s5, pair[0], pair[1]]]);
     let winner = cluster.check_one_leader();
-    ensure_on(&cluster, winner == s5, || format!("only n{s5} can win here, n{winner} did"));
+    cluster.ensure(winner == s5, || format!("only n{s5} can win here, n{winner} did"));
     // Until s5's index 2 reaches both, a node with n{a}'s index 2 could still win once the
     // network heals: that is the other future of Figure 8, (e), not this one.
     let term_of_s5 = |c: &Cluster<N>, id| c.node(id).log_entry(2).map(|(term, _)| term);
     let overwritten = cluster
         .run_until(10 * T, |c| pair.iter().all(|&id| term_of_s5(c, id) == term_of_s5(c, s5)));
-    ensure_on(&cluster, overwritten, || {
-        format!("n{s5} should have overwritten index 2 on {pair:?}")
-    });
+    cluster.ensure(overwritten, || format!("n{s5} should have overwritten index 2 on {pair:?}"));
     cluster.heal();
     for id in cluster.ids() {
         if !cluster.is_up(id) {
@@ -467,12 +459,6 @@ where
     (cluster, commit_in_c)
 }
 
-fn ensure_on<N: Node>(cluster: &Cluster<N>, condition: bool, why: impl FnOnce() -> String) {
-    if !condition {
-        cluster.fail(&why());
-    }
-}
-
 /// Figure 8, scripted: the leader of (c) does not commit the entry of term 2 although a
 /// majority stores it, so when s5 overwrites it in (d) nothing committed is lost (§5.4.2).
 #[test]
@@ -480,14 +466,14 @@ fn figure_8_scripted_the_old_entry_is_not_committed_by_counting() {
     for seed in seeds() {
         let (cluster, commit_in_c) = figure_8_story::<RaftNode>(seed);
         // 1 if it knew index 1 committed, 0 if it has just restarted (commit_index is volatile).
-        ensure(&cluster, commit_in_c < 2, || {
+        cluster.ensure(commit_in_c < 2, || {
             format!(
                 "the leader of (c) had commit_index {commit_in_c}: it committed index 2, an \
                  entry of an earlier term, by counting replicas (§5.4.2)"
             )
         });
         let (_, at_two) = cluster.committed_count(2);
-        ensure(&cluster, at_two.as_deref() == Some("from s5"), || {
+        cluster.ensure(at_two.as_deref() == Some("from s5"), || {
             format!("index 2 should hold s5's entry in the end, it holds {at_two:?}")
         });
     }
