@@ -20,7 +20,7 @@ mod common;
 use std::time::Instant;
 
 use common::Correct;
-use harness::bare::Bare;
+use harness::bare::{Bare, one_tick};
 use harness::{Cluster, Config, NetworkConfig};
 
 /// One measurement: ticks run, messages delivered, seconds.
@@ -65,11 +65,6 @@ fn run(cluster: &mut Cluster<Correct>, ticks: u64) -> Sample {
     Sample { ticks, delivered: cluster.stats().total().delivered - before, seconds }
 }
 
-/// Every message takes exactly one tick: what [`Bare`] does with `delay` 1.
-fn one_tick() -> NetworkConfig {
-    NetworkConfig { min_delay: 1, max_delay: 1, ..NetworkConfig::reliable() }
-}
-
 /// The bare loop's and the harness's seconds for `ticks` ticks after `prefill` untimed ones,
 /// and the messages each delivered in the timed part (the same, or the bench is wrong).
 fn compare(nodes: usize, prefill: u64, ticks: u64) -> (f64, f64, u64) {
@@ -101,36 +96,12 @@ fn compare(nodes: usize, prefill: u64, ticks: u64) -> (f64, f64, u64) {
     (bare_seconds, harness_seconds, delivered)
 }
 
-/// The median of 3 [`compare`] runs: a line with both speeds and their ratio.
-fn ratio_line(nodes: usize, prefill: u64, ticks: u64) -> String {
-    let mut runs: Vec<(f64, f64, u64)> = (0..3).map(|_| compare(nodes, prefill, ticks)).collect();
-    runs.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
-    let (bare, harness, delivered) = runs[1];
-    format!(
-        "{nodes} nodes, log {:>6}..{:<6} bare {:>10.0} deliveries/s   harness {:>10.0} deliveries/s   ratio {:.2}",
-        prefill,
-        prefill + ticks,
-        delivered as f64 / bare,
-        delivered as f64 / harness,
-        bare / harness
-    )
-}
-
 fn main() {
     let ticks: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     if std::env::args().nth(2).as_deref() != Some("ratio") {
         speed(ticks);
     }
-    println!(
-        "the harness against a bare loop (same node, same calls, every message 1 tick; \
-         ratio = harness speed / bare speed, median of 3):"
-    );
-    for nodes in [3, 5, 7, 9] {
-        println!("  {}", ratio_line(nodes, 0, ticks / 2));
-    }
-    for prefill in [20_000, 60_000] {
-        println!("  {}", ratio_line(5, prefill, ticks / 2));
-    }
+    harness::bare::print_ratios(ticks / 2, compare);
 }
 
 /// The harness's own speed: 5 nodes, 3 to 9 nodes, a growing log, disks.

@@ -1,5 +1,5 @@
 //! How fast the course's reference node runs in the simulator, checks on:
-//! `cargo run --release -p safety-solution --example bench [ticks]`.
+//! `cargo run --release -p safety-solution --example reference_bench [ticks]`.
 //!
 //! Drives the reference `RaftNode` (stages 2–4: elections, replication, persistence by
 //! change) with a client proposal to the leader every tick, and reports commands committed,
@@ -17,7 +17,7 @@
 
 use std::time::Instant;
 
-use harness::bare::Bare;
+use harness::bare::{Bare, one_tick};
 use harness::{Cluster, Config, NetworkConfig, NodeId, Role};
 use safety::RaftNode;
 
@@ -79,11 +79,6 @@ fn counts(cluster: &Cluster<RaftNode>, leader: NodeId) -> (u64, u64, u64) {
     (cluster.status(leader).commit_index, total.delivered, total.sent)
 }
 
-/// Every message takes exactly one tick: what [`Bare`] does with `delay` 1.
-fn one_tick() -> NetworkConfig {
-    NetworkConfig { min_delay: 1, max_delay: 1, ..NetworkConfig::reliable() }
-}
-
 /// The bare loop's and the harness's seconds for `ticks` ticks after an election and `prefill`
 /// untimed ticks, and the messages each delivered in the timed part (the same, or the bench is
 /// wrong).
@@ -127,36 +122,12 @@ fn compare(nodes: usize, prefill: u64, ticks: u64) -> (f64, f64, u64) {
     (bare_seconds, harness_seconds, delivered)
 }
 
-/// The median of 3 [`compare`] runs: a line with both speeds and their ratio.
-fn ratio_line(nodes: usize, prefill: u64, ticks: u64) -> String {
-    let mut runs: Vec<(f64, f64, u64)> = (0..3).map(|_| compare(nodes, prefill, ticks)).collect();
-    runs.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
-    let (bare, harness, delivered) = runs[1];
-    format!(
-        "{nodes} nodes, log {:>6}..{:<6} bare {:>10.0} deliveries/s   harness {:>10.0} deliveries/s   ratio {:.2}",
-        prefill,
-        prefill + ticks,
-        delivered as f64 / bare,
-        delivered as f64 / harness,
-        bare / harness
-    )
-}
-
 fn main() {
     let ticks: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     if std::env::args().nth(2).as_deref() != Some("ratio") {
         speed(ticks);
     }
-    println!(
-        "the harness against a bare loop (same node, same calls, every message 1 tick; \
-         ratio = harness speed / bare speed, median of 3):"
-    );
-    for nodes in [3, 5, 7, 9] {
-        println!("  {}", ratio_line(nodes, 0, ticks / 2));
-    }
-    for prefill in [20_000, 60_000] {
-        println!("  {}", ratio_line(5, prefill, ticks / 2));
-    }
+    harness::bare::print_ratios(ticks / 2, compare);
 }
 
 /// The reference's own speed through the harness: 5 nodes, 3 to 9 nodes, a growing log.
