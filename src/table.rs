@@ -19,15 +19,36 @@ pub const TESTS: &[(&str, StageTable)] = &[
     (
         "data-structures",
         &[
-            ("Log::last_index", &["log::last_index_and_last_term_describe_the_last_entry"]),
+            (
+                "Log::last_index",
+                &[
+                    "log::last_index_and_last_term_describe_the_last_entry",
+                    "log::last_index_and_last_term_count_the_snapshot",
+                ],
+            ),
             ("Log::entry", &["log::entry_is_none_at_index_zero_and_past_the_end"]),
-            ("Log::term_at", &["log::term_at_is_zero_at_index_zero_and_none_past_the_end"]),
-            ("Log::entries_from", &["log::entries_from_covers_next_index_to_the_end"]),
+            (
+                "Log::term_at",
+                &[
+                    "log::term_at_is_zero_at_index_zero_and_none_past_the_end",
+                    "log::after_a_snapshot_term_at_knows_its_last_term_and_entry_holds_only_what_follows",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry",
+                    "state::a_snapshot_write_replaces_the_stored_prefix",
+                ],
+            ),
+            (
+                "Log::entries_from",
+                &[
+                    "log::entries_from_covers_next_index_to_the_end",
+                    "log::after_a_snapshot_entries_from_starts_at_the_first_entry_held",
+                ],
+            ),
             (
                 "Log::append",
                 &[
                     "log::leader_appends_a_new_entry_at_the_end",
                     "log::leader_appends_consecutive_entries_in_order",
+                    "log::after_a_snapshot_truncate_from_counts_log_indexes",
                 ],
             ),
             (
@@ -35,6 +56,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "log::consistency_check_needs_an_entry_at_prev_log_index_with_prev_log_term",
                     "log::figure_7_followers_pass_the_first_consistency_check_only_if_they_hold_entry_10_of_term_6",
+                    "log::after_a_snapshot_the_consistency_check_matches_at_its_last_entry",
                 ],
             ),
             (
@@ -46,6 +68,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "log::follower_rejects_append_that_fails_the_consistency_check",
                     "log::follower_replaces_a_conflicting_entry_with_the_leaders",
                     "log::follower_truncates_only_at_the_first_conflict",
+                    "log::after_a_snapshot_append_entries_skips_what_the_snapshot_covers",
                 ],
             ),
             (
@@ -72,6 +95,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "state::decode_rejects_a_corrupted_persistent_state",
                     "state::persistent_state_survives_an_encode_decode_round_trip",
                     "state::storage_format_is_pinned",
+                    "state::storage_format_with_a_snapshot_is_pinned",
                 ],
             ),
             (
@@ -80,6 +104,8 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "state::fresh_server_persists_term_zero_no_vote_and_an_empty_log",
                     "state::persistent_state_is_term_vote_and_log",
                     "state::restart_keeps_persistent_state_and_resets_volatile_state",
+                    "state::persistent_state_carries_the_snapshot",
+                    "state::restart_with_a_snapshot_starts_committed_through_it",
                 ],
             ),
             (

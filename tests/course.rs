@@ -114,9 +114,9 @@ fn the_map_lists_every_stage_and_a_next_step() {
 /// `cargo run -- test <stub>` runs the tests of that stub's step, each file's, and no others.
 #[test]
 fn test_runs_exactly_one_steps_tests() {
-    let output = course_map(&["test", "Log::term_at"]);
+    let output = course_map(&["test", "Log::entry"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("stage 1 data-structures, step 3: `Log::term_at`"), "{stdout}");
+    assert!(stdout.starts_with("stage 1 data-structures, step 2: `Log::entry`"), "{stdout}");
     assert!(stdout.contains("──── tests/log.rs: 8 of this step's tests ────"), "{stdout}");
     assert!(stdout.contains("running 8 tests"), "{stdout}");
     assert!(!stdout.contains("tests/state.rs"), "{stdout}");

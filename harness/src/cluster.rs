@@ -187,6 +187,7 @@ impl<N: Node> Cluster<N> {
             voted_for: None,
             commit_index: 0,
             last_log_index: 0,
+            snapshot_index: 0,
         };
         self.slots.push(Slot { node: Some(node), life: 0, status });
         self.after_event(id);

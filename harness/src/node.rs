@@ -94,6 +94,10 @@ pub struct Status {
     pub commit_index: Index,
     /// The index of the last entry in the log (0 if the log is empty).
     pub last_log_index: Index,
+    /// The last index compacted into a snapshot (§7), 0 for a node without one. The entries
+    /// through it are gone: [`Node::log_entry`] returns `None` for them, and the checks take
+    /// them from what the cluster saw committed.
+    pub snapshot_index: Index,
 }
 
 /// A message on its way: who sends it, to whom, and what.

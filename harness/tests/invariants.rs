@@ -77,6 +77,7 @@ impl Node for Scripted {
             voted_for: None,
             commit_index: self.step.commit_index,
             last_log_index: self.step.log.len() as Index,
+            snapshot_index: 0,
         }
     }
 

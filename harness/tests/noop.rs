@@ -189,6 +189,7 @@ impl Node for NoopLeader {
             voted_for: self.voted_for,
             commit_index: self.commit_index,
             last_log_index: self.log.len() as Index,
+            snapshot_index: 0,
         }
     }
 

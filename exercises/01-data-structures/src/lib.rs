@@ -2,7 +2,8 @@
 //!
 //! - [`log`]: terms, log entries and the replicated log with the paper's 1-based indexing,
 //!   the consistency check and conflict resolution (§5.3) and the up-to-date comparison (§5.4.1);
-//! - [`message`]: the RequestVote and AppendEntries RPCs, requests and replies (Figure 2);
+//! - [`message`]: the RequestVote and AppendEntries RPCs, requests and replies (Figure 2), and
+//!   InstallSnapshot (Figure 13, stage 5);
 //! - [`state`]: a server's persistent and volatile state and its role transitions (§5.1, §5.2);
 //! - [`encoding`]: the byte format (JSON) of messages and persisted state.
 //!
@@ -17,6 +18,7 @@ pub mod state;
 pub use encoding::DecodeError;
 pub use log::{Command, Index, Log, LogEntry, LogError, NodeId, Term};
 pub use message::{
-    AppendEntries, AppendEntriesReply, Conflict, Message, RequestVote, RequestVoteReply,
+    AppendEntries, AppendEntriesReply, Conflict, InstallSnapshot, InstallSnapshotReply, Message,
+    RequestVote, RequestVoteReply,
 };
 pub use state::{PersistentState, Role, State, StorageWrite, TransitionError};

@@ -1,4 +1,5 @@
-//! The RPCs of Figure 2: RequestVote (§5.2) and AppendEntries (§5.3), requests and replies.
+//! The RPCs of Figure 2: RequestVote (§5.2) and AppendEntries (§5.3), requests and replies;
+//! and Figure 13's InstallSnapshot (§7), which stage 5 uses.
 //!
 //! Messages are plain data with serde derives: a node hands them to whatever transport it runs
 //! on (the course's simulated network, a socket) and never sends anything itself.
@@ -86,6 +87,38 @@ pub struct Conflict {
     pub first_index: Index,
 }
 
+/// Invoked by the leader to send a follower the snapshot that replaces entries it needs but
+/// the leader no longer holds (§7, Figure 13).
+///
+/// Sent whole: Figure 13's `offset` and `done` split a large snapshot into chunks over a real
+/// network, which the course's simulated one does not need.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSnapshot {
+    /// The leader's term.
+    pub term: Term,
+    /// So the follower can redirect clients.
+    pub leader_id: NodeId,
+    /// The snapshot replaces all entries up through and including this index.
+    pub last_included_index: Index,
+    /// The term of the entry at `last_included_index`.
+    pub last_included_term: Term,
+    /// The state machine's state as of `last_included_index`, as the service encoded it.
+    pub data: Vec<u8>,
+}
+
+/// The answer to an [`InstallSnapshot`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSnapshotReply {
+    /// The follower's `current_term`, for the leader to update itself.
+    pub term: Term,
+    /// The request's `last_included_index`: the follower now holds everything through it (in
+    /// its snapshot, or committed in its log). 0 in a refusal of a stale leader's request.
+    ///
+    /// Not in Figure 13, for the reason `AppendEntriesReply::match_index` is not in Figure 2:
+    /// a reply must say which request it answers.
+    pub last_included_index: Index,
+}
+
 /// Any message between two servers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
@@ -97,6 +130,10 @@ pub enum Message {
     AppendEntries(AppendEntries),
     /// A follower answers.
     AppendEntriesReply(AppendEntriesReply),
+    /// A leader sends its snapshot (stage 5).
+    InstallSnapshot(InstallSnapshot),
+    /// A follower answers.
+    InstallSnapshotReply(InstallSnapshotReply),
 }
 
 impl Message {
@@ -157,6 +194,17 @@ impl fmt::Display for Message {
                     }
                     None => Ok(()),
                 }
+            }
+            Message::InstallSnapshot(m) => write!(
+                f,
+                "InstallSnapshot t{} through {}/{} ({} bytes)",
+                m.term,
+                m.last_included_index,
+                m.last_included_term,
+                m.data.len()
+            ),
+            Message::InstallSnapshotReply(m) => {
+                write!(f, "SnapshotReply t{} through {}", m.term, m.last_included_index)
             }
         }
     }

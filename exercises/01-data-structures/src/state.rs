@@ -25,8 +25,13 @@ pub struct PersistentState {
     /// `Option` as `None` unless told otherwise).
     #[serde(deserialize_with = "Option::deserialize")]
     pub voted_for: Option<NodeId>,
-    /// The log (§5.3).
+    /// The log (§5.3), which may start after a snapshot (§7).
     pub log: Log,
+    /// The snapshot: the state machine's state as of `log.snapshot_index()`, as the service
+    /// encoded it (§7, stage 5). Empty without one, and then left out of the JSON, so a state
+    /// without a snapshot encodes as it always did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshot: Vec<u8>,
 }
 
 impl PersistentState {
@@ -73,6 +78,17 @@ pub enum StorageWrite {
         /// The new entries, in index order.
         entries: Vec<LogEntry>,
     },
+    /// Keep this snapshot, and start the log after its last entry (§7, stage 5): the entries
+    /// through it are dropped, those after it kept if the log holds that entry
+    /// ([`Log::start_after`]).
+    Snapshot {
+        /// The last index the snapshot covers.
+        last_included_index: Index,
+        /// The term of the entry at that index.
+        last_included_term: Term,
+        /// The state machine's state as of that index.
+        data: Vec<u8>,
+    },
 }
 
 impl PersistentState {
@@ -85,6 +101,10 @@ impl PersistentState {
             }
             StorageWrite::TruncateLog { from } => self.log.truncate_from(from),
             StorageWrite::AppendLog { entries } => self.log.extend(entries),
+            StorageWrite::Snapshot { last_included_index, last_included_term, data } => {
+                self.log.start_after(last_included_index, last_included_term);
+                self.snapshot = data;
+            }
         }
     }
 }
@@ -163,8 +183,11 @@ pub struct State {
     pub current_term: Term,
     /// Who got this server's vote in `current_term` (persistent).
     pub voted_for: Option<NodeId>,
-    /// The log (persistent).
+    /// The log (persistent); it may start after a snapshot (§7).
     pub log: Log,
+    /// The state machine's state as of `log.snapshot_index()`, empty without a snapshot
+    /// (persistent; §7, stage 5).
+    pub snapshot: Vec<u8>,
     /// The highest index known to be committed; starts at 0 (volatile).
     pub commit_index: Index,
     /// The highest index applied to the state machine; starts at 0 (volatile).
@@ -180,13 +203,18 @@ impl State {
     }
 
     /// A server restarting from what it persisted: the volatile state starts afresh.
+    ///
+    /// With a snapshot (§7), `commit_index` starts at its last index, which was committed
+    /// before it was taken, and `last_applied` at 0: the state machine is empty until the
+    /// snapshot is handed to it again (stage 5).
     pub fn restore(id: NodeId, persistent: PersistentState) -> Self {
         State {
             id,
             current_term: persistent.current_term,
             voted_for: persistent.voted_for,
+            commit_index: persistent.log.snapshot_index(),
             log: persistent.log,
-            commit_index: 0,
+            snapshot: persistent.snapshot,
             last_applied: 0,
             role: Role::Follower { leader: None },
         }
@@ -196,7 +224,8 @@ impl State {
     pub fn persistent(&self) -> PersistentState {
         // TODO: copy the persistent fields of Figure 2 into a PersistentState.
         todo!(
-            "persistent: copy current_term, voted_for and the log into a PersistentState (Figure 2)"
+            "persistent: copy current_term, voted_for, the log and the snapshot into a \
+             PersistentState (Figure 2)"
         )
     }
 

@@ -510,3 +510,160 @@ fn figure_7_up_to_date_compares_last_terms_before_lengths(
         follower = follower.entries().iter().map(|e| e.term).collect::<Vec<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A log that starts after a snapshot (§7): `snapshot_index` plays the part of index 0.
+// ---------------------------------------------------------------------------------------------
+
+/// A log that compacted indexes 1..=5 (the last of term 2) into a snapshot and holds entries
+/// 6..=8 of terms 2, 3, 3 after it.
+fn compacted() -> Log {
+    harness::watchdog::watch_this_test();
+    Log::after_snapshot(5, 2, entries(6, &[2, 3, 3]))
+}
+
+/// The last index and term count the snapshot: its index plus the entries held; with no entry
+/// after it, the snapshot's own index and term (§7).
+#[rstest]
+#[case::entries_after_it(compacted(), 8, 3)]
+#[case::nothing_after_it(Log::after_snapshot(5, 2, Vec::new()), 5, 2)]
+fn last_index_and_last_term_count_the_snapshot(
+    #[case] log: Log,
+    #[case] last_index: Index,
+    #[case] last_term: Term,
+) {
+    assert_eq!(
+        (log.last_index(), log.last_term()),
+        (last_index, last_term),
+        "(last_index(), last_term()) of {log:?}: snapshot_index plus the entries held, the \
+         snapshot's term when none is held (§7)"
+    );
+}
+
+/// `term_at` knows the snapshot's last term, and nothing before it: those entries are gone.
+/// `entry` has no entry at or before the snapshot.
+#[rstest]
+#[case::before_the_snapshot(4, None, None)]
+#[case::index_0(0, None, None)]
+#[case::the_snapshots_last_index(5, Some(2), None)]
+#[case::first_entry_held(6, Some(2), Some(entry(6, 2)))]
+#[case::last_entry(8, Some(3), Some(entry(8, 3)))]
+#[case::past_the_end(9, None, None)]
+fn after_a_snapshot_term_at_knows_its_last_term_and_entry_holds_only_what_follows(
+    #[case] index: Index,
+    #[case] term: Option<Term>,
+    #[case] expected_entry: Option<LogEntry>,
+) {
+    let log = compacted();
+    assert_eq!(
+        log.term_at(index),
+        term,
+        "term_at({index}) of a log after a snapshot through 5 of term 2: the snapshot's term at \
+         index 5, None before it (compacted) and past the end (§7)"
+    );
+    assert_eq!(
+        log.entry(index),
+        expected_entry.as_ref(),
+        "entry({index}) of a log after a snapshot through 5: entries 6..=8 only (§7)"
+    );
+}
+
+/// A leader sends a follower whose `next_index` is compacted away its snapshot instead:
+/// `entries_from` has nothing to give there (§7).
+#[rstest]
+#[case::compacted(5, None)]
+#[case::long_compacted(1, None)]
+#[case::first_held(6, Some(entries(6, &[2, 3, 3])))]
+#[case::heartbeat(9, Some(Vec::new()))]
+#[case::beyond(10, None)]
+fn after_a_snapshot_entries_from_starts_at_the_first_entry_held(
+    #[case] index: Index,
+    #[case] expected: Option<Vec<LogEntry>>,
+) {
+    let log = compacted();
+    assert_eq!(
+        log.entries_from(index).map(<[LogEntry]>::to_vec),
+        expected,
+        "entries_from({index}) of a log after a snapshot through 5 holding 6..=8 (§7)"
+    );
+}
+
+/// The consistency check at the snapshot's last entry uses the snapshot's term: the leader
+/// sends `prev_log_index = 5, prev_log_term = 2` for the entry after it (§7).
+#[rstest]
+#[case::snapshot_boundary(5, 2, true)]
+#[case::boundary_other_term(5, 1, false)]
+#[case::entry_held(7, 3, true)]
+fn after_a_snapshot_the_consistency_check_matches_at_its_last_entry(
+    #[case] prev_log_index: Index,
+    #[case] prev_log_term: Term,
+    #[case] expected: bool,
+) {
+    let log = compacted();
+    assert_eq!(
+        log.matches(prev_log_index, prev_log_term),
+        expected,
+        "matches({prev_log_index}, {prev_log_term}) after a snapshot through 5 of term 2 (§7)"
+    );
+}
+
+/// A request that starts inside the snapshot: the entries through the snapshot are committed,
+/// so they match; the rest is checked and stored after it. The returned index still counts the
+/// whole request.
+#[rstest]
+#[case::all_inside(3, 1, entries(4, &[2, 2]), 5, entries(6, &[2, 3, 3]))]
+#[case::reaches_past_it(3, 1, entries(4, &[2, 2, 2, 3, 3, 3]), 9, entries(6, &[2, 3, 3, 3]))]
+#[case::conflicts_after_it(4, 2, entries(5, &[2, 2, 4]), 7, entries(6, &[2, 4]))]
+fn after_a_snapshot_append_entries_skips_what_the_snapshot_covers(
+    #[case] prev_log_index: Index,
+    #[case] prev_log_term: Term,
+    #[case] new: Vec<LogEntry>,
+    #[case] covered: Index,
+    #[case] held: Vec<LogEntry>,
+) {
+    let mut log = compacted();
+    assert_eq!(
+        log.append_entries(prev_log_index, prev_log_term, &new),
+        Ok(covered),
+        "append_entries({prev_log_index}, {prev_log_term}, {} entries) on a log after a snapshot \
+         through 5: entries through 5 are committed, skip them and store the rest (§7)",
+        new.len()
+    );
+    assert_eq!(log, Log::after_snapshot(5, 2, held), "the log after that append_entries");
+}
+
+/// Figure 13, receiver rules 6 and 7, on the log: a snapshot whose last entry the log holds
+/// keeps what follows it; any other replaces the whole log; an older one changes nothing.
+#[rstest]
+#[case::keeps_the_suffix(log(&[1, 1, 2, 2, 3]), 3, 2, Log::after_snapshot(3, 2, entries(4, &[2, 3])), 5)]
+#[case::through_the_last_entry(log(&[1, 1, 2]), 3, 2, Log::after_snapshot(3, 2, Vec::new()), 3)]
+#[case::other_term_there(log(&[1, 1, 2, 2]), 3, 3, Log::after_snapshot(3, 3, Vec::new()), 3)]
+#[case::log_too_short(log(&[1, 1]), 5, 2, Log::after_snapshot(5, 2, Vec::new()), 5)]
+#[case::older_snapshot(compacted(), 4, 2, compacted(), 8)]
+#[case::same_snapshot(compacted(), 5, 2, compacted(), 8)]
+#[case::moves_on(compacted(), 7, 3, Log::after_snapshot(7, 3, entries(8, &[3])), 8)]
+fn start_after_keeps_the_suffix_only_behind_a_matching_entry(
+    #[case] mut log: Log,
+    #[case] index: Index,
+    #[case] term: Term,
+    #[case] expected: Log,
+    #[case] last_index: Index,
+) {
+    let before = format!("{log:?}");
+    log.start_after(index, term);
+    assert_eq!(
+        (log.last_index(), &log),
+        (last_index, &expected),
+        "(last_index(), log) after {before}.start_after({index}, {term}) (§7, Figure 13 rules 6-7)"
+    );
+}
+
+/// Storage truncates after a snapshot too: the index is a log index, not a position.
+#[test]
+fn after_a_snapshot_truncate_from_counts_log_indexes() {
+    let mut log = compacted();
+    log.truncate_from(7);
+    assert_eq!(log, Log::after_snapshot(5, 2, entries(6, &[2])), "truncate_from(7)");
+    log.append(4, "7@4");
+    assert_eq!(log.last_index(), 7, "append after truncate_from(7) on a log after a snapshot");
+}

@@ -1,8 +1,8 @@
 //! The RPCs of Figure 2 (§5.2, §5.3): the sender's term, the wire format and its round-trips.
 
 use data_structures::{
-    AppendEntries, AppendEntriesReply, Conflict, DecodeError, LogEntry, Message, RequestVote,
-    RequestVoteReply,
+    AppendEntries, AppendEntriesReply, Conflict, DecodeError, InstallSnapshot,
+    InstallSnapshotReply, LogEntry, Message, RequestVote, RequestVoteReply,
 };
 use pretty_assertions::assert_eq;
 use rstest::rstest;
@@ -76,6 +76,20 @@ fn append_rejected_with_conflict() -> Message {
 
 /// Every RPC carries its sender's term, which the receiver compares with its own before
 /// anything else (§5.1).
+fn install_snapshot() -> Message {
+    Message::InstallSnapshot(InstallSnapshot {
+        term: 7,
+        leader_id: 3,
+        last_included_index: 40,
+        last_included_term: 6,
+        data: vec![1, 2, 255],
+    })
+}
+
+fn snapshot_reply() -> Message {
+    Message::InstallSnapshotReply(InstallSnapshotReply { term: 10, last_included_index: 40 })
+}
+
 #[rstest]
 #[case::request_vote(request_vote(), 5)]
 #[case::vote_granted(vote_granted(), 6)]
@@ -84,6 +98,8 @@ fn append_rejected_with_conflict() -> Message {
 #[case::heartbeat(heartbeat(), 8)]
 #[case::append_ok(append_ok(), 11)]
 #[case::append_rejected(append_rejected(), 12)]
+#[case::install_snapshot(install_snapshot(), 7)]
+#[case::snapshot_reply(snapshot_reply(), 10)]
 fn message_term_is_the_senders_term(#[case] message: Message, #[case] term: u64) {
     assert_eq!(message.term(), term, "{message:?}.term(): the term the message carries (§5.1)");
 }
@@ -99,6 +115,8 @@ fn message_term_is_the_senders_term(#[case] message: Message, #[case] term: u64)
 #[case::append_ok(append_ok())]
 #[case::append_rejected(append_rejected())]
 #[case::append_rejected_with_conflict(append_rejected_with_conflict())]
+#[case::install_snapshot(install_snapshot())]
+#[case::snapshot_reply(snapshot_reply())]
 fn every_message_survives_an_encode_decode_round_trip(#[case] message: Message) {
     assert_eq!(
         Message::decode(&message.encode()),
@@ -141,6 +159,14 @@ fn every_message_survives_an_encode_decode_round_trip(#[case] message: Message) 
         r#""conflict":{"term":2,"first_index":3}}}"#
     )
 )]
+#[case::install_snapshot(
+    install_snapshot(),
+    r#"{"InstallSnapshot":{"term":7,"leader_id":3,"last_included_index":40,"last_included_term":6,"data":[1,2,255]}}"#
+)]
+#[case::snapshot_reply(
+    snapshot_reply(),
+    r#"{"InstallSnapshotReply":{"term":10,"last_included_index":40}}"#
+)]
 fn wire_format_is_pinned(#[case] message: Message, #[case] json: &str) {
     assert_eq!(String::from_utf8(message.encode()).expect("JSON is UTF-8"), json);
     assert_eq!(Message::decode(json.as_bytes()), Ok(message));
@@ -151,7 +177,8 @@ fn wire_format_is_pinned(#[case] message: Message, #[case] json: &str) {
 #[case::nothing(b"")]
 #[case::not_json(b"hello")]
 #[case::truncated(br#"{"RequestVote":{"term":5"#)]
-#[case::unknown_message(br#"{"InstallSnapshot":{"term":5}}"#)]
+#[case::unknown_message(br#"{"Gossip":{"term":5}}"#)]
+#[case::incomplete_snapshot(br#"{"InstallSnapshot":{"term":5}}"#)]
 #[case::missing_field(br#"{"RequestVoteReply":{"term":6}}"#)]
 #[case::wrong_type(br#"{"RequestVoteReply":{"term":"six","vote_granted":true}}"#)]
 #[case::negative_term(br#"{"RequestVoteReply":{"term":-1,"vote_granted":true}}"#)]
@@ -189,6 +216,8 @@ fn decode_error_says_what_is_wrong() {
     12,
     "AppendReply t12 reject match 4 conflict t2 from 3"
 )]
+#[case::install_snapshot(install_snapshot(), 7, "InstallSnapshot t7 through 40/6 (3 bytes)")]
+#[case::snapshot_reply(snapshot_reply(), 10, "SnapshotReply t10 through 40")]
 fn timeline_line_starts_with_the_senders_term(
     #[case] message: Message,
     #[case] term: u64,

@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use data_structures::{
-    DecodeError, Log, LogEntry, NodeId, PersistentState, Role, State, Term, TransitionError,
+    DecodeError, Log, LogEntry, NodeId, PersistentState, Role, State, StorageWrite, Term,
+    TransitionError,
 };
 use pretty_assertions::assert_eq;
 use rstest::rstest;
@@ -40,6 +41,7 @@ fn server(current_term: Term, voted_for: Option<NodeId>, role: Role) -> State {
         current_term,
         voted_for,
         log: three_entries(),
+        snapshot: Vec::new(),
         commit_index: 2,
         last_applied: 1,
         role,
@@ -329,7 +331,12 @@ fn persistent_state_is_term_vote_and_log() {
     let state = server(5, Some(3), leader(&[(2, 4, 3)]));
     assert_eq!(
         state.persistent(),
-        PersistentState { current_term: 5, voted_for: Some(3), log: three_entries() }
+        PersistentState {
+            current_term: 5,
+            voted_for: Some(3),
+            log: three_entries(),
+            snapshot: Vec::new(),
+        }
     );
 }
 
@@ -356,6 +363,7 @@ fn restart_keeps_persistent_state_and_resets_volatile_state(#[case] role: Role) 
             current_term: 5,
             voted_for: Some(ID),
             log: three_entries(),
+            snapshot: Vec::new(),
             commit_index: 0,
             last_applied: 0,
             role: follower(None),
@@ -367,8 +375,8 @@ fn restart_keeps_persistent_state_and_resets_volatile_state(#[case] role: Role) 
 /// crash (§5.1, Figure 2).
 #[rstest]
 #[case::fresh(PersistentState::default())]
-#[case::voted(PersistentState { current_term: 5, voted_for: Some(2), log: three_entries() })]
-#[case::no_vote(PersistentState { current_term: 9, voted_for: None, log: three_entries() })]
+#[case::voted(PersistentState { current_term: 5, voted_for: Some(2), log: three_entries(), snapshot: Vec::new() })]
+#[case::no_vote(PersistentState { current_term: 9, voted_for: None, log: three_entries(), snapshot: Vec::new() })]
 fn persistent_state_survives_an_encode_decode_round_trip(#[case] persistent: PersistentState) {
     assert_eq!(PersistentState::decode(&persistent.encode()), Ok(persistent));
 }
@@ -381,7 +389,7 @@ fn persistent_state_survives_an_encode_decode_round_trip(#[case] persistent: Per
     r#"{"current_term":0,"voted_for":null,"log":{"entries":[]}}"#
 )]
 #[case::voted(
-    PersistentState { current_term: 5, voted_for: Some(2), log: three_entries() },
+    PersistentState { current_term: 5, voted_for: Some(2), log: three_entries(), snapshot: Vec::new() },
     concat!(
         r#"{"current_term":5,"voted_for":2,"log":{"entries":["#,
         r#"{"term":1,"command":"a"},{"term":1,"command":"b"},{"term":2,"command":"c"}]}}"#
@@ -427,4 +435,85 @@ fn candidate_holds_only_its_own_vote_at_first() {
     let mut state = server(5, None, follower(Some(2)));
     state.become_candidate().expect("a follower may start an election");
     assert_eq!(state.role, Role::Candidate { votes: BTreeSet::from([ID]) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots (§7, stage 5): persisted with the log, and a restart starts from them.
+// ---------------------------------------------------------------------------------------------
+
+/// A server that compacted entries 1..=2 into a snapshot and holds entry 3 after it.
+fn with_snapshot() -> State {
+    let mut state = server(5, Some(ID), follower(Some(2)));
+    state.log = Log::after_snapshot(2, 1, vec![LogEntry::new(2, "c")]);
+    state.snapshot = b"a,b".to_vec();
+    state
+}
+
+/// The snapshot is persistent state too: `persistent` copies it, and it survives the bytes.
+#[test]
+fn persistent_state_carries_the_snapshot() {
+    let persistent = with_snapshot().persistent();
+    assert_eq!(
+        (&persistent.log, &persistent.snapshot),
+        (&with_snapshot().log, &b"a,b".to_vec()),
+        "persistent() of a server with a snapshot: the log after it and the snapshot (§7)"
+    );
+    assert_eq!(PersistentState::decode(&persistent.encode()), Ok(persistent));
+}
+
+/// A restarted server's snapshot is committed (it was taken from applied entries), so its
+/// commit index starts there; `last_applied` starts at 0, because the state machine must be
+/// given the snapshot again before anything else (§7).
+#[test]
+fn restart_with_a_snapshot_starts_committed_through_it() {
+    let after = State::restore(ID, with_snapshot().persistent());
+    assert_eq!(
+        (after.commit_index, after.last_applied, after.log, after.snapshot),
+        (2, 0, with_snapshot().log, b"a,b".to_vec()),
+        "(commit_index, last_applied, log, snapshot) after State::restore with a snapshot through 2"
+    );
+}
+
+/// Stable storage carries out a snapshot write: the snapshot replaces the stored prefix, the
+/// entries after it stay if the stored log holds its last entry (§7, Figure 13 rules 6-7).
+#[rstest]
+#[case::holds_its_last_entry(1, 1, Log::after_snapshot(1, 1, vec![LogEntry::new(1, "b"), LogEntry::new(2, "c")]))]
+#[case::through_the_end(3, 2, Log::after_snapshot(3, 2, Vec::new()))]
+#[case::another_history(2, 9, Log::after_snapshot(2, 9, Vec::new()))]
+fn a_snapshot_write_replaces_the_stored_prefix(
+    #[case] last_included_index: u64,
+    #[case] last_included_term: Term,
+    #[case] log: Log,
+) {
+    let mut stored = PersistentState {
+        current_term: 5,
+        voted_for: None,
+        log: three_entries(),
+        snapshot: Vec::new(),
+    };
+    let data = b"state".to_vec();
+    stored.apply(StorageWrite::Snapshot { last_included_index, last_included_term, data });
+    assert_eq!(
+        (stored.log, stored.snapshot),
+        (log, b"state".to_vec()),
+        "the stored log and snapshot after a Snapshot write through \
+         {last_included_index}/{last_included_term} on a log of terms 1, 1, 2"
+    );
+}
+
+/// A state without a snapshot encodes as it always did (the new fields are left out); with
+/// one, the log's boundary and the snapshot are written, and read back.
+#[test]
+fn storage_format_with_a_snapshot_is_pinned() {
+    let json = String::from_utf8(with_snapshot().persistent().encode()).expect("JSON is UTF-8");
+    assert_eq!(
+        json,
+        concat!(
+            r#"{"current_term":5,"voted_for":7,"log":{"snapshot_index":2,"snapshot_term":1,"#,
+            r#""entries":[{"term":2,"command":"c"}]},"snapshot":[97,44,98]}"#
+        ),
+        "PersistentState::encode with a snapshot through 2 (§7)"
+    );
+    let decoded = PersistentState::decode(json.as_bytes());
+    assert_eq!(decoded, Ok(with_snapshot().persistent()), "decode of {json}");
 }

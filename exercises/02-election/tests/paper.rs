@@ -42,7 +42,7 @@ fn follower(id: NodeId, peers: &[NodeId]) -> RaftNode {
 /// A node restarted from `current_term`, no vote and a log with entries of `terms`.
 fn restored(id: NodeId, peers: &[NodeId], current_term: Term, terms: &[Term]) -> RaftNode {
     let log = Log::from_entries(terms.iter().map(|&term| LogEntry::new(term, "x")).collect());
-    let state = PersistentState { current_term, voted_for: None, log };
+    let state = PersistentState { current_term, voted_for: None, log, snapshot: Vec::new() };
     harness::watchdog::watch_this_test();
     RaftNode::restart(id, peers.to_vec(), config(), Rng::new(id), state)
 }
@@ -178,6 +178,7 @@ fn node_starts_as_follower_in_term_zero() {
         voted_for: None,
         commit_index: 0,
         last_log_index: 0,
+        snapshot_index: 0,
     };
     assert_eq!(
         node.status(),
@@ -857,7 +858,8 @@ fn stale_request_needs_no_persisting() {
 #[test]
 fn restarted_node_keeps_term_vote_and_log() {
     let log = Log::from_entries(vec![LogEntry::new(1, "a"), LogEntry::new(3, "b")]);
-    let persisted = PersistentState { current_term: 5, voted_for: Some(2), log };
+    let persisted =
+        PersistentState { current_term: 5, voted_for: Some(2), log, snapshot: Vec::new() };
     let mut node = RaftNode::restart(1, vec![2, 3], config(), Rng::new(7), persisted.clone());
     let status = Status {
         term: 5,
@@ -865,6 +867,7 @@ fn restarted_node_keeps_term_vote_and_log() {
         voted_for: Some(2),
         commit_index: 0,
         last_log_index: 2,
+        snapshot_index: 0,
     };
     assert_eq!(node.status(), status);
     assert_eq!(node.log_entry(2), Some((3, &"b".to_string())));

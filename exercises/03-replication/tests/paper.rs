@@ -60,7 +60,8 @@ fn follower_with(
 ) -> RaftNode {
     // A node that never returns from a call ends the test with a report, instead of hanging.
     harness::watchdog::watch_this_test();
-    let state = PersistentState { current_term, voted_for: None, log: log_of(terms) };
+    let state =
+        PersistentState { current_term, voted_for: None, log: log_of(terms), snapshot: Vec::new() };
     let mut node = RaftNode::restart(id, peers.to_vec(), config, Rng::new(id), state);
     node.take_persist();
     node

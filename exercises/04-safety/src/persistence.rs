@@ -66,6 +66,14 @@ impl Persist for RaftNode {
     }
 }
 
+/// Carries out `write` on `persisted`, the node's mirror of its disk, and queues it for the
+/// disk itself.
+#[allow(dead_code, reason = "a stub does not call it yet; the solution does")]
+fn record(persisted: &mut PersistentState, writes: &mut Vec<StorageWrite>, write: StorageWrite) {
+    persisted.apply(write.clone());
+    writes.push(write);
+}
+
 /// The first index at which log `new` differs from log `stored` (their last index + 1 if one
 /// is a prefix of the other), found from the end of the shorter one.
 ///

@@ -284,6 +284,7 @@ fn writes_rebuild_the_persistent_state() {
             current_term: state.current_term,
             voted_for: state.voted_for,
             log: state.log.clone(),
+            snapshot: state.snapshot.clone(),
         };
         assert_eq!(server.disk, expected, "the disk after {message}");
     }
@@ -306,6 +307,7 @@ fn restarted_node_is_a_follower_with_its_term_vote_and_log() {
         voted_for: Some(3),
         commit_index: 0,
         last_log_index: 2,
+        snapshot_index: 0,
     };
     assert_eq!(server.node.status(), status, "after a restart from term 5, vote 3, 2 entries");
     assert_eq!(server.node.state().last_applied, 0, "last_applied is volatile");

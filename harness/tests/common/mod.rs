@@ -252,6 +252,7 @@ impl<const BUG: u8> Node for Toy<BUG> {
             voted_for: self.voted_for,
             commit_index: self.commit_index,
             last_log_index,
+            snapshot_index: 0,
         }
     }
 

@@ -4,6 +4,11 @@
 //! empty prefix before it, whose term is 0, so that "the entry before the first one" needs no
 //! special case in the consistency check (`prev_log_index = 0`, `prev_log_term = 0` always
 //! matches).
+//!
+//! A log may also start after a snapshot (§7, stage 5): the entries through `snapshot_index`
+//! were compacted into the snapshot, and only the term of the last of them, `snapshot_term`, is
+//! kept. Then `snapshot_index` plays the part of index 0: the prefix before the first entry
+//! held, whose term is known. Until stage 5 both are 0, and the two descriptions are one.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,65 +63,109 @@ pub enum LogError {
     },
 }
 
-/// The log: entries at indexes `1..=last_index()`.
+/// The log: entries at indexes `snapshot_index() + 1 ..= last_index()`; without a snapshot,
+/// `1..=last_index()`.
 ///
 /// Invariant: entry terms never decrease along the log (a leader only appends entries of its
-/// current term, which is at least every term before it).
+/// current term, which is at least every term before it), starting from `snapshot_term`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Log {
-    /// `entries[i]` is the entry at index `i + 1`.
+    /// The index of the last entry compacted into a snapshot, 0 without one (§7). Left out of
+    /// the JSON when 0, so a log without a snapshot encodes as it always did.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    snapshot_index: Index,
+    /// The term of the entry at `snapshot_index`, 0 without a snapshot (§7).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    snapshot_term: Term,
+    /// `entries[i]` is the entry at index `snapshot_index + i + 1`.
     entries: Vec<LogEntry>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl Log {
     /// An empty log.
     pub fn new() -> Self {
-        Log { entries: Vec::new() }
+        Log::default()
     }
 
     /// A log holding `entries` at indexes `1..=entries.len()`.
     pub fn from_entries(entries: Vec<LogEntry>) -> Self {
-        Log { entries }
+        Log { entries, ..Log::default() }
     }
 
-    /// All entries, the entry at index 1 first.
+    /// A log that starts after a snapshot through `snapshot_index`, whose last entry had
+    /// `snapshot_term` (§7), holding `entries` at indexes `snapshot_index + 1` on.
+    pub fn after_snapshot(
+        snapshot_index: Index,
+        snapshot_term: Term,
+        entries: Vec<LogEntry>,
+    ) -> Self {
+        Log { snapshot_index, snapshot_term, entries }
+    }
+
+    /// The index of the last entry compacted into a snapshot, 0 without one (§7).
+    pub fn snapshot_index(&self) -> Index {
+        self.snapshot_index
+    }
+
+    /// The term of the entry at [`Log::snapshot_index`], 0 without a snapshot (§7).
+    pub fn snapshot_term(&self) -> Term {
+        self.snapshot_term
+    }
+
+    /// The entries held, the one at `snapshot_index() + 1` (index 1 without a snapshot) first.
     pub fn entries(&self) -> &[LogEntry] {
         &self.entries
     }
 
-    /// The index of the last entry, 0 if the log is empty.
+    /// Where the entry at `index` sits in `entries`: `None` for `snapshot_index()` and before
+    /// (index 0 without a snapshot). Past the end it is `entries.len()` or more, which `get`
+    /// turns into `None`.
+    #[allow(dead_code, reason = "entry and entries_from use it; their stubs do not yet")]
+    fn position(&self, index: Index) -> Option<usize> {
+        let after = index.checked_sub(self.snapshot_index + 1)?;
+        usize::try_from(after).ok()
+    }
+
+    /// The index of the last entry: 0 if the log is empty, `snapshot_index()` if it holds no
+    /// entry after its snapshot.
     pub fn last_index(&self) -> Index {
-        self.entries.len() as Index
+        self.snapshot_index + self.entries.len() as Index
     }
 
-    /// The term of the last entry, 0 if the log is empty.
+    /// The term of the last entry: 0 if the log is empty, `snapshot_term()` if it holds no entry
+    /// after its snapshot.
     pub fn last_term(&self) -> Term {
-        self.entries.last().map_or(0, |entry| entry.term)
+        self.entries.last().map_or(self.snapshot_term, |entry| entry.term)
     }
 
-    /// The entry at `index`, or `None` for index 0 and past the end.
+    /// The entry at `index`, or `None` for index 0, for an index compacted into the snapshot,
+    /// and past the end.
     pub fn entry(&self, index: Index) -> Option<&LogEntry> {
-        // Index 0 has no entry: `checked_sub` gives `None` there, and `get` past the end.
-        let position = index.checked_sub(1)?;
-        self.entries.get(usize::try_from(position).ok()?)
+        // `position` is `None` up to the snapshot, and `get` past the end.
+        self.entries.get(self.position(index)?)
     }
 
-    /// The term of the entry at `index`: `Some(0)` for index 0 (the empty prefix), `None` past
-    /// the end.
+    /// The term of the entry at `index`: `Some(0)` for index 0 (the empty prefix), the
+    /// snapshot's term at `snapshot_index()`, `None` before that and past the end.
     pub fn term_at(&self, index: Index) -> Option<Term> {
-        if index == 0 {
-            return Some(0);
+        // Without a snapshot this is index 0 and its term 0: one case, not two.
+        if index == self.snapshot_index {
+            return Some(self.snapshot_term);
         }
         self.entry(index).map(|entry| entry.term)
     }
 
     /// The entries from `index` to the end, what a leader sends a follower whose `next_index`
     /// is `index` (§5.3). `index` may be `last_index() + 1` (nothing to send: a heartbeat);
-    /// `None` for index 0 and beyond that.
+    /// `None` for index 0, for an index compacted into the snapshot (the leader must send the
+    /// snapshot instead, §7), and beyond `last_index() + 1`.
     pub fn entries_from(&self, index: Index) -> Option<&[LogEntry]> {
         // `get(len..)` is the empty slice (a heartbeat); `get` further on is `None`.
-        let position = usize::try_from(index.checked_sub(1)?).ok()?;
-        self.entries.get(position..)
+        self.entries.get(self.position(index)?..)
     }
 
     /// A leader appends a new entry for `command` in `term` and returns its index (§5.3:
@@ -126,11 +175,35 @@ impl Log {
         self.last_index()
     }
 
-    /// Drops the entries at `index` and after it (nothing if `index` is past the end): how
-    /// stable storage carries out a [`crate::StorageWrite::TruncateLog`].
+    /// Drops the entries at `index` and after it (nothing if `index` is past the end; every
+    /// entry held if it is at or before the snapshot): how stable storage carries out a
+    /// [`crate::StorageWrite::TruncateLog`].
     pub fn truncate_from(&mut self, index: Index) {
-        let keep = index.saturating_sub(1);
+        let keep = index.saturating_sub(self.snapshot_index + 1);
         self.entries.truncate(usize::try_from(keep).unwrap_or(usize::MAX));
+    }
+
+    /// From now on the log starts after a snapshot whose last entry is at `snapshot_index` with
+    /// `snapshot_term` (§7; Figure 13, InstallSnapshot receiver rules 6 and 7):
+    ///
+    /// - if the log holds that entry, the entries after it are kept (rule 6): the snapshot only
+    ///   replaces the prefix they follow;
+    /// - otherwise every entry is dropped (rule 7): the log ends before it or parts from it.
+    ///
+    /// The entries through `snapshot_index` are dropped either way. A snapshot that ends at or
+    /// before the current one changes nothing: a log never grows back a compacted prefix.
+    pub fn start_after(&mut self, snapshot_index: Index, snapshot_term: Term) {
+        if snapshot_index <= self.snapshot_index {
+            return;
+        }
+        if self.term_at(snapshot_index) == Some(snapshot_term) {
+            let through = (snapshot_index - self.snapshot_index) as usize;
+            self.entries.drain(..through);
+        } else {
+            self.entries.clear();
+        }
+        self.snapshot_index = snapshot_index;
+        self.snapshot_term = snapshot_term;
     }
 
     /// Appends `entries` at the end, as they are: how stable storage carries out a
@@ -159,12 +232,25 @@ impl Log {
     /// Entries that already match are kept, and so is everything after them: a stale, shorter
     /// or duplicated AppendEntries must never remove entries the leader may already count as
     /// replicated. Truncation happens only at the first real conflict.
+    ///
+    /// Entries at or before `snapshot_index()` are committed and already in the snapshot (§7):
+    /// a request that starts before it is checked from the snapshot's last entry on, and the
+    /// entries it carries up to there are skipped.
     pub fn append_entries(
         &mut self,
         prev_log_index: Index,
         prev_log_term: Term,
         entries: &[LogEntry],
     ) -> Result<Index, LogError> {
+        // Entries through the snapshot are committed, so they match the leader's (§5.4): skip
+        // them, and check the rest after the snapshot's last entry instead (§7).
+        if prev_log_index < self.snapshot_index {
+            let covered = (self.snapshot_index - prev_log_index) as usize;
+            let rest = entries.get(covered..).unwrap_or_default();
+            let (index, term) = (self.snapshot_index, self.snapshot_term);
+            self.append_entries(index, term, rest)?;
+            return Ok(prev_log_index + entries.len() as Index);
+        }
         // Rule 2, the consistency check, with the reason for a refusal.
         match self.term_at(prev_log_index) {
             None => {
@@ -181,7 +267,7 @@ impl Log {
                 // Already there (rule 4 says append only what is not): keep it and the rest.
                 Some(term) if term == entry.term => continue,
                 // A conflict (rule 3): drop this entry and all that follow, then append.
-                Some(_) => self.entries.truncate((index - 1) as usize),
+                Some(_) => self.truncate_from(index),
                 None => {}
             }
             self.entries.extend_from_slice(&entries[offset..]);

@@ -127,7 +127,16 @@ impl RaftNode {
                 };
                 self.send(from, Message::AppendEntriesReply(reply));
             }
-            Message::RequestVoteReply(_) | Message::AppendEntriesReply(_) => {}
+            Message::InstallSnapshot(_) => {
+                let reply = data_structures::InstallSnapshotReply {
+                    term: current_term,
+                    last_included_index: 0,
+                };
+                self.send(from, Message::InstallSnapshotReply(reply));
+            }
+            Message::RequestVoteReply(_)
+            | Message::AppendEntriesReply(_)
+            | Message::InstallSnapshotReply(_) => {}
         }
         false
     }
@@ -168,6 +177,12 @@ impl Node for RaftNode {
             Message::AppendEntries(request) => self.handle_append_entries(from, request),
             // A follower answers this leader's heartbeat; stage 3 uses it (§5.3).
             Message::AppendEntriesReply(reply) => self.handle_append_entries_reply(from, reply),
+            // The leader of this term sends its snapshot; stage 5 (§7).
+            Message::InstallSnapshot(request) => self.handle_install_snapshot(from, request),
+            // A follower installed this leader's snapshot; stage 5 (§7).
+            Message::InstallSnapshotReply(reply) => {
+                self.handle_install_snapshot_reply(from, reply);
+            }
         }
     }
 
@@ -187,6 +202,7 @@ impl Node for RaftNode {
             voted_for: self.state.voted_for,
             commit_index: self.state.commit_index,
             last_log_index: self.state.log.last_index(),
+            snapshot_index: self.state.log.snapshot_index(),
         }
     }
 

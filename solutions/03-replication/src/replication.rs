@@ -81,6 +81,11 @@ impl RaftNode {
             return;
         };
         let next = next_index[&to];
+        // The entries this follower needs were compacted into the snapshot: it gets the
+        // snapshot instead (§7, stage 5; never before, as no log is compacted).
+        if next <= self.state.log.snapshot_index() {
+            return self.send_snapshot(to);
+        }
         let prev_log_index = next - 1;
         let (id, log) = (self.state.id, &self.state.log);
         let (Some(prev_log_term), Some(entries)) =

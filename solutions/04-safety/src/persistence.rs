@@ -30,21 +30,28 @@ impl Persist for RaftNode {
     /// new entries). Nothing if nothing changed. The writes are applied to `self.persisted`
     /// too, which always mirrors the disk.
     fn take_persist(&mut self) -> Vec<StorageWrite> {
-        let (state, stored) = (&self.state, &self.persisted);
         let mut writes = Vec::new();
+        let (state, stored) = (&self.state, &self.persisted);
         if (state.current_term, state.voted_for) != (stored.current_term, stored.voted_for) {
             let (current_term, voted_for) = (state.current_term, state.voted_for);
-            writes.push(StorageWrite::HardState { current_term, voted_for });
+            record(
+                &mut self.persisted,
+                &mut writes,
+                StorageWrite::HardState { current_term, voted_for },
+            );
         }
+        // Stage 5: a new snapshot is written before the log, whose stored prefix it drops (§7).
+        if let Some(write) = self.snapshot_write() {
+            record(&mut self.persisted, &mut writes, write);
+        }
+        let (state, stored) = (&self.state, &self.persisted);
         let from = first_difference(&stored.log, &state.log);
         if from <= stored.log.last_index() {
-            writes.push(StorageWrite::TruncateLog { from });
+            record(&mut self.persisted, &mut writes, StorageWrite::TruncateLog { from });
         }
         if let Some(entries) = state.log.entries_from(from).filter(|entries| !entries.is_empty()) {
-            writes.push(StorageWrite::AppendLog { entries: entries.to_vec() });
-        }
-        for write in &writes {
-            self.persisted.apply(write.clone());
+            let write = StorageWrite::AppendLog { entries: entries.to_vec() };
+            record(&mut self.persisted, &mut writes, write);
         }
         writes
     }
@@ -66,6 +73,14 @@ impl Persist for RaftNode {
     ) -> Self {
         RaftNode::with_state(State::restore(id, state.clone()), peers, config, rng, state)
     }
+}
+
+/// Carries out `write` on `persisted`, the node's mirror of its disk, and queues it for the
+/// disk itself.
+#[allow(dead_code, reason = "a stub does not call it yet; the solution does")]
+fn record(persisted: &mut PersistentState, writes: &mut Vec<StorageWrite>, write: StorageWrite) {
+    persisted.apply(write.clone());
+    writes.push(write);
 }
 
 /// The first index at which log `new` differs from log `stored` (their last index + 1 if one
