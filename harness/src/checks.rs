@@ -16,8 +16,13 @@
 //! - Figure 2's monotonic rules: `current_term` never decreases (across restarts too),
 //!   `commit_index` never decreases while a node is up, `commit_index <= last_log_index`, and
 //!   entries are applied once each, gapless, in order, and only once committed.
+//! - Snapshots (§7): a node's snapshot index never goes back, covers committed entries only,
+//!   and the entries it replaced count as the committed ones; a snapshot handed to a state
+//!   machine is the state after exactly the commands applied through its index (State Machine
+//!   Safety through snapshots), never behind what the node applied; a state machine applies
+//!   every index once, from its snapshot on ([`crate::machine`]).
 //! - Figure 2's persistent state survives a restart: the same term, vote and log
-//!   (`persistence.rs`). After a restart a node may apply again from any index up to one
+//!   (`persistence.rs`), with the same snapshot. After a restart a node may apply again from any index up to one
 //!   past the highest it ever applied (a state machine rebuilt from the log, or one kept on
 //!   disk); from there on gapless and in order, and each re-applied entry is checked against
 //!   the cluster-wide register again (State Machine Safety).
@@ -25,10 +30,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io;
+use std::mem;
 
 use serde::Serialize;
 
-use crate::node::{Applied, Index, Node, NodeId, Role, Status, Term};
+use crate::machine::Machine;
+use crate::node::{Applied, Index, Node, NodeId, Role, Snapshot, Status, Term};
 use crate::persistence::{self, Image};
 
 /// A broken rule: which, where in the paper, and the values that broke it.
@@ -82,8 +89,13 @@ struct Shadow {
     resuming: bool,
     /// The node as it crashed, to compare with the node it restarts as ([`persistence`]).
     at_crash: Option<Image>,
-    /// `log[i - 1]` shadows the entry at index `i`.
+    /// `log[i - 1]` shadows the entry at index `i`; through `snapshot_index`, the committed
+    /// entries the node's snapshot replaced.
     log: Vec<ShadowEntry>,
+    /// The node's snapshot index when last seen (§7).
+    snapshot_index: Index,
+    /// The state machine beside the node, when snapshots are on (volatile).
+    machine: Machine,
     /// The term it was last seen leading in, to notice when it becomes leader.
     leading: Option<Term>,
 }
@@ -126,6 +138,9 @@ pub struct Checks<C> {
     /// commit term → the highest index first seen committed in it (Leader Completeness).
     frontier: BTreeMap<Term, Index>,
     applied: Vec<AppliedEntry<C>>,
+    /// With snapshots on: `digests[i - 1]` is the state machine's digest after applying the
+    /// registered commands at `1..=i` ([`Machine`]).
+    digests: Option<Vec<u64>>,
 }
 
 impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
@@ -139,7 +154,27 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
             committed: Vec::new(),
             frontier: BTreeMap::new(),
             applied: Vec::new(),
+            digests: None,
         }
+    }
+
+    /// Runs a state machine beside every node from now on, for snapshots (§7): see
+    /// [`observe_snapshot`](Checks::observe_snapshot).
+    pub fn track_machines(&mut self) {
+        if self.digests.is_none() {
+            let mut digests = Vec::with_capacity(self.applied.len());
+            let mut machine = Machine::default();
+            for (index, entry) in (1..).zip(&self.applied) {
+                machine = machine.applied(index, hash_command(&entry.command));
+                digests.push(machine.digest);
+            }
+            self.digests = Some(digests);
+        }
+    }
+
+    /// The state machine beside node `id`: what it applied through which index.
+    pub fn machine(&self, id: NodeId) -> Machine {
+        self.nodes[id as usize - 1].machine
     }
 
     /// Checks node `id` after an event, given its fresh status.
@@ -151,6 +186,7 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
     ) -> Result<(), Violation> {
         self.check_term(id, status)?;
         self.check_election_safety(id, status)?;
+        self.update_snapshot(id, status)?;
         self.update_log(id, node, status.last_log_index)?;
         self.check_commit(id, status)?;
         self.check_leader_completeness(id, status)
@@ -190,18 +226,67 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         Ok(())
     }
 
+    /// A node's snapshot index never goes back while it is up, and a new one takes the place
+    /// of the entries it replaced (§7).
+    fn update_snapshot(&mut self, id: NodeId, status: &Status) -> Result<(), Violation> {
+        let before = self.nodes[id as usize - 1].snapshot_index;
+        let now = status.snapshot_index;
+        if now < before {
+            return Err(Violation::new(
+                "Snapshot monotonicity",
+                "§7",
+                format!(
+                    "n{id}'s snapshot went back from index {before} to {now}: a log never \
+                     grows back a prefix it compacted"
+                ),
+            ));
+        }
+        if now > before {
+            self.adopt_snapshot(id, now)?;
+        }
+        Ok(())
+    }
+
+    /// Node `id`'s log now starts after a snapshot through `index`: the entries it replaced
+    /// must be committed (§7: "each server takes snapshots independently, covering just the
+    /// committed entries"), and the shadow takes them from the committed register. Entries
+    /// after it are kept if the node held the committed entry at `index` (Figure 13, rule 6).
+    fn adopt_snapshot(&mut self, id: NodeId, index: Index) -> Result<(), Violation> {
+        let Some(last) = self.committed.get(index as usize - 1) else {
+            return Err(Violation::new(
+                "Snapshots hold committed entries only",
+                "§7",
+                format!(
+                    "n{id}'s log starts after a snapshot through index {index}, but the \
+                     cluster has committed only up to index {}",
+                    self.committed.len()
+                ),
+            ));
+        };
+        let shadow = &mut self.nodes[id as usize - 1];
+        if shadow.log.get(index as usize - 1).map(|entry| entry.prefix) != Some(last.prefix) {
+            let committed = &self.committed[..index as usize];
+            shadow.log =
+                committed.iter().map(|c| ShadowEntry { term: c.term, prefix: c.prefix }).collect();
+        }
+        shadow.snapshot_index = index;
+        Ok(())
+    }
+
     /// Brings node `id`'s shadow up to date: drop what is past its last index, walk back from
-    /// the tail while the terms differ, then hash the new entries and check each (§5.3).
+    /// the tail while the terms differ (never into its snapshot), then hash the new entries and
+    /// check each (§5.3).
     fn update_log<N: Node<Command = C>>(
         &mut self,
         id: NodeId,
         node: &N,
         last: Index,
     ) -> Result<(), Violation> {
-        let log = &mut self.nodes[id as usize - 1].log;
+        let shadow = &mut self.nodes[id as usize - 1];
+        let (log, snapshot_index) = (&mut shadow.log, shadow.snapshot_index);
         log.truncate(last as usize);
         let mut agree = log.len() as Index;
-        while agree > 0 {
+        while agree > snapshot_index {
             let term = entry(node, id, agree, last)?.0;
             if term == log[agree as usize - 1].term {
                 break;
@@ -380,6 +465,7 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         for entry in applied {
             self.check_apply_order(id, status, entry)?;
             self.check_state_machine_safety(id, entry)?;
+            self.apply_to_machine(id, entry)?;
             let shadow = &mut self.nodes[id as usize - 1];
             shadow.last_applied = entry.index;
             shadow.highest_applied = shadow.highest_applied.max(entry.index);
@@ -429,6 +515,107 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
             return Ok(());
         };
         Err(Violation::new(rule, "Figure 2", detail))
+    }
+
+    /// With snapshots on, the state machine beside node `id` applies `entry`: it must be the
+    /// index right after the machine's, which after a restart means the node's snapshot came
+    /// first (§7).
+    fn apply_to_machine(&mut self, id: NodeId, entry: &Applied<C>) -> Result<(), Violation> {
+        if self.digests.is_none() {
+            return Ok(());
+        }
+        let machine = self.nodes[id as usize - 1].machine;
+        if entry.index != machine.index + 1 {
+            return Err(Violation::new(
+                "Apply in order",
+                "Figure 2, §7",
+                format!(
+                    "n{id} applied index {} but its state machine holds indexes 1..={} only: \
+                     after a restart (or an InstallSnapshot) the state machine loads the \
+                     snapshot first (take_snapshot), then the entries after it",
+                    entry.index, machine.index
+                ),
+            ));
+        }
+        let machine = machine.applied(entry.index, hash_command(&entry.command));
+        self.nodes[id as usize - 1].machine = machine;
+        let digests = self.digests.as_mut().expect("checked above");
+        if digests.len() < entry.index as usize {
+            digests.push(machine.digest);
+        }
+        Ok(())
+    }
+
+    /// Checks a snapshot node `id` hands its state machine (§7): committed, of the committed
+    /// term at its index, never behind what the node applied in this life, and exactly the
+    /// state after the commands every node applied through its index. The state machine then
+    /// holds it, and the node applies from the index after it.
+    pub fn observe_snapshot(
+        &mut self,
+        id: NodeId,
+        status: &Status,
+        snapshot: &Snapshot,
+    ) -> Result<(), Violation> {
+        let shadow = &self.nodes[id as usize - 1];
+        let index = snapshot.index;
+        let expected = self
+            .digests
+            .as_ref()
+            .and_then(|digests| digests.get((index as usize).wrapping_sub(1)))
+            .map(|&digest| Machine { index, digest });
+        let committed = self.committed.get((index as usize).wrapping_sub(1));
+        let (rule, section, detail) = if index <= shadow.last_applied {
+            (
+                "Apply in order",
+                "Figure 2, §7",
+                format!(
+                    "n{id} handed its state machine a snapshot through index {index} after \
+                     applying through index {}: a state machine never goes back, and no entry \
+                     is applied twice (an InstallSnapshot at or below commit_index is ignored)",
+                    shadow.last_applied
+                ),
+            )
+        } else if index > status.commit_index {
+            (
+                "Snapshots hold committed entries only",
+                "§7",
+                format!(
+                    "n{id} handed out a snapshot through index {index} with commit_index {}",
+                    status.commit_index
+                ),
+            )
+        } else if committed.map(|c| c.term) != Some(snapshot.term) {
+            (
+                "Snapshots hold committed entries only",
+                "§7",
+                format!(
+                    "n{id}'s snapshot through index {index} says its last entry has term {}, \
+                     but the entry committed there has term {}",
+                    snapshot.term,
+                    committed.map_or("(none)".to_string(), |c| c.term.to_string())
+                ),
+            )
+        } else if Machine::decode(&snapshot.data) != expected || expected.is_none() {
+            (
+                "State Machine Safety",
+                "§5.4.3, §7",
+                format!(
+                    "n{id} handed its state machine a snapshot through index {index} whose data \
+                     ({} bytes) is not the state after applying indexes 1..={index}: a snapshot \
+                     is the state machine's state at its index, kept and sent as it was taken \
+                     (and reloaded after a restart)",
+                    snapshot.data.len()
+                ),
+            )
+        } else {
+            let shadow = &mut self.nodes[id as usize - 1];
+            shadow.machine = expected.expect("checked above");
+            shadow.last_applied = index;
+            shadow.highest_applied = shadow.highest_applied.max(index);
+            shadow.resuming = false;
+            return Ok(());
+        };
+        Err(Violation::new(rule, section, detail))
     }
 
     /// State Machine Safety (§5.4.3): no two nodes apply different commands at one index.
@@ -492,9 +679,11 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         // a log that came back wrong is reported as such, not as the Log Matching break it
         // causes.
         let last = status.last_log_index;
-        let mut log = Vec::with_capacity(last as usize);
-        let mut prefix = 0;
-        for index in 1..=last {
+        self.nodes[id as usize - 1].log.clear();
+        self.adopt_snapshot_if_any(id, status.snapshot_index)?;
+        let mut log = mem::take(&mut self.nodes[id as usize - 1].log);
+        let mut prefix = log.last().map_or(0, |entry| entry.prefix);
+        for index in status.snapshot_index + 1..=last {
             let (term, command) = entry(node, id, index, last)?;
             prefix = chain(prefix, term, hash_command(command));
             log.push(ShadowEntry { term, prefix });
@@ -503,7 +692,7 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         if let Some(before) = self.nodes[id as usize - 1].at_crash.take() {
             persistence::check(id, &before, &image)?;
         }
-        for (index, entry) in (1..).zip(&log) {
+        for (index, entry) in (1..).zip(&log).skip(status.snapshot_index as usize) {
             self.check_log_matching(id, index, entry.term, entry.prefix)?;
         }
         self.nodes[id as usize - 1].log = log;
@@ -519,8 +708,19 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize> Checks<C> {
         status: &Status,
     ) -> Result<(), Violation> {
         self.nodes[id as usize - 1].log.clear();
+        self.adopt_snapshot_if_any(id, status.snapshot_index)?;
         self.update_log(id, node, status.last_log_index)?;
         self.check_committed_prefix(id, status.commit_index)
+    }
+
+    /// After the shadow of node `id`'s log was cleared: the committed entries its snapshot
+    /// through `index` replaced, if it has one.
+    fn adopt_snapshot_if_any(&mut self, id: NodeId, index: Index) -> Result<(), Violation> {
+        self.nodes[id as usize - 1].snapshot_index = 0;
+        if index > 0 {
+            self.adopt_snapshot(id, index)?;
+        }
+        Ok(())
     }
 
     /// The command applied at `index` and how many of `nodes` have applied it, in this life

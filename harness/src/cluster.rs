@@ -22,10 +22,12 @@ use crate::checks::Checks;
 use crate::disk::Disks;
 use crate::network::{Fate, InFlight, Network, NetworkConfig};
 use crate::node::{
-    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Replicate, Role, Status, Term,
+    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Replicate, Role, Snapshot, Status,
+    Term,
 };
 use crate::report;
 use crate::rng::Rng;
+use crate::snapshots::SnapshotHooks;
 use crate::stats::{MessageStats, Tally, json_len};
 use crate::trace::{Event, Trace};
 use crate::watchdog::{Call, Watch};
@@ -83,6 +85,7 @@ type TakeCommitted<N> = fn(&mut N) -> Vec<Applied<<N as Node>::Command>>;
 pub(crate) struct Hooks<N: Node> {
     pub(crate) committed: Option<TakeCommitted<N>>,
     pub(crate) disks: Option<Box<dyn Disks<N>>>,
+    pub(crate) snapshots: Option<SnapshotHooks<N>>,
 }
 
 /// A simulated cluster of `N` nodes. See the crate documentation for the whole API.
@@ -157,7 +160,7 @@ impl<N: Node> Cluster<N> {
             tally: Tally::default(),
             stats: OnceCell::new(),
             text: String::new(),
-            hooks: Hooks { committed: None, disks: None },
+            hooks: Hooks { committed: None, disks: None, snapshots: None },
             budgets: Budgets::default(),
             notes: Vec::new(),
             events: 0,
@@ -433,17 +436,23 @@ impl<N: Node> Cluster<N> {
             Ok(messages) => messages,
             Err(panic) => self.node_panicked(id, "take_messages()", panic),
         };
+        let snapshot = self.drain_snapshot(id);
         let applied = self.drain_committed(id);
         let node = self.slots[index].node.as_ref().expect("live");
         let status = match guarded(&self.watch, id, Call::Status, || node.status()) {
             Ok(status) => status,
             Err(panic) => self.node_panicked(id, "status()", panic),
         };
+        if let Some(snapshot) = &snapshot {
+            let event = Event::Restore { node: id, term: status.term, index: snapshot.index };
+            self.trace.push(self.now, event);
+        }
         self.record_changes(id, &status, &applied);
         self.slots[index].status = status.clone();
-        self.check(id, &status, &applied);
+        self.check(id, &status, snapshot.as_ref(), &applied);
         self.record_log(id);
         self.send_all(id, messages);
+        self.maybe_compact(id);
         if self.events >= self.next_rescan {
             self.rescans += 1;
             let victim = self.rescans % self.size as u64 + 1;
@@ -488,11 +497,20 @@ impl<N: Node> Cluster<N> {
         }
     }
 
-    fn check(&mut self, id: NodeId, status: &Status, applied: &[Applied<N::Command>]) {
+    fn check(
+        &mut self,
+        id: NodeId,
+        status: &Status,
+        snapshot: Option<&Snapshot>,
+        applied: &[Applied<N::Command>],
+    ) {
         let node = self.slots[id as usize - 1].node.as_ref().expect("live");
         let checks = &mut self.checks;
         let result = guarded(&self.watch, id, Call::LogEntry, || {
             checks.observe(id, node, status)?;
+            if let Some(snapshot) = snapshot {
+                checks.observe_snapshot(id, status, snapshot)?;
+            }
             checks.observe_applied(id, status, applied)
         });
         match result {

@@ -15,6 +15,8 @@ pub(crate) trait Disks<N> {
     fn restart(&self, id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> N;
     /// A one-line view of the disk, for the state table.
     fn describe(&self, id: NodeId) -> String;
+    /// The size of what the disk holds, in bytes of JSON (0 before the first write).
+    fn size(&self, id: NodeId) -> usize;
 }
 
 /// The disks of a cluster of `N`s: one slot per node.
@@ -41,6 +43,12 @@ impl<N: Persist> Disks<N> for DiskStore<N> {
             Some(state) => N::restart(id, peers, config, rng, state.clone()),
             None => N::new(id, peers, config, rng),
         }
+    }
+
+    fn size(&self, id: NodeId) -> usize {
+        self.states[id as usize - 1].as_ref().map_or(0, |state| {
+            serde_json::to_vec(state).expect("a persistent state serializes to JSON").len()
+        })
     }
 
     fn describe(&self, id: NodeId) -> String {

@@ -64,10 +64,12 @@ impl<N: Node> Cluster<N> {
             return vec![format!("(n{id} is crashed)")];
         };
         let first = upto.saturating_sub(report::DIFF_ENTRIES as u64 - 1).max(1);
+        let snapshot_index = self.slot(id).status.snapshot_index;
         let lines = guarded(&self.watch, id, Call::LogEntry, || {
             (first..=upto)
                 .map(|index| match node.log_entry(index) {
                     Some((term, command)) => format!("{index:>5}  t{term:<4} {command:?}"),
+                    None if index <= snapshot_index => format!("{index:>5}  (in the snapshot)"),
                     None => format!("{index:>5}  (none)"),
                 })
                 .collect()

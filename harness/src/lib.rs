@@ -77,6 +77,7 @@ mod failure;
 mod faults;
 mod lab;
 pub mod logbook;
+pub mod machine;
 pub mod network;
 pub mod node;
 pub mod page;
@@ -84,6 +85,7 @@ mod persistence;
 pub mod report;
 pub mod rng;
 pub mod seeds;
+mod snapshots;
 pub mod stats;
 pub mod trace;
 pub mod watchdog;
@@ -94,8 +96,8 @@ pub use cluster::{Budgets, Cluster};
 pub use determinism::check_determinism;
 pub use network::{MessageFault, NetworkConfig};
 pub use node::{
-    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role, Status,
-    Term,
+    Applied, Compact, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Role,
+    Snapshot, Status, Term,
 };
 pub use rng::Rng;
 pub use seeds::seeds;

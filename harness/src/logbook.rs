@@ -70,6 +70,8 @@ impl<N: Node> Cluster<N> {
         let book = self.trace.logbook.as_mut().expect("checked above");
         let log = &mut book.logs[id as usize - 1];
         log.truncate(change.from as usize - 1);
+        // Entries the node only ever held inside a snapshot (§7): known by index only.
+        log.resize(change.from as usize - 1, (0, "(in a snapshot)".to_string()));
         log.extend(change.entries.iter().cloned());
         book.changes.push(change);
     }
@@ -88,16 +90,20 @@ impl<N: Node> Cluster<N> {
     fn log_change(&self, id: NodeId) -> Option<LogChange> {
         let book = self.trace.logbook.as_ref()?;
         let node = self.slots.get(id as usize - 1)?.node.as_ref()?;
-        let last = self.slots[id as usize - 1].status.last_log_index;
+        let status = &self.slots[id as usize - 1].status;
+        let (last, snapshot_index) = (status.last_log_index, status.snapshot_index);
         let empty = Vec::new();
         let known = book.logs.get(id as usize - 1).unwrap_or(&empty);
         let read = guarded(&self.watch, id, Call::LogEntry, || {
             let entry = |index: Index| {
                 node.log_entry(index).map(|(term, command)| (term, format!("{command:?}")))
             };
-            // Walk back from the shorter end while the entries differ.
-            let mut from = last.min(known.len() as Index) + 1;
-            while from > 1 && entry(from - 1).as_ref() != known.get(from as usize - 2) {
+            // Walk back from the shorter end while the entries differ, never into the snapshot
+            // (§7), whose entries the node no longer holds.
+            let mut from = last.min(known.len() as Index).max(snapshot_index) + 1;
+            while from > snapshot_index + 1
+                && entry(from - 1).as_ref() != known.get(from as usize - 2)
+            {
                 from -= 1;
             }
             let entries: Option<Vec<(Term, String)>> = (from..=last).map(entry).collect();

@@ -205,3 +205,39 @@ pub trait Persist: Node {
         state: Self::State,
     ) -> Self;
 }
+
+/// A snapshot on its way to the state machine: the state after applying every entry through
+/// `index`, which the state machine loads instead of those entries (§7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The last index the snapshot covers (Figure 13's `lastIncludedIndex`).
+    pub index: Index,
+    /// The term of the entry at `index` (`lastIncludedTerm`).
+    pub term: Term,
+    /// The state machine's state as of `index`, as the service encoded it.
+    pub data: Vec<u8>,
+}
+
+/// A node that compacts its log into snapshots (§7; stage 5 on).
+///
+/// The service (here, the cluster, on behalf of each node's state machine) decides when: it
+/// calls [`Compact::compact`] with the state machine's state after an index the node handed
+/// out. The node keeps those bytes as its snapshot, drops its log through that index, writes
+/// the snapshot to stable storage ([`Persist::take_persist`]), and sends it to a follower that
+/// needs entries it no longer holds (InstallSnapshot, Figure 13).
+///
+/// A snapshot reaches a state machine through [`Compact::take_snapshot`], drained after every
+/// input *before* [`Replicate::take_committed`]: one installed from the leader, or after a
+/// restart the node's own, so that the state machine loads it and the entries that follow
+/// apply on top of it.
+pub trait Compact: Replicate {
+    /// The state machine applied every entry through `index`, and `snapshot` is its state:
+    /// keep it and drop the log through `index` (§7). Ignored if `index` is at or before the
+    /// node's snapshot (an out-of-date request), or past the last entry it handed out.
+    fn compact(&mut self, index: Index, snapshot: Vec<u8>);
+
+    /// A snapshot the state machine must load before the next committed entries, if there is
+    /// one since the last call; drained. Every entry after it is then handed out by
+    /// [`Replicate::take_committed`], and none at or before it ever again.
+    fn take_snapshot(&mut self) -> Option<Snapshot>;
+}

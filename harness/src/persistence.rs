@@ -20,6 +20,8 @@ pub(crate) struct Image {
     pub(crate) term: Term,
     pub(crate) voted_for: Option<NodeId>,
     pub(crate) last_index: Index,
+    /// The last index compacted into the snapshot (§7), 0 without one.
+    pub(crate) snapshot_index: Index,
     /// The term of the last entry (0 for an empty log).
     pub(crate) last_term: Term,
     /// The prefix hash of the last entry: it covers the whole log (0 for an empty log).
@@ -34,6 +36,7 @@ impl Image {
             term: status.term,
             voted_for: status.voted_for,
             last_index: status.last_log_index,
+            snapshot_index: status.snapshot_index,
             last_term,
             prefix,
         }
@@ -48,8 +51,8 @@ pub(crate) const SECTION: &str = "§5.1, Figure 2";
 /// Node `id` restarted as `after`; it crashed as `before`. Every field that came back wrong is
 /// named with both values.
 ///
-/// When logs can be compacted (§7), a restarted node's log starts after its snapshot: compare
-/// the snapshot's last included index and term here too, and the prefix hash from there on.
+/// With snapshots (§7) the snapshot is persistent state too: the log must start after the
+/// same snapshot index; the prefix hash covers the snapshot's entries and the log after it.
 pub(crate) fn check(id: NodeId, before: &Image, after: &Image) -> Result<(), Violation> {
     let mut wrong = Vec::new();
     if after.term != before.term {
@@ -67,6 +70,14 @@ pub(crate) fn check(id: NodeId, before: &Image, after: &Image) -> Result<(), Vio
         wrong.push(format!(
             "n{id} restarted with voted_for {now}, but {then} in term {} before it crashed",
             before.term
+        ));
+    }
+    if after.snapshot_index != before.snapshot_index {
+        wrong.push(format!(
+            "n{id} restarted with its log starting after a snapshot through index {}, but it \
+             had one through index {} before it crashed (§7: the snapshot is written to stable \
+             storage, and a restart starts from it)",
+            after.snapshot_index, before.snapshot_index
         ));
     }
     if let Some(log) = log_difference(id, before, after) {

@@ -74,6 +74,25 @@ pub enum Event {
         /// The last index applied.
         last: Index,
     },
+    /// The service asked a node to compact its log through `index` into a snapshot (§7).
+    Compact {
+        /// The node.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// The last index the snapshot covers.
+        index: Index,
+    },
+    /// A node handed its state machine a snapshot through `index` (§7): installed from the
+    /// leader, or its own after a restart.
+    Restore {
+        /// The node.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// The last index the snapshot covers.
+        index: Index,
+    },
     /// A node sent a message.
     Send {
         /// The sender.
@@ -178,6 +197,8 @@ impl Event {
             | Event::Vote { node, .. }
             | Event::Commit { node, .. }
             | Event::Apply { node, .. }
+            | Event::Compact { node, .. }
+            | Event::Restore { node, .. }
             | Event::Propose { node, .. }
             | Event::WithNode { node, .. }
             | Event::Crash { node }
@@ -205,6 +226,12 @@ impl fmt::Display for Event {
             }
             Event::Apply { node, term, first, last } => {
                 write!(f, "n{node}@{term} apply {first}..={last}")
+            }
+            Event::Compact { node, term, index } => {
+                write!(f, "n{node}@{term} compact through {index}")
+            }
+            Event::Restore { node, term, index } => {
+                write!(f, "n{node}@{term} state machine ← snapshot through {index}")
             }
             Event::Send { from, term, to, message, deliver_at } => match deliver_at {
                 Some(at) => write!(f, "n{from}@{term} → n{to} {message} (at {at})"),

@@ -17,6 +17,7 @@
   const CATEGORY = {
     role: "role, term, vote", term: "role, term, vote", vote: "role, term, vote",
     commit: "commit, apply, propose", apply: "commit, apply, propose", propose: "commit, apply, propose",
+    compact: "commit, apply, propose", restore: "commit, apply, propose",
     crash: "crash, restart, network", restart: "crash, restart, network", network: "crash, restart, network",
     panic: "crash, restart, network", with_node: "test, failure", failure: "test, failure",
   };
@@ -170,6 +171,7 @@
         case "vote": s.vote = e.voted_for; s.term = e.term; break;
         case "commit": s.commit = e.commit_index; break;
         case "apply": s.applied = e.last; break;
+        case "restore": s.applied = e.index; break;
         case "crash": s.up = false; break;
         case "restart": s.up = true; s.role = "Follower"; s.term = e.term; s.commit = 0; break;
         case "network":
@@ -181,7 +183,9 @@
       while (LOGS && st.logAt < LOGS.length && LOGS[st.logAt].event <= i + 1) {
         const c = LOGS[st.logAt++];
         const log = st.nodes[c.node].log;
-        log.length = c.from - 1;
+        if (log.length > c.from - 1) log.length = c.from - 1;
+        // Entries the node only ever held inside a snapshot (§7): known by index only.
+        while (log.length < c.from - 1) log.push([0, "(in a snapshot)"]);
         for (const entry of c.entries) log.push(entry);
       }
     }
@@ -295,6 +299,8 @@
       case "vote": return `votes n${e.voted_for} in t${e.term}`;
       case "commit": return `commit_index ${e.commit_index}`;
       case "apply": return `apply ${e.first}..=${e.last}`;
+      case "compact": return `compact through ${e.index}`;
+      case "restore": return `state machine ← snapshot through ${e.index}`;
       case "propose": return e.index != null ? `propose ${e.command} → index ${e.index}` : `propose ${e.command}: not leader`;
       case "with_node": return `with_node (the test reached in) t${e.term}`;
       case "crash": return "CRASH";
