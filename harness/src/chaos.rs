@@ -20,7 +20,7 @@
 
 use crate::cluster::{Cluster, streams};
 use crate::network::NetworkConfig;
-use crate::node::{Config, Index, NodeId, Persist, Replicate, Role, Term};
+use crate::node::{Compact, Config, Index, NodeId, Persist, Replicate, Role, Term};
 use crate::rng::Rng;
 
 /// The settings of one randomized run, all derived from its seed.
@@ -108,8 +108,35 @@ pub fn replication<N: Replicate + Persist + 'static>(seed: u64) -> Cluster<N>
 where
     N::Command: From<String>,
 {
+    replication_with(seed, |_| {})
+}
+
+/// A randomized run with snapshots (§7) for `seed`: [`replication`]'s, with a state machine
+/// beside every node and every node asked to compact every `k` applied entries, `k` drawn
+/// from the seed in `1..=20`, so that snapshots land at random points among the faults and
+/// followers that fell behind are repaired by InstallSnapshot.
+pub fn snapshots<N: Compact + Persist + 'static>(seed: u64) -> Cluster<N>
+where
+    N::Command: From<String>,
+{
+    replication_with(seed, |cluster| {
+        let every = cluster.fork_rng(streams::FAULTS).fork(2).range(1, 21);
+        cluster.note("snapshots", format!("every node compacts every {every} applied entries"));
+        cluster.compact_every(every);
+    })
+}
+
+/// [`replication`], with `setup` run on the cluster before the first tick.
+fn replication_with<N: Replicate + Persist + 'static>(
+    seed: u64,
+    setup: impl FnOnce(&mut Cluster<N>),
+) -> Cluster<N>
+where
+    N::Command: From<String>,
+{
     let plan = Plan::from_seed(seed);
     let mut cluster = start::<N>(seed, &plan, true);
+    setup(&mut cluster);
     cluster.track_applied();
     let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
     let mut workload = cluster.fork_rng(streams::WORKLOAD);
