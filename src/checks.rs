@@ -669,6 +669,15 @@ pub fn listed_tests(cargo: &Cargo, package: &str) -> Result<Vec<(String, String)
 /// differs from the record of the fresh exercise, so it holds a learner's work (committed or
 /// not), and the checks are not `strict`. A stage with no record is checked.
 pub fn skip_as_learners_work(root: &Path, stage: &Stage, strict: bool) -> Option<String> {
+    let carried = crate::carry::carried_into(root, stage);
+    if !carried.is_empty() && !strict {
+        return Some(format!(
+            "skipped {}: it builds on your own code ({}: `cargo run -- carry`); \
+             RAFT_STRICT_CHECKS=1 checks it anyway",
+            stage.label(),
+            carried.join(", ")
+        ));
+    }
     match fresh::freshness(root, stage) {
         Freshness::Changed(_) if !strict => Some(format!(
             "skipped {}: {} (your work, or a maintainer's edit not yet recorded); \
@@ -686,6 +695,23 @@ pub fn fresh_recorded(root: &Path, stage: &Stage, strict: bool) -> Findings {
     let freshness = fresh::freshness(root, stage);
     let fix = "if a maintainer changed the exercise on purpose, `cargo run -- fingerprint` \
                records it anew";
+    let carried = crate::carry::carried_into(root, stage);
+    if !carried.is_empty() {
+        let what = format!("it builds on a learner's code ({})", carried.join(", "));
+        return match strict {
+            true => problem(Problem::new(
+                stage,
+                format!("{what} (RAFT_STRICT_CHECKS is set); `cargo run -- carry <stage> --undo`"),
+            )),
+            false => Findings {
+                problems: Vec::new(),
+                notes: vec![format!(
+                    "{}: your work ({what}); the checks about the fresh exercise skip it",
+                    stage.label()
+                )],
+            },
+        };
+    }
     match freshness {
         Freshness::Fresh => Findings {
             problems: Vec::new(),

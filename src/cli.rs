@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use std::path::Path;
 
-use crate::cargo::Cargo;
+use crate::cargo::{Cargo, Tested};
+use crate::carry;
 use crate::checks::CHECKS;
 use crate::fresh;
 use crate::hints_cli;
@@ -35,6 +36,11 @@ usage:
   cargo run -- verify          the course checks: stubs fail only through todo!(),
                                references pass, no drift between exercise and solution,
                                tests shared, every stub has hints and tests
+  cargo run -- carry <stage> [into]
+                               build the next stage (or stage `into`) on your own code of
+                               <stage> instead of its reference, then run its tests;
+                               `--undo` puts the reference back (e.g. `carry 2`, `carry 2
+                               --undo`, `carry election 4`)
   cargo run -- demo            a five-server cluster of the stage 4 reference, live: keys
                                crash the leader, partition, heal, propose (q quits); then
                                the run as a page (target/demo.html). Options: --scripted (a
@@ -76,6 +82,15 @@ pub enum Command {
         /// The stub whose step to test.
         stub: Option<String>,
     },
+    /// Build a later stage on the learner's code of stage `from`, or undo it.
+    Carry {
+        /// The stage whose code is carried, by number or name.
+        from: String,
+        /// The stage that takes it (else the next).
+        into: Option<String>,
+        /// Put the reference back instead.
+        undo: bool,
+    },
     /// Re-run the current step's tests on every save; `once`: one round, then stop.
     Watch {
         /// Stop after the first round (for scripts and tests).
@@ -111,6 +126,20 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         ["hint", stub, n] => {
             Ok(Command::Hint { stub: Some(stub.to_string()), level: Some(level(n)?) })
         }
+        ["carry", ref rest @ ..] => {
+            let undo = rest.last() == Some(&"--undo");
+            let rest = &rest[..rest.len() - usize::from(undo)];
+            match rest {
+                [] => Err("carry needs a stage: `cargo run -- carry 2`".to_string()),
+                [from] => Ok(Command::Carry { from: from.to_string(), into: None, undo }),
+                [from, into] => Ok(Command::Carry {
+                    from: from.to_string(),
+                    into: Some(into.to_string()),
+                    undo,
+                }),
+                [_, _, extra, ..] => Err(format!("unexpected argument `{extra}`")),
+            }
+        }
         [one] => Err(format!("unknown command `{one}`")),
         ["hint", _, _, extra, ..] => Err(format!("unexpected argument `{extra}`")),
         [_, extra, ..] => Err(format!("unexpected argument `{extra}`")),
@@ -133,6 +162,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok(Command::Hint { stub, level }) => hint(&root, stub.as_deref(), level),
         Ok(Command::Watch { once }) => watch::run(&root, once),
         Ok(Command::Test { stub }) => test_step(&root, stub.as_deref()),
+        Ok(Command::Carry { from, into, undo }) => carry(&root, &from, into.as_deref(), undo),
         Err(error) => {
             eprint!("error: {error}\n\n{USAGE}");
             ExitCode::from(2)
@@ -212,6 +242,72 @@ fn next_step(cargo: &Cargo) -> Result<(Stage, Step), String> {
     match steps::next(steps, &next.stubs, &next.failing) {
         Some((step, _)) => Ok((next.stage, step.clone())),
         None => Err(format!("{}: no step is left, yet it is not done", next.stage.label())),
+    }
+}
+
+fn carry(root: &Path, from: &str, into: Option<&str>, undo: bool) -> ExitCode {
+    let stages = carry::stage_named(from).and_then(|from| {
+        let into = match into {
+            Some(into) => carry::stage_named(into)?,
+            None => carry::next_stage(&from).ok_or_else(|| {
+                format!("{} is the last stage: nothing comes after it", from.label())
+            })?,
+        };
+        Ok((from, into))
+    });
+    let plan = stages.and_then(|(from, into)| carry::plan(root, &from, &into, undo));
+    let plan = match plan {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let (from, into) = (plan.from, plan.into);
+    let verb = if undo { "back on the reference of" } else { "on your own code of" };
+    println!("{}, {verb} {}:", into.label(), from.label());
+    if let Err(error) = carry::apply(root, &plan) {
+        eprintln!("error: cannot rewrite {}: {error}", into.label());
+        return ExitCode::FAILURE;
+    }
+    print!("{}", carry::describe(&plan));
+    if undo || !plan.takes_yours() {
+        return if undo || plan.links.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
+    println!(
+        "\n{}'s tests (cargo test -p {}), with your {} code:",
+        into.label(),
+        into.name,
+        from.label()
+    );
+    let cargo = Cargo::new(root);
+    let stubs = crate::checks::stub_messages(&root.join(into.exercise_dir()).join("src"));
+    let verdict = match (cargo.test_package(into.name), stubs) {
+        (Ok(Tested::Ran(runs)), Ok(stubs)) => carry::verdict(&runs, &stubs),
+        (Ok(Tested::NotCompiled { first_error, .. }), _) => {
+            println!(
+                "  {} does not compile with your {} code; the first error:\n{first_error}\n  (see it all: {})",
+                into.label(),
+                from.label(),
+                Cargo::errors_command(into.name)
+            );
+            print!("\n{}", carry::undo_hint(&plan));
+            return ExitCode::FAILURE;
+        }
+        (Err(error), _) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+        (_, Err(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", carry::describe_verdict(&verdict, &from, &into));
+    print!("\n{}", carry::undo_hint(&plan));
+    match verdict.failed.is_empty() && verdict.crashed.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
     }
 }
 
@@ -319,5 +415,21 @@ mod tests {
     fn wrong_arguments_are_named() {
         assert_eq!(parse(&args(&["map"])), Err("unknown command `map`".to_string()));
         assert_eq!(parse(&args(&["verify", "x"])), Err("unexpected argument `x`".to_string()));
+        assert_eq!(
+            parse(&args(&["carry", "1", "2", "3"])),
+            Err("unexpected argument `3`".to_string())
+        );
+        assert!(parse(&args(&["carry"])).unwrap_err().contains("carry needs a stage"));
+    }
+
+    #[test]
+    fn carry_takes_a_stage_an_optional_later_one_and_undo() {
+        let carry = |from: &str, into: Option<&str>, undo| {
+            Ok(Command::Carry { from: from.into(), into: into.map(Into::into), undo })
+        };
+        assert_eq!(parse(&args(&["carry", "2"])), carry("2", None, false));
+        assert_eq!(parse(&args(&["carry", "election", "4"])), carry("election", Some("4"), false));
+        assert_eq!(parse(&args(&["carry", "2", "--undo"])), carry("2", None, true));
+        assert_eq!(parse(&args(&["carry", "2", "4", "--undo"])), carry("2", Some("4"), true));
     }
 }

@@ -185,3 +185,22 @@ fn hint_names_what_it_cannot_choose_or_find() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+/// `cargo run` inside a stage's folder runs the course map: each exercise declares the small
+/// binary `exercises/course-map.rs` (else cargo answers "a bin target must be available").
+#[test]
+fn every_stage_folder_runs_the_map() {
+    for stage in STAGES {
+        let manifest = repo_root().join(stage.exercise_dir()).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let bin = format!(
+            "[[bin]]\nname = \"{}-map\"\npath = \"../course-map.rs\"\ntest = false\n",
+            stage.name
+        );
+        assert!(
+            text.contains(&bin),
+            "{}: add to it, for `cargo run` in the stage's folder:\n{bin}doc = false",
+            manifest.display()
+        );
+    }
+}

@@ -64,23 +64,26 @@ impl Plan {
 
     /// Adds the plan to the report's settings; `proposals`: whether this run proposes.
     fn note<N: crate::node::Node>(&self, cluster: &mut Cluster<N>, proposals: bool) {
+        cluster.note("plan", self.describe(proposals));
+    }
+
+    /// The plan as the report's `plan` line says it; a run without proposals (elections)
+    /// does not mention them.
+    fn describe(&self, proposals: bool) -> String {
         let workload = if proposals {
             format!(", a proposal every ~{} ticks", (1.0 / self.propose_rate).round())
         } else {
             String::new()
         };
-        cluster.note(
-            "plan",
-            format!(
-                "chaos::Plan::from_seed: {} nodes, safety phase {} ticks with a fault every ~{} \
-                 ticks{workload} and a crash after {:.0}% of term, vote and commit changes, then \
-                 liveness on a reliable network",
-                self.nodes,
-                self.safety_ticks,
-                (1.0 / self.fault_rate).round(),
-                self.worst_moment * 100.0
-            ),
-        );
+        format!(
+            "chaos::Plan::from_seed: {} nodes, safety phase {} ticks with a fault every ~{} \
+             ticks{workload} and a crash after {:.0}% of term, vote and commit changes, then \
+             liveness on a reliable network",
+            self.nodes,
+            self.safety_ticks,
+            (1.0 / self.fault_rate).round(),
+            self.worst_moment * 100.0
+        )
     }
 }
 
@@ -276,5 +279,23 @@ where
     let up: Vec<NodeId> = cluster.ids().into_iter().filter(|&id| cluster.is_up(id)).collect();
     if let Some(&id) = up.get(rng.range(0, up.len() as u64) as usize) {
         let _ = cluster.propose(id, N::Command::from(format!("c{tick}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_run_with_proposals_mentions_them_in_its_plan() {
+        for seed in 1..=20 {
+            let plan = Plan::from_seed(seed);
+            assert!(!plan.describe(false).contains("proposal"), "{}", plan.describe(false));
+            assert!(
+                plan.describe(true).contains(", a proposal every ~"),
+                "{}",
+                plan.describe(true)
+            );
+        }
     }
 }

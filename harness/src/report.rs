@@ -146,11 +146,7 @@ pub fn render(report: &Report) -> String {
 /// are absolute: `cargo test` runs a test in its package's directory, not where you type.
 pub fn trace_commands(report: &Report) -> (String, String) {
     let (trace, written) = match trace_path() {
-        Some(path) => {
-            let path = std::path::Path::new(&path);
-            let absolute = std::env::current_dir().map(|dir| dir.join(path)).ok();
-            (absolute.unwrap_or_else(|| path.to_path_buf()).display().to_string(), true)
-        }
+        Some(path) => (path, true),
         None => (default_trace_path(report.seed).display().to_string(), false),
     };
     let trace_line = if written {
@@ -294,9 +290,32 @@ fn without_colors(text: &str) -> String {
     out
 }
 
-/// The path `RAFT_TRACE` names, if set.
+/// The file `RAFT_TRACE` names, if set, as an absolute path ([`resolve_trace_path`]).
 pub fn trace_path() -> Option<String> {
-    std::env::var("RAFT_TRACE").ok().filter(|path| !path.is_empty())
+    let path = std::env::var("RAFT_TRACE").ok().filter(|path| !path.is_empty())?;
+    let pwd = std::env::var_os("PWD");
+    let cwd = std::env::current_dir().ok();
+    Some(resolve_trace_path(&path, pwd.as_deref(), cwd.as_deref()).display().to_string())
+}
+
+/// Where a `RAFT_TRACE` path lands. `cargo test` runs a test in its package's directory, not
+/// where the learner typed the command; the shell's `PWD`, which cargo passes on unchanged,
+/// still names that place. So a relative path is taken from `pwd` when it is an absolute path
+/// to a directory, else from `cwd` (the process's directory); an absolute path stays.
+pub fn resolve_trace_path(
+    path: &str,
+    pwd: Option<&std::ffi::OsStr>,
+    cwd: Option<&std::path::Path>,
+) -> std::path::PathBuf {
+    let path = std::path::Path::new(path);
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    let pwd = pwd.map(std::path::Path::new).filter(|dir| dir.is_absolute() && dir.is_dir());
+    match pwd.or(cwd) {
+        Some(base) => base.join(path),
+        None => path.to_path_buf(),
+    }
 }
 
 #[derive(Serialize)]
@@ -352,7 +371,38 @@ pub(crate) fn write_trace_with(
     if let Some(dir) = std::path::Path::new(&path).parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if let Err(error) = std::fs::write(&path, json) {
-        eprintln!("harness: could not write RAFT_TRACE={path}: {error}");
+    match std::fs::write(&path, json) {
+        Ok(()) => {
+            // Once per test process, straight to stderr (a passing test's output is captured,
+            // and a run that passed writes its trace too): where the file went.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                let line = format!(
+                    "harness: RAFT_TRACE: trace written to {path} (each run of this test process \
+                     overwrites it; the last stays)\n"
+                );
+                let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+            });
+        }
+        Err(error) => eprintln!("harness: could not write RAFT_TRACE={path}: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_trace_path_lands_where_the_command_was_typed() {
+        use std::path::Path;
+        let typed = std::env::temp_dir();
+        let package = Path::new("/nowhere/harness");
+        let pwd = Some(typed.as_os_str());
+        assert_eq!(resolve_trace_path("t.json", pwd, Some(package)), typed.join("t.json"));
+        assert_eq!(resolve_trace_path("/abs/t.json", pwd, Some(package)), Path::new("/abs/t.json"));
+        // No PWD, or one that is not an absolute directory: the process's directory.
+        assert_eq!(resolve_trace_path("t.json", None, Some(package)), package.join("t.json"));
+        let relative = Some(std::ffi::OsStr::new("relative/dir"));
+        assert_eq!(resolve_trace_path("t.json", relative, Some(package)), package.join("t.json"));
     }
 }

@@ -23,8 +23,11 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crate::node::NodeId;
+use crate::node::{
+    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Status, Term,
+};
 use crate::report::TestId;
+use crate::rng::Rng;
 
 /// The limit, in seconds of wall time, when `RAFT_WATCHDOG` is not set.
 pub const DEFAULT_LIMIT: u64 = 30;
@@ -115,9 +118,6 @@ impl Watch {
 /// same thread does nothing. libtest runs every test on a thread of its own, named after the
 /// test, so the watch ends with the test; on an unnamed or `main` thread it does nothing.
 pub fn watch_this_test() {
-    thread_local! {
-        static TEST: std::cell::RefCell<Option<Arc<Shared>>> = const { std::cell::RefCell::new(None) };
-    }
     let Some(limit) = limit() else { return };
     if matches!(std::thread::current().name(), None | Some("main")) {
         return;
@@ -125,13 +125,131 @@ pub fn watch_this_test() {
     TEST.with(|test| {
         let mut test = test.borrow_mut();
         if test.is_none() {
-            let shared = register(0, limit);
+            let shared = register_as(0, limit, true);
             shared.call.store(Call::WholeTest as u64, Relaxed);
             // Odd, and it never changes: "inside" from now until the test's thread ends.
             shared.progress.store(1, Release);
             *test = Some(shared);
         }
     });
+}
+
+thread_local! {
+    /// The calling test's watch ([`watch_this_test`]), if it has one.
+    static TEST: std::cell::RefCell<Option<Arc<Shared>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, the test's `call` into node `node`, telling the test's watch; a watchdog that
+/// fires meanwhile names the node and the call, not only the test.
+fn in_test_call<T>(node: NodeId, call: Call, f: impl FnOnce() -> T) -> T {
+    watch_this_test();
+    let shared = TEST.with(|test| test.borrow().clone());
+    if let Some(shared) = &shared {
+        shared.call.store(node << 8 | call as u64, Release);
+    }
+    let result = f();
+    if let Some(shared) = &shared {
+        shared.call.store(Call::WholeTest as u64, Release);
+    }
+    result
+}
+
+/// A node driven directly by a test (the one-node paper tests), watched call by call: a call
+/// that never returns is reported with the node, the call and the test, as a cluster's is.
+/// It is the node in every other way: it implements the harness's traits by calling the
+/// node's, and derefs to it for everything else (`node.state()`, …). A test file makes every
+/// node it builds one by naming its node type through it:
+///
+/// ```ignore
+/// type RaftNode = harness::watchdog::WatchedNode<election::RaftNode>;
+/// ```
+#[derive(Clone, Debug)]
+pub struct WatchedNode<N>(N);
+
+impl<N> WatchedNode<N> {
+    /// The node itself.
+    pub fn into_inner(self) -> N {
+        self.0
+    }
+}
+
+impl<N> std::ops::Deref for WatchedNode<N> {
+    type Target = N;
+    fn deref(&self) -> &N {
+        &self.0
+    }
+}
+
+impl<N> std::ops::DerefMut for WatchedNode<N> {
+    fn deref_mut(&mut self) -> &mut N {
+        &mut self.0
+    }
+}
+
+impl<N: Node> Node for WatchedNode<N> {
+    type Message = N::Message;
+    type Command = N::Command;
+
+    fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self {
+        WatchedNode(in_test_call(id, Call::New, || N::new(id, peers, config, rng)))
+    }
+
+    fn id(&self) -> NodeId {
+        self.0.id()
+    }
+
+    fn tick(&mut self) {
+        in_test_call(self.0.id(), Call::Tick, || self.0.tick())
+    }
+
+    fn step(&mut self, from: NodeId, message: Self::Message) {
+        in_test_call(self.0.id(), Call::Step, || self.0.step(from, message))
+    }
+
+    fn take_messages(&mut self) -> Vec<Envelope<Self::Message>> {
+        in_test_call(self.0.id(), Call::TakeMessages, || self.0.take_messages())
+    }
+
+    fn status(&self) -> Status {
+        in_test_call(self.0.id(), Call::Status, || self.0.status())
+    }
+
+    fn log_entry(&self, index: Index) -> Option<(Term, &Self::Command)> {
+        in_test_call(self.0.id(), Call::LogEntry, || self.0.log_entry(index))
+    }
+}
+
+impl<N: Replicate> Replicate for WatchedNode<N> {
+    fn propose(&mut self, command: Self::Command) -> Result<(Index, Term), NotLeader> {
+        in_test_call(self.0.id(), Call::Propose, || self.0.propose(command))
+    }
+
+    fn take_committed(&mut self) -> Vec<Applied<Self::Command>> {
+        in_test_call(self.0.id(), Call::TakeCommitted, || self.0.take_committed())
+    }
+}
+
+impl<N: Persist> Persist for WatchedNode<N> {
+    type State = N::State;
+    type Write = N::Write;
+
+    fn take_persist(&mut self) -> Vec<Self::Write> {
+        in_test_call(self.0.id(), Call::TakePersist, || self.0.take_persist())
+    }
+
+    fn apply_write(state: &mut Self::State, write: Self::Write) {
+        N::apply_write(state, write)
+    }
+
+    fn restart(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        state: Self::State,
+    ) -> Self {
+        WatchedNode(in_test_call(id, Call::Restart, || N::restart(id, peers, config, rng, state)))
+    }
 }
 
 /// The limit from `RAFT_WATCHDOG`, read once; `None`: the watchdog is off.
@@ -159,6 +277,8 @@ struct Watched {
     test: TestId,
     /// The replay command the cluster set, if it set one.
     replay: Option<String>,
+    /// A test watched as a whole ([`watch_this_test`]), not a cluster.
+    whole_test: bool,
     progress: u64,
     since: Instant,
 }
@@ -167,10 +287,16 @@ static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
 
 /// A new [`Shared`], watched from now on; starts the watchdog the first time.
 fn register(seed: u64, limit: Duration) -> Arc<Shared> {
+    register_as(seed, limit, false)
+}
+
+/// [`register`], for a cluster or (`whole_test`) a test watched as a whole.
+fn register_as(seed: u64, limit: Duration, whole_test: bool) -> Arc<Shared> {
     let shared = Arc::new(Shared::default());
     let (test, since) = (TestId::current(), Instant::now());
     let shared_weak = Arc::downgrade(&shared);
-    let entry = Watched { shared: shared_weak, seed, test, replay: None, progress: 0, since };
+    let entry =
+        Watched { shared: shared_weak, seed, test, replay: None, whole_test, progress: 0, since };
     WATCHED.lock().unwrap_or_else(PoisonError::into_inner).push(entry);
     static START: Once = Once::new();
     START.call_once(|| {
@@ -209,6 +335,12 @@ fn stop(shared: &Shared, watched: &Watched, stuck: Duration, limit: Duration) ->
         let what = format!(
             "test {name} has not finished after {stuck} s of wall time, and a test that drives \
              a node or a log directly takes milliseconds"
+        );
+        (what, format!("rerun:    {}", watched.test.command()))
+    } else if watched.whole_test {
+        let what = format!(
+            "n{node} has not returned from {call} in test {name} ({stuck} s of wall time since \
+             the test began; a test that drives a node directly takes milliseconds)"
         );
         (what, format!("rerun:    {}", watched.test.command()))
     } else {

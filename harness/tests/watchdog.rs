@@ -13,7 +13,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Correct, Message};
-use harness::watchdog::{DEFAULT_LIMIT, limit_from};
+use harness::watchdog::{DEFAULT_LIMIT, WatchedNode, limit_from};
 use harness::{Cluster, Config, Envelope, Index, Node, NodeId, Rng, Status, Term};
 use pretty_assertions::assert_eq;
 use rstest::rstest;
@@ -159,6 +159,40 @@ fn watchdog_stops_a_directly_driven_test_that_never_ends() {
         "harness watchdog: test directly_driven_test_never_ends has not finished after ",
         "an infinite loop in the node?",
         "rerun:    cargo test -p harness --test watchdog -- --exact directly_driven_test_never_ends",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in the child's stderr:\n{stderr}"
+        );
+    }
+}
+
+/// A paper test's node, watched call by call (`WatchedNode`): node 2 loops inside its fifth
+/// `tick()`; the calls before it returned.
+#[test]
+#[ignore = "run by watchdog_names_the_node_and_call_a_paper_test_is_stuck_in as a child process"]
+fn paper_test_node_never_returns_from_tick() {
+    let mut node = WatchedNode::<WaitsInTick>::new(2, vec![1, 3], Config::default(), Rng::new(2));
+    let _ = node.status();
+    for _ in 0..5 {
+        node.tick();
+    }
+}
+
+/// A one-node paper test stuck in a node call: the report names the node and the call, as for
+/// a cluster, and the command that reruns the test.
+#[test]
+fn watchdog_names_the_node_and_call_a_paper_test_is_stuck_in() {
+    let (status, stderr) = run_child("paper_test_node_never_returns_from_tick", &[]);
+    let Some(status) = status else {
+        panic!("the watchdog did not end a paper test stuck in tick(); its stderr:\n{stderr}")
+    };
+    assert_eq!(status.code(), Some(101), "the child's exit status; its stderr:\n{stderr}");
+    for expected in [
+        "harness watchdog: n2 has not returned from tick() in test \
+         paper_test_node_never_returns_from_tick (",
+        "rerun:    cargo test -p harness --test watchdog -- --exact \
+         paper_test_node_never_returns_from_tick",
     ] {
         assert!(
             stderr.contains(expected),

@@ -13,10 +13,13 @@ use data_structures::{
     AppendEntries, AppendEntriesReply, Log, LogEntry, Message, NodeId, PersistentState,
     RequestVote, RequestVoteReply, Role, StorageWrite, Term,
 };
-use election::RaftNode;
 use harness::{Config, Node, Persist, Rng, Status};
 use pretty_assertions::assert_eq;
 use rstest::rstest;
+
+/// The node, watched call by call: a call that never returns ends the test with a report
+/// naming the node and the call (`harness::watchdog`).
+type RaftNode = harness::watchdog::WatchedNode<election::RaftNode>;
 
 /// The election timeout base T: timeouts are drawn from `[T, 2T)`.
 const T: u64 = 20;

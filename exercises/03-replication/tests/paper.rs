@@ -16,8 +16,11 @@ use data_structures::{
 };
 use harness::{Applied, Config, Node, NotLeader, Persist, Replicate, Rng};
 use pretty_assertions::assert_eq;
-use replication::RaftNode;
 use rstest::rstest;
+
+/// The node, watched call by call: a call that never returns ends the test with a report
+/// naming the node and the call (`harness::watchdog`).
+type RaftNode = harness::watchdog::WatchedNode<replication::RaftNode>;
 
 /// The election timeout base T: timeouts are drawn from `[T, 2T)`.
 const T: u64 = 20;

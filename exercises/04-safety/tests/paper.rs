@@ -12,8 +12,11 @@ use data_structures::{
 use harness::{Config, Node, Persist, Replicate, Rng, Status};
 use pretty_assertions::assert_eq;
 use rstest::rstest;
-use safety::RaftNode;
 use safety::persistence::first_difference;
+
+/// The node, watched call by call: a call that never returns ends the test with a report
+/// naming the node and the call (`harness::watchdog`).
+type RaftNode = harness::watchdog::WatchedNode<safety::RaftNode>;
 
 const T: u64 = 20;
 
