@@ -24,6 +24,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "log::last_index_and_last_term_describe_the_last_entry",
                     "log::last_index_and_last_term_count_the_snapshot",
+                    "state::storage_carries_out_writes_in_order",
                 ],
             ),
             ("Log::entry", &["log::entry_is_none_at_index_zero_and_past_the_end"]),

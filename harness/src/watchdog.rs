@@ -24,7 +24,8 @@ use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::node::{
-    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Status, Term,
+    Applied, Compact, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate,
+    Snapshot, Status, Term,
 };
 use crate::report::TestId;
 use crate::rng::Rng;
@@ -249,6 +250,16 @@ impl<N: Persist> Persist for WatchedNode<N> {
         state: Self::State,
     ) -> Self {
         WatchedNode(in_test_call(id, Call::Restart, || N::restart(id, peers, config, rng, state)))
+    }
+}
+
+impl<N: Compact> Compact for WatchedNode<N> {
+    fn compact(&mut self, index: Index, snapshot: Vec<u8>) {
+        in_test_call(self.0.id(), Call::Compact, || self.0.compact(index, snapshot))
+    }
+
+    fn take_snapshot(&mut self) -> Option<Snapshot> {
+        in_test_call(self.0.id(), Call::TakeSnapshot, || self.0.take_snapshot())
     }
 }
 

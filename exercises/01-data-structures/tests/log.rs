@@ -538,6 +538,7 @@ fn last_index_and_last_term_count_the_snapshot(
         "(last_index(), last_term()) of {log:?}: snapshot_index plus the entries held, the \
          snapshot's term when none is held (§7)"
     );
+    assert_eq!((log.snapshot_index(), log.snapshot_term()), (5, 2), "the snapshot's boundary");
 }
 
 /// `term_at` knows the snapshot's last term, and nothing before it: those entries are gone.

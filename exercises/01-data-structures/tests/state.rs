@@ -517,3 +517,26 @@ fn storage_format_with_a_snapshot_is_pinned() {
     let decoded = PersistentState::decode(json.as_bytes());
     assert_eq!(decoded, Ok(with_snapshot().persistent()), "decode of {json}");
 }
+
+/// Stable storage carries out writes in order: a term and vote, appended entries, a
+/// truncation, more entries (§5.1; the writes stages 2-4 hand to the harness).
+#[test]
+fn storage_carries_out_writes_in_order() {
+    let mut stored = PersistentState::default();
+    let writes = [
+        StorageWrite::HardState { current_term: 2, voted_for: Some(3) },
+        StorageWrite::AppendLog { entries: vec![LogEntry::new(1, "a"), LogEntry::new(2, "x")] },
+        StorageWrite::TruncateLog { from: 2 },
+        StorageWrite::AppendLog { entries: vec![LogEntry::new(2, "y")] },
+    ];
+    for write in writes {
+        stored.apply(write);
+    }
+    let log = Log::from_entries(vec![LogEntry::new(1, "a"), LogEntry::new(2, "y")]);
+    assert_eq!(
+        (stored.current_term, stored.voted_for, stored.log.last_index(), stored.log),
+        (2, Some(3), 2, log),
+        "(current_term, voted_for, last_index, log) after HardState(2, n3), AppendLog(a, x), \
+         TruncateLog(from 2), AppendLog(y)"
+    );
+}

@@ -17,7 +17,10 @@ use data_structures::{
 use harness::{Compact, Config, Node, Persist, Replicate, Rng, Snapshot};
 use pretty_assertions::assert_eq;
 use rstest::rstest;
-use snapshots::RaftNode;
+
+/// The stage's node, watched call by call: one that never returns from a call is reported with
+/// the node, the call and the test.
+type RaftNode = harness::watchdog::WatchedNode<snapshots::RaftNode>;
 
 /// The election timeout base T: timeouts are drawn from `[T, 2T)`.
 const T: u64 = 20;
@@ -58,7 +61,7 @@ fn disk(current_term: Term, snapshot: (Index, Term), terms: &[Term]) -> Persiste
 
 /// Node `id` among `peers`, restarted from `disk`, its first writes drained.
 fn restarted(id: NodeId, peers: &[NodeId], disk: PersistentState) -> RaftNode {
-    // A node that never returns from a call ends the test with a report, instead of hanging.
+    // A test that never ends (a loop waiting for what never comes) is reported, not hung.
     harness::watchdog::watch_this_test();
     let mut node = RaftNode::restart(id, peers.to_vec(), Config::default(), Rng::new(id), disk);
     node.take_persist();
@@ -377,9 +380,13 @@ fn install_snapshot_makes_its_sender_the_leader_and_restarts_the_timer(
 ) {
     let peers: Vec<NodeId> = (1..=5).filter(|&peer| peer != id).collect();
     let mut node = restarted(id, &peers, disk(2, (0, 0), &[1]));
-    while node.status().term == 2 {
+    for _ in 0..2 * T {
+        if node.status().term == 3 {
+            break;
+        }
         node.tick();
     }
+    assert_eq!(node.status().term, 3, "node {id} should have started an election within 2T");
     sent(&mut node);
     // A candidate of term 3 since this tick: its timer has at least T ticks to run.
     for _ in 0..T - 1 {
