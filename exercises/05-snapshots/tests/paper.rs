@@ -203,6 +203,22 @@ fn compact_ignores_an_out_of_date_or_unapplied_index(#[case] index: Index) {
     );
 }
 
+/// Committed is not applied: an index the node committed but has not handed out yet cannot be
+/// in the service's state, so a request to compact through it is refused (§7).
+#[test]
+fn compact_ignores_an_index_committed_but_not_yet_applied() {
+    let mut node = follower(3, &[1, 1, 2, 2, 3], 4);
+    node.step(1, append(3, (5, 3), &[], 5));
+    sent(&mut node);
+    node.compact(5, data(5));
+    assert_eq!(
+        holds(&node),
+        (after(0, 0, &[1, 1, 2, 2, 3]), String::new(), 5),
+        "(log, snapshot, commit_index) after compact(5) with commit_index 5 and last_applied \
+         4: only what was applied is in the service's state (§7)"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // take_snapshot: what the state machine loads (§7).
 
