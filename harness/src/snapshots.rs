@@ -1,7 +1,7 @@
 //! Snapshots in the cluster (§7): a state machine beside every node, compaction on the
 //! service's behalf, and the snapshots nodes hand their state machines.
 //!
-//! With [`Cluster::compact_every`], the cluster plays the service of the paper's Figure 12:
+//! With [`Cluster::compact_every`], the cluster plays the service of §7 (Figure 12):
 //! after every event it applies what each node handed out to a [`Machine`] of that node's, and
 //! once a node's machine is `every` entries past the node's snapshot it asks the node to
 //! compact ([`Compact::compact`]) with the machine's state as the snapshot's bytes. A snapshot

@@ -3,9 +3,9 @@
 //! In the style of etcd's paper tests: each test builds a node (often restarted from a disk
 //! that holds a snapshot), feeds it messages, requests and ticks, and checks what it sends,
 //! stores, writes and hands out. Each test's doc line paraphrases the paper and ends with its
-//! section. Suggested order, the order of the stubs in `src/snapshot.rs`: `compact`,
-//! `take_snapshot`, `snapshot_write`, `send_snapshot`, `handle_install_snapshot`,
-//! `handle_install_snapshot_reply`.
+//! section. Suggested order: `snapshot_write` first (every node calls it from `take_persist`
+//! after every input, so every test needs it), then `compact`, `take_snapshot`,
+//! `send_snapshot`, `handle_install_snapshot`, `handle_install_snapshot_reply`.
 //!
 //! The nodes use `Config::default()`: an election timeout base T of 20 ticks, a heartbeat every
 //! 4 ticks.
