@@ -42,6 +42,12 @@ pub const STAGES: &[Stage] = &[
         topic: "stable storage, crash recovery, the safety properties",
         paper: "§5.1, §5.4, §5.5",
     },
+    Stage {
+        number: 5,
+        name: "snapshots",
+        topic: "snapshots, log compaction, InstallSnapshot",
+        paper: "§7, Figure 13",
+    },
 ];
 
 impl Stage {

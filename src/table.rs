@@ -351,4 +351,56 @@ pub const TESTS: &[(&str, StageTable)] = &[
             ),
         ],
     ),
+    (
+        "snapshots",
+        &[
+            ("compact", &[]),
+            (
+                "snapshot_write",
+                &[
+                    "paper::a_new_snapshot_is_written_once",
+                    "paper::compact_ignores_an_out_of_date_or_unapplied_index",
+                    "paper::compact_keeps_the_state_and_drops_the_log_through_its_index",
+                ],
+            ),
+            (
+                "take_snapshot",
+                &[
+                    "paper::a_node_restarted_from_its_writes_comes_back_with_its_snapshot",
+                    "paper::a_restarted_node_hands_its_snapshot_to_the_state_machine_first",
+                    "paper::at_the_snapshot_boundary_prev_log_term_is_the_snapshots_term",
+                    "paper::take_snapshot_is_none_when_the_state_machine_has_it",
+                ],
+            ),
+            (
+                "send_snapshot",
+                &["paper::leader_sends_its_snapshot_to_a_follower_that_needs_compacted_entries"],
+            ),
+            (
+                "handle_install_snapshot",
+                &[
+                    "paper::follower_ignores_a_snapshot_at_or_below_its_commit_index",
+                    "paper::follower_keeps_the_entries_after_the_snapshots_last_entry",
+                    "paper::follower_replaces_a_log_that_does_not_hold_the_snapshots_last_entry",
+                    "paper::install_snapshot_makes_its_sender_the_leader_and_restarts_the_timer",
+                ],
+            ),
+            (
+                "handle_install_snapshot_reply",
+                &[
+                    "cluster::a_crashed_follower_is_repaired_with_a_snapshot",
+                    "cluster::a_disconnected_follower_is_repaired_with_a_snapshot",
+                    "cluster::every_node_crashes_and_restarts_repeatedly",
+                    "cluster::restart_write_restart_keeps_the_snapshot",
+                    "cluster::snapshot_runs_are_deterministic",
+                    "cluster::snapshots_survive_loss_duplication_and_reordering",
+                    "cluster::snapshots_while_every_follower_keeps_up",
+                    "paper::a_follower_ignores_a_snapshot_reply",
+                    "paper::a_stale_snapshot_reply_never_moves_match_index_back",
+                    "paper::leader_counts_a_follower_that_installed_its_snapshot_and_sends_what_follows",
+                    "random::snapshots_at_random_points_stay_safe_and_recover",
+                ],
+            ),
+        ],
+    ),
 ];
