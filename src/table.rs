@@ -394,7 +394,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "cluster::restart_write_restart_keeps_the_snapshot",
                     "cluster::snapshot_runs_are_deterministic",
                     "cluster::snapshots_survive_loss_duplication_and_reordering",
-                    "cluster::snapshots_while_every_follower_keeps_up",
+                    "cluster::every_node_compacts_on_its_own_as_it_applies",
                     "paper::a_follower_ignores_a_snapshot_reply",
                     "paper::a_stale_snapshot_reply_never_moves_match_index_back",
                     "paper::leader_counts_a_follower_that_installed_its_snapshot_and_sends_what_follows",

@@ -48,11 +48,19 @@ impl Replicate for RaftNode {
         while self.state.last_applied < self.state.commit_index {
             let index = self.state.last_applied + 1;
             let entry = self.state.log.entry(index).unwrap_or_else(|| {
+                let (id, log) = (self.state.id, &self.state.log);
+                if index <= log.snapshot_index() {
+                    panic!(
+                        "node {id}: entry {index} is in the snapshot (through {}): the state \
+                         machine loads the snapshot first, which moves last_applied past it \
+                         (take_snapshot, §7)",
+                        log.snapshot_index()
+                    )
+                }
                 panic!(
-                    "node {}: commit_index {} is past the last log index {} (Figure 2)",
-                    self.state.id,
+                    "node {id}: commit_index {} is past the last log index {} (Figure 2)",
                     self.state.commit_index,
-                    self.state.log.last_index()
+                    log.last_index()
                 )
             });
             applied.push(Applied { index, term: entry.term, command: entry.command.clone() });
