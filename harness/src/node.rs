@@ -128,7 +128,7 @@ pub struct NotLeader {
 /// A Raft node as the harness drives it: elections, terms and messages. Every stage.
 pub trait Node {
     /// The messages nodes exchange. `Display` is a one-line summary for timelines.
-    type Message: Clone + Debug + Display + Serialize;
+    type Message: Clone + Debug + Display + Serialize + 'static;
     /// A client command stored in log entries.
     type Command: Clone + Debug + PartialEq + Serialize;
 
