@@ -465,27 +465,23 @@ impl<N: Node> Cluster<N> {
 
     fn record_changes(&mut self, id: NodeId, status: &Status, applied: &[Applied<N::Command>]) {
         let before = &self.slots[id as usize - 1].status;
-        let (term, now) = (status.term, self.now);
-        let mut events = Vec::new();
+        let (term, now, trace) = (status.term, self.now, &mut self.trace);
         if term != before.term {
-            events.push(Event::Term { node: id, term });
+            trace.push(now, Event::Term { node: id, term });
         }
         if status.role != before.role {
-            events.push(Event::Role { node: id, term, role: status.role });
+            trace.push(now, Event::Role { node: id, term, role: status.role });
         }
         if let Some(voted_for) = status.voted_for {
             if (before.term, before.voted_for) != (term, Some(voted_for)) {
-                events.push(Event::Vote { node: id, term, voted_for });
+                trace.push(now, Event::Vote { node: id, term, voted_for });
             }
         }
         if status.commit_index != before.commit_index {
-            events.push(Event::Commit { node: id, term, commit_index: status.commit_index });
+            trace.push(now, Event::Commit { node: id, term, commit_index: status.commit_index });
         }
         if let (Some(first), Some(last)) = (applied.first(), applied.last()) {
-            events.push(Event::Apply { node: id, term, first: first.index, last: last.index });
-        }
-        for event in events {
-            self.trace.push(now, event);
+            trace.push(now, Event::Apply { node: id, term, first: first.index, last: last.index });
         }
     }
 

@@ -145,9 +145,10 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    /// The id of the kind of the message summarized as `summary` (its first word).
-    pub(crate) fn kind(&mut self, summary: &str) -> usize {
-        let kind = kind_of(summary);
+    /// The id of `kind`, the first word of a message's summary ([`first_word`]; `message` if
+    /// it has none, as [`kind_of`] says).
+    pub(crate) fn kind(&mut self, kind: &str) -> usize {
+        let kind = if kind.is_empty() { "message" } else { kind };
         match self.names.iter().position(|name| **name == *kind) {
             Some(id) => id,
             None => {
@@ -231,15 +232,14 @@ impl fmt::Write for FirstWord<'_> {
         if self.done {
             return Err(fmt::Error);
         }
-        for c in text.chars() {
-            if !c.is_whitespace() {
-                self.word.push(c);
-            } else if !self.word.is_empty() {
-                self.done = true;
-                return Err(fmt::Error);
-            }
-        }
-        Ok(())
+        let text = if self.word.is_empty() { text.trim_start() } else { text };
+        let Some(end) = text.find(char::is_whitespace) else {
+            self.word.push_str(text);
+            return Ok(());
+        };
+        self.word.push_str(&text[..end]);
+        self.done = true;
+        Err(fmt::Error)
     }
 }
 
