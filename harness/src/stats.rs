@@ -8,7 +8,7 @@
 //! [`MessageStats::kind`].
 //!
 //! Counting is cheap: the kind is found by formatting a message only up to the end of its
-//! first word ([`first_word`]), and sizes are measured only in a cluster that asked for them
+//! first word (`first_word`), and sizes are measured only in a cluster that asked for them
 //! with [`Cluster::count_bytes`] (measuring every message's JSON is a good part of what a
 //! run costs, and only a test about bytes reads them). Without it, `bytes` stay 0 and the
 //! table shows `-`.
