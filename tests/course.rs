@@ -149,7 +149,7 @@ fn hint_prints_one_hint_at_a_time() {
     let output = course_map(&["hint", "Log::append_entries", "2"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("Hint 2 of 3:"), "{stdout}");
+    assert!(stdout.contains("Hint 2 of 4:"), "{stdout}");
     assert!(stdout.contains("For each new entry, ask `term_at(index)`"), "{stdout}");
     assert!(!stdout.contains("extend_from_slice"), "hint 3 shown too: {stdout}");
     assert!(

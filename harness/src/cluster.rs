@@ -12,11 +12,10 @@
 //! (`faults.rs`), the classic lab's helpers (`lab.rs`, [`crate::client`]), and failure reports
 //! (`failure.rs`).
 
+use std::any::Any;
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
-use std::rc::Rc;
 
 use crate::checks::Checks;
 use crate::disk::Disks;
@@ -28,8 +27,8 @@ use crate::node::{
 use crate::report;
 use crate::rng::Rng;
 use crate::snapshots::SnapshotHooks;
-use crate::stats::{MessageStats, Tally, json_len};
-use crate::trace::{Event, Trace};
+use crate::stats::{MessageStats, Tally, first_word, json_len};
+use crate::trace::{Event, Sent, Summary, Trace};
 use crate::watchdog::{Call, Watch};
 
 /// Stream numbers for [`Rng::fork`]: each kind of choice draws from its own stream.
@@ -116,7 +115,7 @@ pub struct Cluster<N: Node> {
     pub(crate) tally: Tally,
     /// The counts as [`MessageStats`], built when read; emptied at every count.
     pub(crate) stats: OnceCell<MessageStats>,
-    /// A buffer the summaries of messages are written into.
+    /// A buffer the kinds of messages are written into ([`first_word`]).
     pub(crate) text: String,
     pub(crate) hooks: Hooks<N>,
     pub(crate) budgets: Budgets,
@@ -286,7 +285,7 @@ impl<N: Node> Cluster<N> {
                 self.budgets.ticks
             ));
         }
-        for id in self.ids() {
+        for id in 1..=self.size as NodeId {
             if let Some(node) = self.slots[id as usize - 1].node.as_mut() {
                 if let Err(message) = guarded(&self.watch, id, Call::Tick, || node.tick()) {
                     self.node_panicked(id, "tick()", message);
@@ -298,7 +297,7 @@ impl<N: Node> Cluster<N> {
         // nothing is. With `min_delay >= 1` the second round finds nothing.
         let mut delivered = 0;
         loop {
-            let due = self.network.take_due(self.now);
+            let mut due = self.network.take_due(self.now);
             if due.is_empty() {
                 break;
             }
@@ -310,9 +309,10 @@ impl<N: Node> Cluster<N> {
                     self.now, self.budgets.deliveries_per_tick
                 ));
             }
-            for message in due {
+            for message in due.drain(..) {
                 self.arrive(message);
             }
+            self.network.recycle(due);
         }
     }
 
@@ -341,7 +341,7 @@ impl<N: Node> Cluster<N> {
     /// A message from the network reaches its receiver, unless the receiver crashed since it
     /// was sent or the link was cut while it travelled.
     fn arrive(&mut self, message: InFlight<N::Message>) {
-        let InFlight { from, to, life, message, summary, kind } = message;
+        let InFlight { from, to, life, message, kind } = message;
         let slot = &self.slots[to as usize - 1];
         let reason = if slot.node.is_none() || slot.life != life {
             Some("crashed")
@@ -354,17 +354,19 @@ impl<N: Node> Cluster<N> {
             self.stats.take();
             let (all, to_node) = self.tally.both_mut(to, kind);
             (all.dropped, to_node.dropped) = (all.dropped + 1, to_node.dropped + 1);
+            let summary = Sent::summary(&message);
             self.trace.push(self.now, Event::Drop { from, to, message: summary, reason });
             return;
         }
         self.stats.take();
         let (all, to_node) = self.tally.both_mut(to, kind);
         (all.delivered, to_node.delivered) = (all.delivered + 1, to_node.delivered + 1);
-        self.step(to, from, message, summary);
+        let summary = Sent::summary(&message);
+        self.step(to, from, Sent::into_message(message), summary);
     }
 
     /// Node `to` steps `message` from `from`: traced, then drained and checked.
-    fn step(&mut self, to: NodeId, from: NodeId, message: N::Message, summary: Rc<str>) {
+    fn step(&mut self, to: NodeId, from: NodeId, message: N::Message, summary: Summary) {
         let term = self.slots[to as usize - 1].status.term;
         self.trace.push(self.now, Event::Receive { from, to, term, message: summary });
         let node = self.slots[to as usize - 1].node.as_mut().expect("checked live by the caller");
@@ -473,27 +475,23 @@ impl<N: Node> Cluster<N> {
 
     fn record_changes(&mut self, id: NodeId, status: &Status, applied: &[Applied<N::Command>]) {
         let before = &self.slots[id as usize - 1].status;
-        let (term, now) = (status.term, self.now);
-        let mut events = Vec::new();
+        let (term, now, trace) = (status.term, self.now, &mut self.trace);
         if term != before.term {
-            events.push(Event::Term { node: id, term });
+            trace.push(now, Event::Term { node: id, term });
         }
         if status.role != before.role {
-            events.push(Event::Role { node: id, term, role: status.role });
+            trace.push(now, Event::Role { node: id, term, role: status.role });
         }
         if let Some(voted_for) = status.voted_for {
             if (before.term, before.voted_for) != (term, Some(voted_for)) {
-                events.push(Event::Vote { node: id, term, voted_for });
+                trace.push(now, Event::Vote { node: id, term, voted_for });
             }
         }
         if status.commit_index != before.commit_index {
-            events.push(Event::Commit { node: id, term, commit_index: status.commit_index });
+            trace.push(now, Event::Commit { node: id, term, commit_index: status.commit_index });
         }
         if let (Some(first), Some(last)) = (applied.first(), applied.last()) {
-            events.push(Event::Apply { node: id, term, first: first.index, last: last.index });
-        }
-        for event in events {
-            self.trace.push(now, event);
+            trace.push(now, Event::Apply { node: id, term, first: first.index, last: last.index });
         }
     }
 
@@ -569,28 +567,40 @@ impl<N: Node> Cluster<N> {
                  must be the node itself and the receiver another node in 1..={size}"
             ));
         }
-        let mut text = std::mem::take(&mut self.text);
-        text.clear();
-        let written = guarded(&self.watch, id, Call::Display, || write!(text, "{message}"));
-        let summary: Rc<str> = match written {
-            Ok(Ok(())) => Rc::from(text.as_str()),
+        // The kind now (the first word of the summary); the summary itself when it is read.
+        let mut word = std::mem::take(&mut self.text);
+        word.clear();
+        match guarded(&self.watch, id, Call::Display, || first_word(&message, &mut word)) {
+            Ok(Ok(())) => {}
             Ok(Err(_)) => self.node_panicked(
                 id,
                 "Display for the message",
                 "a Display implementation returned an error unexpectedly: Error".to_string(),
             ),
             Err(panic) => self.node_panicked(id, "Display for the message", panic),
-        };
-        self.text = text;
-        let bytes = json_len(&message);
-        let kind = self.tally.kind(&summary);
+        }
+        let kind = self.tally.kind(&word);
+        self.text = word;
+        let bytes = if self.tally.count_bytes { json_len(&message) } else { 0 };
         self.stats.take();
         let (all, to_node) = self.tally.both_mut(to, kind);
         (all.sent, all.bytes) = (all.sent + 1, all.bytes + bytes);
         (to_node.sent, to_node.bytes) = (to_node.sent + 1, to_node.bytes + bytes);
         let term = self.slots[id as usize - 1].status.term;
         let life = self.slots[to as usize - 1].life;
-        let flight = InFlight { from, to, life, message, summary: summary.clone(), kind };
+        let message = if self.trace.keeps_all() {
+            // The whole trace is kept, so every summary will be read: write it now, under the
+            // watchdog, and let the message go to its receiver without a copy.
+            let watch = &self.watch;
+            match guarded(watch, id, Call::Display, || Sent::written(message)) {
+                Ok(sent) => sent,
+                Err(panic) => self.node_panicked(id, "Display for the message", panic),
+            }
+        } else {
+            Sent::new(message)
+        };
+        let summary = Sent::summary(&message);
+        let flight = InFlight { from, to, life, message, kind };
         let now = self.now;
         let fate = self.network.send(now, flight);
         match fate {
@@ -671,13 +681,16 @@ pub(crate) fn guarded<R>(
     watch.enter(id, call);
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     watch.exit();
-    result.map_err(|payload| {
-        if let Some(text) = payload.downcast_ref::<&str>() {
-            text.to_string()
-        } else if let Some(text) = payload.downcast_ref::<String>() {
-            text.clone()
-        } else {
-            "(a panic with a non-text payload)".to_string()
-        }
-    })
+    result.map_err(panic_text)
+}
+
+/// A panic's message, verbatim.
+pub(crate) fn panic_text(payload: Box<dyn Any + Send>) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text.to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(a panic with a non-text payload)".to_string()
+    }
 }

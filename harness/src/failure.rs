@@ -8,6 +8,7 @@ use crate::checks::Violation;
 use crate::cluster::{Cluster, guarded};
 use crate::node::{Index, Node, NodeId};
 use crate::report::{self, Report};
+use crate::trace::Event;
 use crate::watchdog::Call;
 
 impl<N: Node> Cluster<N> {
@@ -53,9 +54,26 @@ impl<N: Node> Cluster<N> {
     }
 
     pub(crate) fn fail_with(&self, why: &str, diff: Option<String>) -> ! {
+        self.write_summaries();
         let text = report::render(&self.report(why, diff));
         self.write_failed_trace(why);
         panic!("{text}")
+    }
+
+    /// Writes the summaries of the messages in the recent events, which the report shows and
+    /// which were not written when sent (see [`crate::trace::Summary`]): each is a call of its
+    /// sender's `Display`, so it runs under the watchdog.
+    fn write_summaries(&self) {
+        for record in self.trace.recent() {
+            let (Event::Send { from, message, .. }
+            | Event::Receive { from, message, .. }
+            | Event::Drop { from, message, .. }
+            | Event::Duplicate { from, message, .. }) = &record.event
+            else {
+                continue;
+            };
+            let _ = guarded(&self.watch, *from, Call::Display, || message.len());
+        }
     }
 
     /// A node's log up to `upto` as one line per entry, or why it cannot be read.

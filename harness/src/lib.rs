@@ -37,6 +37,7 @@
 //!   track_applied()   (propose/one call it; applied entries are checked from then on)
 //! Client::new(cmd, expected, retry)  .poll(&mut cluster) -> Option<Result<Index, String>>
 //! MessageStats: kinds, total(), kind(k), to_node(id), received_by(id, k)   (stats.rs)
+//!   cluster.count_bytes()   measure bytes too (off by default: `bytes` stay 0)
 //! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
 //! watchdog::limit_from(RAFT_WATCHDOG) -> Option<Duration>     (default 30 s; "0": off)
 //! chaos::elections::<N: Persist>(seed) -> Cluster<N>

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::node::NodeId;
 use crate::rng::Rng;
+use crate::trace::Sent;
 
 /// How messages travel: every message is delayed, and may be lost, duplicated or held back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -202,7 +203,6 @@ impl Links {
 }
 
 /// A message on the wire.
-#[derive(Clone, Debug)]
 pub struct InFlight<M> {
     /// The sender.
     pub from: NodeId,
@@ -211,12 +211,29 @@ pub struct InFlight<M> {
     /// The receiver's life when the message was sent: a message to a node that crashed
     /// since is lost with the node's volatile state.
     pub life: u64,
-    /// The message.
-    pub message: M,
-    /// Its one-line summary (its `Display`), made once and shared by the trace records.
-    pub summary: Rc<str>,
+    /// The message, shared with the trace records that show its summary (a duplicate's two
+    /// copies share it too).
+    pub message: Rc<Sent<M>>,
     /// Its kind, as the cluster's statistics number it.
     pub(crate) kind: usize,
+}
+
+impl<M> Clone for InFlight<M> {
+    fn clone(&self) -> Self {
+        let InFlight { from, to, life, ref message, kind } = *self;
+        InFlight { from, to, life, message: message.clone(), kind }
+    }
+}
+
+impl<M: fmt::Debug> fmt::Debug for InFlight<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let InFlight { from, to, life, message, kind } = self;
+        let message = message.message();
+        write!(
+            f,
+            "InFlight {{ from: {from}, to: {to}, life: {life}, message: {message:?}, kind: {kind} }}"
+        )
+    }
 }
 
 /// What the network did with a message handed to it.
@@ -257,13 +274,15 @@ pub struct Network<M> {
     rng: Rng,
     queue: BTreeMap<u64, Vec<InFlight<M>>>,
     in_flight: usize,
+    /// Emptied batches, reused for later ticks ([`Network::recycle`]).
+    spare: Vec<Vec<InFlight<M>>>,
 }
 
-impl<M: Clone> Network<M> {
+impl<M> Network<M> {
     /// An empty network of `size` nodes drawing from `rng`.
     pub fn new(size: usize, config: NetworkConfig, rng: Rng) -> Self {
         let (links, faults, queue) = (Links::new(size), Vec::new(), BTreeMap::new());
-        Network { config, links, faults, rng, queue, in_flight: 0 }
+        Network { config, links, faults, rng, queue, in_flight: 0, spare: Vec::new() }
     }
 
     /// Hands a message sent at tick `now` to the network, which decides its fate.
@@ -274,7 +293,7 @@ impl<M: Clone> Network<M> {
         if self.rng.chance(self.config.loss) {
             return Fate::Lost;
         }
-        let faults = self.matching(&message.message);
+        let faults = self.matching(message.message.message());
         for fault in &faults {
             if self.rng.chance(fault.loss) {
                 return Fate::Faulted { fault: fault.name };
@@ -317,7 +336,8 @@ impl<M: Clone> Network<M> {
     }
 
     fn enqueue(&mut self, at: u64, message: InFlight<M>) {
-        self.queue.entry(at).or_default().push(message);
+        let spare = &mut self.spare;
+        self.queue.entry(at).or_insert_with(|| spare.pop().unwrap_or_default()).push(message);
         self.in_flight += 1;
     }
 
@@ -333,10 +353,20 @@ impl<M: Clone> Network<M> {
                 due = batch;
             } else {
                 due.append(&mut batch);
+                self.recycle(batch);
             }
         }
         self.in_flight -= due.len();
         due
+    }
+
+    /// Hands back a batch [`Network::take_due`] returned, emptied, to hold a later tick's
+    /// messages without allocating.
+    pub fn recycle(&mut self, mut batch: Vec<InFlight<M>>) {
+        batch.clear();
+        if self.spare.len() < 64 {
+            self.spare.push(batch);
+        }
     }
 
     /// How many messages are in flight.

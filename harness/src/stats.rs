@@ -6,14 +6,21 @@
 //! what an election costs, and bytes to bound what agreement costs per committed byte: read
 //! them with [`MessageStats::received_by`], [`MessageStats::to_node`] and
 //! [`MessageStats::kind`].
+//!
+//! Counting is cheap: the kind is found by formatting a message only up to the end of its
+//! first word (`first_word`), and sizes are measured only in a cluster that asked for them
+//! with [`Cluster::count_bytes`] (measuring every message's JSON is a good part of what a
+//! run costs, and only a test about bytes reads them). Without it, `bytes` stay 0 and the
+//! table shows `-`.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Display, Write as _};
 use std::io;
 
 use serde::{Serialize, Serializer};
 
-use crate::node::NodeId;
+use crate::cluster::Cluster;
+use crate::node::{Node, NodeId};
 
 /// Counts for one kind of message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -26,7 +33,8 @@ pub struct KindStats {
     pub dropped: u64,
     /// Extra copies the network made.
     pub duplicated: u64,
-    /// JSON bytes of the messages sent.
+    /// JSON bytes of the messages sent, if the cluster counts them
+    /// ([`Cluster::count_bytes`]); 0 otherwise.
     pub bytes: u64,
 }
 
@@ -39,6 +47,9 @@ pub struct MessageStats {
     /// a handful of kinds, searched faster than a map on the hot path).
     #[serde(rename = "to_node", serialize_with = "by_node")]
     to: Vec<Vec<(String, KindStats)>>,
+    /// False if `bytes` were not counted ([`Cluster::count_bytes`]): the table shows `-`.
+    #[serde(skip)]
+    bytes_counted: bool,
 }
 
 impl MessageStats {
@@ -47,7 +58,7 @@ impl MessageStats {
     pub fn to_node(&self, id: NodeId) -> MessageStats {
         let list = (id as usize).checked_sub(1).and_then(|index| self.to.get(index));
         let kinds = list.into_iter().flatten().cloned().collect();
-        MessageStats { kinds, to: Vec::new() }
+        MessageStats { kinds, to: Vec::new(), bytes_counted: self.bytes_counted }
     }
 
     /// How many messages of `kind` node `id` received (stepped): the classic lab's per-server
@@ -94,10 +105,11 @@ impl fmt::Display for MessageStats {
         )?;
         let total = self.total();
         for (kind, s) in self.kinds.iter().chain([(&"total".to_string(), &total)]) {
+            let bytes = if self.bytes_counted { s.bytes.to_string() } else { "-".to_string() };
             writeln!(
                 f,
                 "{:<20} {:>9} {:>9} {:>9} {:>9} {:>11}",
-                kind, s.sent, s.delivered, s.dropped, s.duplicated, s.bytes
+                kind, s.sent, s.delivered, s.dropped, s.duplicated, bytes
             )?;
         }
         Ok(())
@@ -128,12 +140,15 @@ pub(crate) struct Tally {
     all: Vec<KindStats>,
     /// `to[id - 1][kind]`: messages addressed to node `id`.
     to: Vec<Vec<KindStats>>,
+    /// Whether sent messages are measured ([`Cluster::count_bytes`]).
+    pub(crate) count_bytes: bool,
 }
 
 impl Tally {
-    /// The id of the kind of the message summarized as `summary` (its first word).
-    pub(crate) fn kind(&mut self, summary: &str) -> usize {
-        let kind = kind_of(summary);
+    /// The id of `kind`, the first word of a message's summary ([`first_word`]; `message` if
+    /// it has none, as [`kind_of`] says).
+    pub(crate) fn kind(&mut self, kind: &str) -> usize {
+        let kind = if kind.is_empty() { "message" } else { kind };
         match self.names.iter().position(|name| **name == *kind) {
             Some(id) => id,
             None => {
@@ -169,13 +184,63 @@ impl Tally {
         };
         let kinds = named(&self.all).into_iter().collect();
         let to = self.to.iter().map(|counts| named(counts)).collect();
-        MessageStats { kinds, to }
+        MessageStats { kinds, to, bytes_counted: self.count_bytes }
     }
 }
 
 /// The first word of a summary.
 pub fn kind_of(summary: &str) -> &str {
     summary.split_whitespace().next().unwrap_or("message")
+}
+
+impl<N: Node> Cluster<N> {
+    /// From now on, measure every message sent (its JSON length) into the `bytes` of
+    /// [`stats`](Cluster::stats): for a test that bounds what agreement costs on the wire.
+    /// Off by default, because measuring every message costs a good part of a run. Changes
+    /// nothing else: the run, its trace and every other count are the same with or without.
+    pub fn count_bytes(&mut self) {
+        self.tally.count_bytes = true;
+        self.stats.take();
+    }
+}
+
+/// Writes the first word of `message`'s `Display` (its kind) into `word` and stops the
+/// formatting there, so that finding a message's kind costs a few characters, not its whole
+/// summary. The word is what [`kind_of`] finds in the whole summary: leading whitespace
+/// skipped, up to the next whitespace; empty if there is none.
+///
+/// `Ok(())` once the word is known; `Err` if the `Display` returned an error of its own before
+/// that (the harness reports it as the node's fault). A panic is the caller's to catch.
+pub(crate) fn first_word<M: Display>(message: &M, word: &mut String) -> fmt::Result {
+    let mut writer = FirstWord { word, done: false };
+    match write!(writer, "{message}") {
+        Ok(()) => Ok(()),
+        Err(_) if writer.done => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// The writer of [`first_word`]: it fails on purpose once the word is complete, which ends
+/// the formatting.
+struct FirstWord<'a> {
+    word: &'a mut String,
+    done: bool,
+}
+
+impl fmt::Write for FirstWord<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        if self.done {
+            return Err(fmt::Error);
+        }
+        let text = if self.word.is_empty() { text.trim_start() } else { text };
+        let Some(end) = text.find(char::is_whitespace) else {
+            self.word.push_str(text);
+            return Ok(());
+        };
+        self.word.push_str(&text[..end]);
+        self.done = true;
+        Err(fmt::Error)
+    }
 }
 
 /// The length of `message` in JSON, without building the JSON.

@@ -2,15 +2,22 @@
 //!
 //! The failure report renders its last events as a timeline ([`crate::report`]); `RAFT_TRACE`
 //! writes all of them as JSON; the determinism self-check compares two runs' traces. Events
-//! carry the summary of a message (its `Display`), never the message, so the harness needs
-//! nothing of a stage's types.
+//! carry the summary of a message (its `Display`, a [`Summary`]), never the message, so the
+//! harness needs nothing of a stage's types.
+//!
+//! A summary is written when something first reads it (a failure report, a trace file, a
+//! test looking at the trace), not when the message is sent: most runs pass and nobody reads
+//! the summaries of their messages. Until then it holds the message itself ([`Sent`]), shared
+//! with the network that carries it. The text is the same either way, byte for byte.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::VecDeque;
-use std::fmt;
+use std::fmt::{self, Display, Write as _};
+use std::ops::Deref;
+use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::logbook::Logbook;
 use crate::node::{Index, NodeId, Role, Term};
@@ -102,7 +109,7 @@ pub enum Event {
         /// The receiver.
         to: NodeId,
         /// The message's summary.
-        message: Rc<str>,
+        message: Summary,
         /// When it will arrive (`None`: it will not).
         deliver_at: Option<u64>,
     },
@@ -115,7 +122,7 @@ pub enum Event {
         /// The receiver's term before the message.
         term: Term,
         /// The message's summary.
-        message: Rc<str>,
+        message: Summary,
     },
     /// A message was lost.
     Drop {
@@ -124,7 +131,7 @@ pub enum Event {
         /// The receiver.
         to: NodeId,
         /// The message's summary.
-        message: Rc<str>,
+        message: Summary,
         /// Why: `"cut"`, `"loss"` or `"crashed"`.
         reason: &'static str,
     },
@@ -135,7 +142,7 @@ pub enum Event {
         /// The receiver.
         to: NodeId,
         /// The message's summary.
-        message: Rc<str>,
+        message: Summary,
         /// When the copy arrives.
         again: u64,
     },
@@ -288,6 +295,11 @@ impl Trace {
         }
     }
 
+    /// True if it keeps every event ([`Trace::keep_all`]).
+    pub fn keeps_all(&self) -> bool {
+        self.all.is_some()
+    }
+
     /// Adds an event.
     pub fn push(&mut self, tick: u64, event: Event) {
         let record = Record { tick, event };
@@ -323,6 +335,151 @@ impl Trace {
             None => self.recent.iter().collect(),
         };
         serde_json::to_string_pretty(&records).expect("a trace serializes to JSON")
+    }
+}
+
+/// A message on its way, shared by the network (which hands it to its receiver) and the trace
+/// records of its send, arrival or drop (which show its summary): the summary is written from
+/// it the first time someone reads it.
+pub struct Sent<M> {
+    message: M,
+    text: OnceCell<Box<str>>,
+}
+
+impl<M> Sent<M> {
+    /// The message.
+    pub fn message(&self) -> &M {
+        &self.message
+    }
+
+    /// The message, for its receiver: moved out if nothing else holds it any more, cloned if a
+    /// trace record still does.
+    pub fn into_message(sent: Rc<Self>) -> M
+    where
+        M: Clone,
+    {
+        match Rc::try_unwrap(sent) {
+            Ok(sent) => sent.message,
+            Err(shared) => shared.message.clone(),
+        }
+    }
+}
+
+impl<M: Display + 'static> Sent<M> {
+    /// `message`, its summary not yet written.
+    pub fn new(message: M) -> Rc<Self> {
+        Rc::new(Sent { message, text: OnceCell::new() })
+    }
+
+    /// `message` with its summary written now (when the whole trace is kept, it will be read).
+    pub fn written(message: M) -> Rc<Self> {
+        let sent = Sent::new(message);
+        sent.text();
+        sent
+    }
+
+    /// Its summary, for the trace: the text, or the message to write it from, shared.
+    pub fn summary(sent: &Rc<Self>) -> Summary {
+        if let Some(text) = sent.text.get() {
+            return Summary(Rc::new(Written(text.clone())));
+        }
+        Summary(sent.clone())
+    }
+
+    fn text(&self) -> &str {
+        self.text.get_or_init(|| write_summary(&self.message))
+    }
+}
+
+/// The `Display` of `message`. The harness checked at the send that it starts without a panic
+/// (its first word is the message's kind, see [`crate::stats`]); one that panics or fails
+/// further on gives a summary that says so, where the report or trace shows it.
+fn write_summary<M: Display>(message: &M) -> Box<str> {
+    let mut text = String::new();
+    let written = panic::catch_unwind(AssertUnwindSafe(|| write!(text, "{message}")));
+    match written {
+        Ok(Ok(())) => text.into(),
+        Ok(Err(_)) => format!("{text} (its Display returned an error here)").into(),
+        Err(payload) => {
+            let why = crate::cluster::panic_text(payload);
+            format!("{text} (its Display panicked here: {why})").into()
+        }
+    }
+}
+
+/// What a [`Summary`] reads its text from.
+trait Text {
+    fn text(&self) -> &str;
+}
+
+impl<M: Display + 'static> Text for Sent<M> {
+    fn text(&self) -> &str {
+        Sent::text(self)
+    }
+}
+
+/// A summary written from the start.
+struct Written(Box<str>);
+
+impl Text for Written {
+    fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A message's one-line summary (its `Display`), as trace events carry it: reads as a `str`,
+/// written the first time it is read (see the module documentation). Clones share it.
+#[derive(Clone)]
+pub struct Summary(Rc<dyn Text>);
+
+impl Summary {
+    /// The summary's text.
+    pub fn as_str(&self) -> &str {
+        self.0.text()
+    }
+}
+
+impl Deref for Summary {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Summary {
+    fn from(text: &str) -> Self {
+        Summary(Rc::new(Written(text.into())))
+    }
+}
+
+impl From<String> for Summary {
+    fn from(text: String) -> Self {
+        Summary(Rc::new(Written(text.into())))
+    }
+}
+
+impl PartialEq for Summary {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl fmt::Debug for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Display::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -63,7 +63,8 @@ struct Shared {
 }
 
 /// A cluster's line to the watchdog (nothing when it is off). A cluster is not `Send` (its
-/// trace shares `Rc<str>`): it runs on the thread that built it, the one named in reports.
+/// trace shares message summaries through `Rc`): it runs on the thread that built it, the one
+/// named in reports.
 pub(crate) struct Watch(Option<Arc<Shared>>);
 
 impl Watch {

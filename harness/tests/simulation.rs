@@ -150,6 +150,37 @@ fn same_seed_gives_identical_traces() {
     assert_ne!(a, b, "two seeds gave the same run");
 }
 
+/// A message's summary reads the same whether it was written at the send (the whole trace
+/// kept) or only when read (the recent events of a run that keeps only those): its `Display`,
+/// for sends, arrivals, drops and duplicates alike.
+#[test]
+fn summaries_written_when_read_are_the_summaries_written_at_the_send() {
+    let run = |keep: bool| {
+        let network = NetworkConfig::unreliable();
+        let mut cluster = Cluster::<Correct>::with_config(3, 5, Default::default(), network);
+        if keep {
+            cluster.keep_whole_trace();
+        }
+        cluster.track_applied();
+        for round in 0..20 {
+            cluster.run_for(10);
+            let _ = cluster.propose(1, format!("x{round}"));
+        }
+        cluster.trace().recent().cloned().collect::<Vec<_>>()
+    };
+    let (lazy, written) = (run(false), run(true));
+    assert_eq!(lazy, written);
+    let summaries: Vec<&str> = lazy
+        .iter()
+        .filter_map(|record| match &record.event {
+            Event::Send { message, .. } | Event::Receive { message, .. } => Some(&**message),
+            _ => None,
+        })
+        .collect();
+    let expected = Message::Ack { term: 1, matched: 19 }.to_string();
+    assert!(summaries.contains(&expected.as_str()), "{expected:?} not in {summaries:?}");
+}
+
 /// The determinism check catches a scenario that differs between two runs.
 #[test]
 fn determinism_check_catches_a_difference() {

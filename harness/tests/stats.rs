@@ -15,6 +15,7 @@ fn counts_per_node_add_up_to_the_counts_per_kind() {
     for seed in 1..=5 {
         let network = NetworkConfig::unreliable();
         let mut cluster = Cluster::<Correct>::with_config(5, seed, Config::default(), network);
+        cluster.count_bytes();
         cluster.track_applied();
         cluster.run_for(50);
         cluster.isolate(4);
@@ -62,6 +63,7 @@ fn received_by_counts_what_each_node_stepped() {
 #[test]
 fn bytes_per_committed_byte_can_be_read() {
     let mut cluster = Cluster::<Correct>::new(3, 1);
+    cluster.count_bytes();
     let command = "x".repeat(1_000);
     let mut committed = 0;
     for _ in 0..10 {
@@ -75,6 +77,32 @@ fn bytes_per_committed_byte_can_be_read() {
     }
     let ratio = stats.total().bytes as f64 / committed as f64;
     assert!((2.0..4.0).contains(&ratio), "{ratio:.2} bytes per committed byte:\n{stats}");
+}
+
+/// Bytes are measured only in a cluster that asked for them (`count_bytes`), and asking
+/// changes nothing else: the same run, the same trace, the same counts.
+#[test]
+fn bytes_are_counted_only_when_asked_and_change_nothing_else() {
+    let run = |count: bool| {
+        let network = NetworkConfig::unreliable();
+        let mut cluster = Cluster::<Correct>::with_config(3, 4, Config::default(), network);
+        cluster.keep_whole_trace();
+        if count {
+            cluster.count_bytes();
+        }
+        cluster.run_for(200);
+        (cluster.stats().clone(), cluster.trace_json(None))
+    };
+    let ((counted, counted_trace), (plain, plain_trace)) = (run(true), run(false));
+    assert_eq!(plain.total().bytes, 0);
+    assert!(counted.total().bytes > 0);
+    assert!(plain.to_string().contains("        -\n"), "{plain}");
+    assert_eq!(counted_trace, plain_trace);
+    let without_bytes = |stats: &harness::MessageStats| -> Vec<(String, u64, u64, u64, u64)> {
+        let counts = stats.kinds.iter();
+        counts.map(|(k, c)| (k.clone(), c.sent, c.delivered, c.dropped, c.duplicated)).collect()
+    };
+    assert_eq!(without_bytes(&counted), without_bytes(&plain));
 }
 
 /// Unknown kinds and nodes count zero.

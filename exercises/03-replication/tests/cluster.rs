@@ -27,7 +27,8 @@ fn sent(cluster: &Cluster<RaftNode>, kind: &str) -> u64 {
     cluster.stats().kinds.get(kind).map_or(0, |counts| counts.sent)
 }
 
-/// JSON bytes of the messages of `kind` handed to the network so far.
+/// JSON bytes of the messages of `kind` handed to the network so far (counted only in a
+/// cluster that asked: `count_bytes`).
 fn bytes(cluster: &Cluster<RaftNode>, kind: &str) -> u64 {
     cluster.stats().kinds.get(kind).map_or(0, |counts| counts.bytes)
 }
@@ -342,6 +343,7 @@ fn message_counts_stay_bounded() {
 fn bytes_sent_stay_proportional_to_bytes_proposed() {
     for seed in seeds() {
         let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.count_bytes();
         cluster.one("warm-up".to_string(), 3, false);
         let before = bytes(&cluster, "AppendEntries");
         let mut proposed = 0;

@@ -2,7 +2,7 @@
 //! snapshot to send, to install or to persist: these are the places where the given code of
 //! stages 2–4 reaches for one, doing nothing. Stage 5's `snapshot.rs` takes this file's place.
 //!
-//! Given code in stages 2, 3 and 4, which include this file by path.
+//! Given code in stages 2, 3 and 4 (stages 2 and 3 include this file by path).
 
 use data_structures::{InstallSnapshot, InstallSnapshotReply, NodeId, StorageWrite};
 
