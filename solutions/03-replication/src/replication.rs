@@ -99,9 +99,15 @@ impl RaftNode {
         let (Some(prev_log_term), Some(entries)) =
             (log.term_at(prev_log_index), log.entries_from(next))
         else {
+            let (last, snapshot) = (log.last_index(), log.snapshot_index());
+            if next <= snapshot + 1 {
+                panic!(
+                    "node {id}: next_index {next} of node {to} needs entries compacted into the \
+                     snapshot through {snapshot}: send the snapshot instead (§7)"
+                )
+            }
             panic!(
-                "node {id}: next_index {next} of node {to} is past the log's end {} + 1 (§5.3)",
-                log.last_index()
+                "node {id}: next_index {next} of node {to} is past the log's end {last} + 1 (§5.3)"
             )
         };
         // A batch at a time: a follower far behind is repaired over several messages.
