@@ -41,7 +41,7 @@ usage:
                                <stage> instead of its reference, then run its tests;
                                `--undo` puts the reference back (e.g. `carry 2`, `carry 2
                                --undo`, `carry election 4`)
-  cargo run -- demo            a five-server cluster of the stage 4 reference, live: keys
+  cargo run -- demo            a five-server cluster of the stage 5 reference, live: keys
                                crash the leader, partition, heal, propose (q quits); then
                                the run as a page (target/demo.html). Options: --scripted (a
                                fixed story, no keys, exits by itself), --seed N, --frame-ms N

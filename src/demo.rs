@@ -1,4 +1,4 @@
-//! `cargo run -- demo`: a cluster of the latest stage's reference (`safety::RaftNode`), live in
+//! `cargo run -- demo`: a cluster of the latest stage's reference (`snapshots::RaftNode`), live in
 //! the terminal: roles, terms, logs and commit indexes as they change, at a pace a person can
 //! follow. `--scripted` plays a fixed story unattended (elect, replicate, crash the leader,
 //! partition, heal, propose) and exits; without it, keys (a letter and Enter) drive the
@@ -14,7 +14,7 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Duration;
 
 use harness::{Cluster, NodeId, Role};
-use safety::RaftNode;
+use snapshots::RaftNode;
 
 /// What `cargo run -- demo` was asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,9 +74,15 @@ struct Demo<'a> {
     proposed: u64,
 }
 
+/// How many applied entries each node's log keeps before it compacts them into a snapshot.
+const COMPACT_EVERY: u64 = 4;
+
 /// Runs the demo, writing frames to `out`; returns the page's path.
 pub fn run(options: &Options, out: &mut dyn Write) -> io::Result<PathBuf> {
     let mut cluster = Cluster::<RaftNode>::new(5, options.seed).with_disks();
+    // Every node compacts its log every 4 applied entries (§7), so a server that was away
+    // catches up with an InstallSnapshot.
+    cluster.compact_every(COMPACT_EVERY);
     cluster.keep_whole_trace();
     let seed = options.seed;
     cluster.set_replay(|_| format!("cargo run -- demo --scripted --seed {seed}"));
@@ -276,7 +282,7 @@ impl Demo<'_> {
     fn render(&self) -> String {
         let c = &self.cluster;
         let mut out = format!(
-            "Raft demo: 5 servers of safety::RaftNode (stage 4 reference), seed {}, tick {}\n{}\n\n",
+            "Raft demo: 5 servers of snapshots::RaftNode (stage 5 reference), seed {}, tick {}\n{}\n\n",
             self.options.seed,
             c.now(),
             self.caption
@@ -323,9 +329,13 @@ fn log_line(c: &Cluster<RaftNode>, id: NodeId) -> String {
     let node = c.node(id);
     let last = status.last_log_index;
     let first = last.saturating_sub(5) + 1;
+    let first = first.max(status.snapshot_index + 1);
     let mut parts = Vec::new();
-    if first > 1 {
-        parts.push(format!("…{} more", first - 1));
+    if status.snapshot_index > 0 {
+        parts.push(format!("[snapshot through {}]", status.snapshot_index));
+    }
+    if first > status.snapshot_index + 1 {
+        parts.push(format!("…{} more", first - status.snapshot_index - 1));
     }
     for index in first..=last {
         if let Some((term, command)) = node.log_entry(index) {
