@@ -1,4 +1,4 @@
-//! A long randomized run of the stage 4 reference, traced, to measure the trace page on a big
+//! A long randomized run of the latest reference (stage 5; it takes no snapshot here), traced, to measure the trace page on a big
 //! trace: `cargo run --release --example long_trace -- 100000 target/long.json`, then
 //! `cargo run -p harness --bin trace-page -- target/long.json` (docs/harness.md, "The trace
 //! page": its load time).
@@ -8,7 +8,7 @@
 //! number of events.
 
 use harness::{Cluster, Config, NetworkConfig, Rng};
-use safety::RaftNode;
+use snapshots::RaftNode;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
