@@ -841,8 +841,18 @@ mod tests {
     #[test]
     fn hash_entry_equals_hash_command() {
         let texts = [
-            "", "x0", "command 12345", "quote \" here", "back\\slash", "tab\there", "nl\n",
-            "\u{7f} del", "\u{1f}", "ünïcödé ✓", "\u{2028} line separator", "a/b",
+            "",
+            "x0",
+            "command 12345",
+            "quote \" here",
+            "back\\slash",
+            "tab\there",
+            "nl\n",
+            "\u{7f} del",
+            "\u{1f}",
+            "ünïcödé ✓",
+            "\u{2028} line separator",
+            "a/b",
         ];
         for text in texts {
             let text = text.to_string();

@@ -285,8 +285,20 @@ mod tests {
     #[test]
     fn find_whitespace_agrees_with_char_is_whitespace() {
         let texts = [
-            "", "Append", "Append t3", "a\tb", "a\u{b}b", "a\u{c}b", "a\rb", "a\nb", "é b",
-            "ü\u{a0}b", "x\u{2028}y", "\u{3000}", "abc\u{85}", "a\u{1c}b",
+            "",
+            "Append",
+            "Append t3",
+            "a\tb",
+            "a\u{b}b",
+            "a\u{c}b",
+            "a\rb",
+            "a\nb",
+            "é b",
+            "ü\u{a0}b",
+            "x\u{2028}y",
+            "\u{3000}",
+            "abc\u{85}",
+            "a\u{1c}b",
         ];
         for text in texts {
             assert_eq!(find_whitespace(text), text.find(char::is_whitespace), "{text:?}");
