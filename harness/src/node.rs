@@ -146,7 +146,8 @@ pub struct NotLeader {
 pub trait Node {
     /// The messages nodes exchange. `Display` is a one-line summary for timelines.
     type Message: Clone + Debug + Display + Serialize + 'static;
-    /// A client command stored in log entries.
+    /// A client command stored in log entries. (`'static` so that the checks can recognize a
+    /// `String` and hash it without serde_json.)
     type Command: Clone + Debug + PartialEq + Serialize + 'static;
 
     /// A fresh node: term 0, no vote, empty log, follower. `peers` are the other nodes' ids.
