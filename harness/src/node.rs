@@ -146,8 +146,9 @@ pub struct NotLeader {
 pub trait Node {
     /// The messages nodes exchange. `Display` is a one-line summary for timelines.
     type Message: Clone + Debug + Display + Serialize + 'static;
-    /// A client command stored in log entries.
-    type Command: Clone + Debug + PartialEq + Serialize;
+    /// A client command stored in log entries. (`'static` so that the checks can recognize a
+    /// `String` and hash it without serde_json.)
+    type Command: Clone + Debug + PartialEq + Serialize + 'static;
 
     /// A fresh node: term 0, no vote, empty log, follower. `peers` are the other nodes' ids.
     fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self;

@@ -233,7 +233,7 @@ impl fmt::Write for FirstWord<'_> {
             return Err(fmt::Error);
         }
         let text = if self.word.is_empty() { text.trim_start() } else { text };
-        let Some(end) = text.find(char::is_whitespace) else {
+        let Some(end) = find_whitespace(text) else {
             self.word.push_str(text);
             return Ok(());
         };
@@ -241,6 +241,20 @@ impl fmt::Write for FirstWord<'_> {
         self.done = true;
         Err(fmt::Error)
     }
+}
+
+/// `text.find(char::is_whitespace)`, byte by byte while the text is ASCII.
+fn find_whitespace(text: &str) -> Option<usize> {
+    for (at, &byte) in text.as_bytes().iter().enumerate() {
+        if byte >= 0x80 {
+            return text[at..].find(char::is_whitespace).map(|end| at + end);
+        }
+        // The ASCII characters `char::is_whitespace` accepts: tab to carriage return, space.
+        if byte == b' ' || (b'\t'..=b'\r').contains(&byte) {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// The length of `message` in JSON, without building the JSON.
@@ -260,5 +274,34 @@ impl io::Write for Counter {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte scan finds what `str::find(char::is_whitespace)` finds, Unicode included.
+    #[test]
+    fn find_whitespace_agrees_with_char_is_whitespace() {
+        let texts = [
+            "",
+            "Append",
+            "Append t3",
+            "a\tb",
+            "a\u{b}b",
+            "a\u{c}b",
+            "a\rb",
+            "a\nb",
+            "é b",
+            "ü\u{a0}b",
+            "x\u{2028}y",
+            "\u{3000}",
+            "abc\u{85}",
+            "a\u{1c}b",
+        ];
+        for text in texts {
+            assert_eq!(find_whitespace(text), text.find(char::is_whitespace), "{text:?}");
+        }
     }
 }

@@ -11,7 +11,6 @@
 //! with the network that carries it. The text is the same either way, byte for byte.
 
 use std::cell::{Cell, OnceCell};
-use std::collections::VecDeque;
 use std::fmt::{self, Display, Write as _};
 use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
@@ -270,7 +269,9 @@ impl fmt::Display for Event {
 /// The last events of a run, and all of them when asked for.
 #[derive(Debug, Default)]
 pub struct Trace {
-    recent: VecDeque<Record>,
+    /// The last [`RECENT`] events: a ring, the oldest at `head` once it is full.
+    recent: Vec<Record>,
+    head: usize,
     all: Option<Vec<Record>>,
     count: u64,
     /// Every node's log changes, kept with all the events, for the trace page
@@ -284,13 +285,14 @@ pub const RECENT: usize = 64;
 impl Trace {
     /// A trace that keeps the last [`RECENT`] events.
     pub fn new() -> Self {
-        Trace { recent: VecDeque::with_capacity(RECENT + 1), all: None, count: 0, logbook: None }
+        let recent = Vec::with_capacity(RECENT);
+        Trace { recent, head: 0, all: None, count: 0, logbook: None }
     }
 
     /// From now on, keep every event (for `RAFT_TRACE` and the determinism check).
     pub fn keep_all(&mut self) {
         if self.all.is_none() {
-            self.all = Some(self.recent.iter().cloned().collect());
+            self.all = Some(self.recent().cloned().collect());
             self.logbook = Some(Logbook::default());
         }
     }
@@ -306,16 +308,20 @@ impl Trace {
         if let Some(all) = &mut self.all {
             all.push(record.clone());
         }
-        if self.recent.len() == RECENT {
-            self.recent.pop_front();
+        if self.recent.len() < RECENT {
+            self.recent.push(record);
+        } else {
+            // Overwrites (and drops) the oldest.
+            self.recent[self.head] = record;
+            self.head = (self.head + 1) % RECENT;
         }
-        self.recent.push_back(record);
         self.count += 1;
     }
 
     /// The last events, oldest first.
     pub fn recent(&self) -> impl Iterator<Item = &Record> {
-        self.recent.iter()
+        let (newer, older) = self.recent.split_at(self.head);
+        older.iter().chain(newer)
     }
 
     /// Every event, if [`Trace::keep_all`] was called before the run.
@@ -332,7 +338,7 @@ impl Trace {
     pub fn to_json(&self) -> String {
         let records: Vec<&Record> = match &self.all {
             Some(all) => all.iter().collect(),
-            None => self.recent.iter().collect(),
+            None => self.recent().collect(),
         };
         serde_json::to_string_pretty(&records).expect("a trace serializes to JSON")
     }
