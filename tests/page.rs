@@ -282,8 +282,8 @@ fn a_failing_run_shows_its_violation_in_the_browser() {
     check(&result, &trace);
 }
 
-/// The demo's scripted run (crash, restart, partition, heal on the stage 4 reference): a run
-/// that passes, with crashes, drops and five lanes.
+/// The demo's scripted run (crash, restart, partition, heal on the stage 5 reference, which
+/// compacts every 4 entries): a run that passes, with crashes, drops, snapshots and five lanes.
 #[test]
 fn the_demo_run_draws_in_the_browser() {
     let Some(chromium) = chromium() else { return };
@@ -303,4 +303,7 @@ fn the_demo_run_draws_in_the_browser() {
     let result = selftest(&chromium, &page, "demo");
     check(&result, &trace);
     assert!(result["dropped"].as_u64() > Some(0), "the partition drops messages: {result}");
+    let events = trace["events"].as_array().expect("the trace has events");
+    let compactions = events.iter().filter(|e| e["event"] == "compact").count();
+    assert!(compactions > 0, "the demo's nodes compact their logs: {compactions} compactions");
 }
