@@ -161,3 +161,25 @@ fn a_state_machine_never_goes_back_or_skips_its_snapshot() {
     assert_eq!((skipped.rule, skipped.section), ("Apply in order", "Figure 2, §7"));
     assert!(skipped.detail.contains("holds indexes 1..=0 only"), "{}", skipped.detail);
 }
+
+/// The snapshot is persistent state: a node that compacted through 3 and comes back with its
+/// whole log and no snapshot did not write it, and the restart check names both indexes (§7).
+#[test]
+fn a_restart_without_the_snapshot_is_caught() {
+    let mut checks = checks_after_node_1_applied_abc();
+    let compacted = held(1, &["a", "b", "c"], 3);
+    checks.observe(1, &compacted, &status(&compacted, 3)).expect("node 1 compacts through 3");
+    checks.crashed(1, &status(&compacted, 3));
+    checks.restarted(1);
+    let whole = held(1, &["a", "b", "c"], 0);
+    let violation = checks.check_restart(1, &whole, &status(&whole, 0)).unwrap_err();
+    assert_eq!(violation.rule, "Persistent state survives a restart");
+    assert!(
+        violation.detail.contains(
+            "n1 restarted with its log starting after a snapshot through index 0, but it had one \
+             through index 3"
+        ),
+        "{}",
+        violation.detail
+    );
+}

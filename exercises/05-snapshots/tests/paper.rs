@@ -373,11 +373,14 @@ fn follower_keeps_the_entries_after_the_snapshots_last_entry() {
 /// A snapshot at or before the follower's commit index brings nothing new: it is ignored, or
 /// the state machine would go back; the reply still says the follower holds all of it (§7).
 #[rstest]
-#[case::below_commit(2)]
-#[case::at_commit(3)]
-fn follower_ignores_a_snapshot_at_or_below_its_commit_index(#[case] index: Index) {
+#[case::below_commit(2, 1)]
+#[case::at_commit(3, 2)]
+fn follower_ignores_a_snapshot_at_or_below_its_commit_index(
+    #[case] index: Index,
+    #[case] term: Term,
+) {
     let mut node = follower(3, &[1, 1, 2, 2], 3);
-    node.step(1, install(3, (index, if index == 3 { 2 } else { 1 })));
+    node.step(1, install(3, (index, term)));
     assert_eq!(
         holds(&node),
         (after(0, 0, &[1, 1, 2, 2]), String::new(), 3),

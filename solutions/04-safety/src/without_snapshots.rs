@@ -8,7 +8,6 @@ use data_structures::{InstallSnapshot, InstallSnapshotReply, NodeId, StorageWrit
 
 use crate::node::RaftNode;
 
-#[allow(clippy::unused_self, reason = "the same signatures as stage 5's, which use them")]
 impl RaftNode {
     /// A leader's snapshot. No node before stage 5 sends one; if one arrives anyway, it is
     /// dropped: without compaction, every entry the leader has can be sent as an entry.
