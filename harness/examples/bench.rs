@@ -101,7 +101,7 @@ fn main() {
     if std::env::args().nth(2).as_deref() != Some("ratio") {
         speed(ticks);
     }
-    harness::bare::print_ratios(ticks / 2, compare);
+    harness::bare::print_ratios("no disks", ticks / 2, compare);
 }
 
 /// The harness's own speed: 5 nodes, 3 to 9 nodes, a growing log, disks.

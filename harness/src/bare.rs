@@ -11,8 +11,9 @@
 use std::collections::VecDeque;
 
 use crate::cluster::streams;
+use crate::disk::{DiskStore, Disks};
 use crate::network::NetworkConfig;
-use crate::node::{Config, Envelope, Index, NodeId, NotLeader, Replicate, Status, Term};
+use crate::node::{Config, Envelope, Index, NodeId, NotLeader, Persist, Replicate, Status, Term};
 use crate::rng::Rng;
 
 /// `nodes` nodes, a FIFO queue of messages and a clock.
@@ -23,6 +24,8 @@ pub struct Bare<N: Replicate> {
     queue: VecDeque<(u64, Envelope<N::Message>)>,
     delivered: u64,
     applied: u64,
+    /// Stable storage, when the nodes persist ([`Bare::with_disks`]).
+    disks: Option<Box<dyn Disks<N>>>,
 }
 
 impl<N: Replicate> Bare<N> {
@@ -40,7 +43,7 @@ impl<N: Replicate> Bare<N> {
             })
             .collect();
         let (queue, delay) = (VecDeque::new(), delay.max(1));
-        let mut bare = Bare { nodes, now: 0, delay, queue, delivered: 0, applied: 0 };
+        let mut bare = Bare { nodes, now: 0, delay, queue, delivered: 0, applied: 0, disks: None };
         for index in 0..bare.nodes.len() {
             bare.drain(index);
         }
@@ -89,8 +92,32 @@ impl<N: Replicate> Bare<N> {
     fn drain(&mut self, index: usize) {
         let at = self.now + self.delay;
         let node = &mut self.nodes[index];
+        if let Some(disks) = self.disks.as_mut() {
+            disks.write(index as NodeId + 1, node);
+        }
         self.queue.extend(node.take_messages().into_iter().map(|envelope| (at, envelope)));
         self.applied += node.take_committed().len() as u64;
+    }
+}
+
+impl<N: Replicate + Persist + 'static> Bare<N> {
+    /// Every node's writes carried out on a simulated disk before its messages leave, as
+    /// [`Cluster::with_disks`](crate::Cluster::with_disks) does: the same work a real node's
+    /// storage does, so that the two compare a node that persists.
+    pub fn with_disks(mut self) -> Self {
+        let states = (0..self.nodes.len()).map(|_| None).collect();
+        self.disks = Some(Box::new(DiskStore::<N> { states }));
+        for index in 0..self.nodes.len() {
+            self.drain(index);
+        }
+        self
+    }
+
+    /// The size of what node `id`'s disk holds, as
+    /// [`Cluster::persisted_bytes`](crate::Cluster::persisted_bytes) measures it (0 without
+    /// disks or before the node's first write).
+    pub fn persisted_bytes(&self, id: NodeId) -> usize {
+        self.disks.as_ref().map_or(0, |disks| disks.size(id))
     }
 }
 
@@ -102,12 +129,20 @@ pub fn one_tick() -> NetworkConfig {
 
 /// What the benchmarks print: for 3, 5, 7 and 9 nodes, then for 5 nodes after a log of 20,000
 /// and 60,000 entries, the median of three runs of `compare(nodes, prefill, ticks)`, which
-/// returns the bare loop's and the harness's seconds and the messages each delivered. Wall
-/// time is the caller's: this module never reads a clock.
-pub fn print_ratios(ticks: u64, mut compare: impl FnMut(usize, u64, u64) -> (f64, f64, u64)) {
+/// returns the bare loop's and the harness's seconds and the messages each delivered, under the
+/// heading `what`; and what the harness adds per delivered message (its time less the bare
+/// loop's, over the deliveries), which is what sets the ratio: a node that spends `n` times that
+/// on each message of its own runs at `n / (n + 1)` of its bare speed. Wall time is the
+/// caller's: this module never reads a clock.
+pub fn print_ratios(
+    what: &str,
+    ticks: u64,
+    mut compare: impl FnMut(usize, u64, u64) -> (f64, f64, u64),
+) {
     println!(
-        "the harness against a bare loop (same node, same calls, every message 1 tick; \
-         ratio = harness speed / bare speed, median of 3):"
+        "the harness against a bare loop, {what} (same node, same calls, every message 1 tick; \
+         ratio = harness speed / bare speed, median of 3; added = the harness's time per \
+         delivery less the bare loop's):"
     );
     let cases = [(3, 0), (5, 0), (7, 0), (9, 0), (5, 20_000), (5, 60_000)];
     for (nodes, prefill) in cases {
@@ -115,13 +150,16 @@ pub fn print_ratios(ticks: u64, mut compare: impl FnMut(usize, u64, u64) -> (f64
             (0..3).map(|_| compare(nodes, prefill, ticks)).collect();
         runs.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
         let (bare, harness, delivered) = runs[1];
+        let per = |seconds: f64| seconds * 1e9 / delivered as f64;
         println!(
             "  {nodes} nodes, log {prefill:>6}..{:<6} bare {:>10.0} deliveries/s   harness \
-             {:>10.0} deliveries/s   ratio {:.2}",
+             {:>10.0} deliveries/s   ratio {:.2}   node {:>4.0} ns + added {:>4.0} ns",
             prefill + ticks,
             delivered as f64 / bare,
             delivered as f64 / harness,
-            bare / harness
+            bare / harness,
+            per(bare),
+            per(harness) - per(bare),
         );
     }
 }

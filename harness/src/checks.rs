@@ -860,5 +860,20 @@ mod tests {
         }
         assert_eq!(hash_entry(&7u64), hash_command(&7u64));
         assert_eq!(hash_entry(&vec![1, 2]), hash_command(&vec![1, 2]));
+        for len in 0..40 {
+            let text: String = (0..len).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+            assert_eq!(hash_entry(&text), hash_command(&text), "{text:?}");
+        }
+    }
+
+    /// Commands that differ anywhere (one byte, the length, where a word ends) hash apart.
+    #[test]
+    fn different_commands_hash_apart() {
+        let mut texts: Vec<String> = (0..20_000).map(|i| format!("command {i}")).collect();
+        texts.extend((0..64).map(|len| "a".repeat(len)));
+        texts.extend((1..64).map(|len| "\0".repeat(len)));
+        texts.extend((0..16).map(|at| format!("{}b{}", "a".repeat(at), "a".repeat(15 - at))));
+        let hashes: std::collections::BTreeSet<u64> = texts.iter().map(hash_entry).collect();
+        assert_eq!(hashes.len(), texts.len(), "two of {} commands hash alike", texts.len());
     }
 }

@@ -13,7 +13,8 @@
 //! statistics) and once through the harness with every check on, both with every message
 //! taking one tick, so that the two runs make the very same calls (checked: the same messages
 //! delivered, the same leader state). The ratio is the harness's speed over the bare loop's,
-//! the median of 3 runs, for 3 to 9 nodes and as the log grows (`-- 20000 ratio`: only this).
+//! the median of 3 runs, for 3 to 9 nodes and as the log grows, without disks and then with
+//! both carrying out every write on a simulated disk (`-- 20000 ratio`: only this).
 
 use std::time::Instant;
 
@@ -81,10 +82,14 @@ fn counts(cluster: &Cluster<RaftNode>, leader: NodeId) -> (u64, u64, u64) {
 
 /// The bare loop's and the harness's seconds for `ticks` ticks after an election and `prefill`
 /// untimed ticks, and the messages each delivered in the timed part (the same, or the bench is
-/// wrong).
-fn compare(nodes: usize, prefill: u64, ticks: u64) -> (f64, f64, u64) {
+/// wrong); with `disks`, both carry out every node's writes on a simulated disk.
+fn compare(nodes: usize, prefill: u64, ticks: u64, disks: bool) -> (f64, f64, u64) {
     let mut bare = Bare::<RaftNode>::new(nodes, 1, Config::default(), 1);
     let mut cluster = Cluster::<RaftNode>::with_config(nodes, 1, Config::default(), one_tick());
+    if disks {
+        bare = bare.with_disks();
+        cluster = cluster.with_disks();
+    }
     cluster.track_applied();
     let leads = |status: harness::Status| status.role == Role::Leader;
     let ids = 1..=nodes as NodeId;
@@ -127,7 +132,9 @@ fn main() {
     if std::env::args().nth(2).as_deref() != Some("ratio") {
         speed(ticks);
     }
-    harness::bare::print_ratios(ticks / 2, compare);
+    harness::bare::print_ratios("no disks", ticks / 2, |n, p, t| compare(n, p, t, false));
+    println!();
+    harness::bare::print_ratios("both with disks", ticks / 2, |n, p, t| compare(n, p, t, true));
 }
 
 /// The reference's own speed through the harness: 5 nodes, 3 to 9 nodes, a growing log.
