@@ -10,6 +10,12 @@
 //!    cluster must elect a leader (§5.2) and, if it replicates, commit a command on every node
 //!    within a bound.
 //!
+//! A run keeps no timeline while it runs: most runs pass, and nobody reads the timeline of a
+//! run that passed. One that fails runs its seed again with the timeline on, which prints the
+//! report the first run would have printed, byte for byte (same seed, same run), and the replay
+//! command. A node that fails the first time and not the second is not deterministic, and the
+//! report says so. (`RAFT_TRACE` and the determinism check keep every event from the start.)
+//!
 //! A stage's randomized test is one line per seed:
 //!
 //! ```ignore
@@ -18,10 +24,14 @@
 //! }
 //! ```
 
-use crate::cluster::{Cluster, streams};
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::cluster::{Cluster, panic_text, streams};
 use crate::network::NetworkConfig;
-use crate::node::{Compact, Config, Index, NodeId, Persist, Replicate, Role, Term};
+use crate::node::{Compact, Config, Index, Node, NodeId, Persist, Replicate, Role, Term};
+use crate::report;
 use crate::rng::Rng;
+use crate::trace::{self, QuietFailure};
 
 /// The settings of one randomized run, all derived from its seed.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,8 +98,12 @@ impl Plan {
 }
 
 /// A randomized election run (§5.2) for `seed`: safety with faults, then a leader must be
-/// elected. Returns the cluster, for more assertions.
+/// elected. Returns the cluster, for more assertions (its timeline starts where the run ended).
 pub fn elections<N: Persist + 'static>(seed: u64) -> Cluster<N> {
+    quietly(seed, || elections_run(seed))
+}
+
+fn elections_run<N: Persist + 'static>(seed: u64) -> Cluster<N> {
     let plan = Plan::from_seed(seed);
     let mut cluster = start::<N>(seed, &plan, false);
     let mut faults = cluster.fork_rng(streams::FAULTS).fork(1);
@@ -106,12 +120,13 @@ pub fn elections<N: Persist + 'static>(seed: u64) -> Cluster<N> {
 }
 
 /// A randomized replication run (§5.3, §5.4) for `seed`: safety with faults and client
-/// proposals, then a leader must be elected and a new command applied on every node.
+/// proposals, then a leader must be elected and a new command applied on every node. Returns
+/// the cluster, for more assertions (its timeline starts where the run ended).
 pub fn replication<N: Replicate + Persist + 'static>(seed: u64) -> Cluster<N>
 where
     N::Command: From<String>,
 {
-    replication_with(seed, |_| {})
+    quietly(seed, || replication_with(seed, |_| {}))
 }
 
 /// A randomized run with snapshots (§7) for `seed`: [`replication`]'s, with a state machine
@@ -122,11 +137,47 @@ pub fn snapshots<N: Compact + Persist + 'static>(seed: u64) -> Cluster<N>
 where
     N::Command: From<String>,
 {
-    replication_with(seed, |cluster| {
-        let every = cluster.fork_rng(streams::FAULTS).fork(2).range(1, 21);
-        cluster.note("snapshots", format!("every node compacts every {every} applied entries"));
-        cluster.compact_every(every);
+    quietly(seed, || {
+        replication_with(seed, |cluster| {
+            let every = cluster.fork_rng(streams::FAULTS).fork(2).range(1, 21);
+            let note = format!("every node compacts every {every} applied entries");
+            cluster.note("snapshots", note);
+            cluster.compact_every(every);
+        })
     })
+}
+
+/// Runs `run`, the randomized run of `seed`, quietly (no timeline, no message kept for one:
+/// [`trace::quiet_from_now`]); if it fails, runs it again with the timeline on, which fails
+/// the same way and prints the report. If the second run passes, the node is not
+/// deterministic: that is the failure.
+fn quietly<N: Node>(seed: u64, run: impl Fn() -> Cluster<N>) -> Cluster<N> {
+    if report::trace_path().is_some() || trace::keeping_all() {
+        return run();
+    }
+    trace::quiet_from_now(true);
+    let attempt = panic::catch_unwind(AssertUnwindSafe(&run));
+    trace::quiet_from_now(false);
+    let first = match attempt {
+        Ok(mut cluster) => {
+            cluster.trace.set_quiet(false);
+            return cluster;
+        }
+        Err(payload) => match payload.downcast::<QuietFailure>() {
+            Ok(failure) => format!("at tick {}: {}", failure.tick, failure.why),
+            Err(payload) => format!("with a panic: {}", panic_text(payload)),
+        },
+    };
+    drop(run());
+    panic!(
+        "harness: the randomized run of seed {seed} failed {first}\n\nbut the same seed run \
+         again, to show its timeline, passed: the node is not deterministic, so this failure \
+         can be neither shown nor replayed. Does a node read a clock, iterate a HashMap, keep \
+         state in a static, or use randomness other than the Rng it was given? \
+         (harness::check_determinism runs a scenario twice and shows where the runs part.)\n\n  \
+         seed:     {seed}\n  replay:   {}",
+        report::replay_command(seed)
+    )
 }
 
 /// [`replication`], with `setup` run on the cluster before the first tick.

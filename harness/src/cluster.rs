@@ -170,6 +170,8 @@ impl<N: Node> Cluster<N> {
         };
         if report::trace_path().is_some() || crate::trace::keeping_all() {
             cluster.trace.keep_all();
+        } else if crate::trace::quieting() {
+            cluster.trace.set_quiet(true);
         }
         for id in 1..=nodes as NodeId {
             cluster.start(id);

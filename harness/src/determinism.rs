@@ -33,8 +33,16 @@ pub fn check_determinism<N: Node>(scenario: impl Fn() -> Cluster<N>) -> usize {
 }
 
 fn record<N: Node>(scenario: &impl Fn() -> Cluster<N>) -> Vec<Record> {
+    /// Turns keeping every event off again when the scenario returns or fails.
+    struct Keeping;
+    impl Drop for Keeping {
+        fn drop(&mut self) {
+            trace::keep_all_from_now(false);
+        }
+    }
     trace::keep_all_from_now(true);
+    let keeping = Keeping;
     let cluster = scenario();
-    trace::keep_all_from_now(false);
+    drop(keeping);
     cluster.trace().all().expect("the trace was kept").to_vec()
 }

@@ -8,7 +8,7 @@ use crate::checks::Violation;
 use crate::cluster::{Cluster, guarded};
 use crate::node::{Index, Node, NodeId};
 use crate::report::{self, Report};
-use crate::trace::Event;
+use crate::trace::{Event, QuietFailure};
 use crate::watchdog::Call;
 
 impl<N: Node> Cluster<N> {
@@ -54,6 +54,11 @@ impl<N: Node> Cluster<N> {
     }
 
     pub(crate) fn fail_with(&self, why: &str, diff: Option<String>) -> ! {
+        if self.trace.is_quiet() {
+            // No timeline to show: the run replays its seed to print the report.
+            let failure = QuietFailure { why: why.to_string(), tick: self.now };
+            std::panic::resume_unwind(Box::new(failure));
+        }
         self.write_summaries();
         let text = report::render(&self.report(why, diff));
         self.write_failed_trace(why);

@@ -277,6 +277,9 @@ pub struct Trace {
     /// Every node's log changes, kept with all the events, for the trace page
     /// ([`crate::logbook`]).
     pub(crate) logbook: Option<Logbook>,
+    /// Counts events without keeping them: a run that replays its seed to report a failure
+    /// ([`quiet_from_now`]).
+    quiet: bool,
 }
 
 /// How many events the trace keeps when it does not keep them all.
@@ -286,7 +289,7 @@ impl Trace {
     /// A trace that keeps the last [`RECENT`] events.
     pub fn new() -> Self {
         let recent = Vec::with_capacity(RECENT);
-        Trace { recent, head: 0, all: None, count: 0, logbook: None }
+        Trace { recent, head: 0, all: None, count: 0, logbook: None, quiet: false }
     }
 
     /// From now on, keep every event (for `RAFT_TRACE` and the determinism check).
@@ -294,7 +297,19 @@ impl Trace {
         if self.all.is_none() {
             self.all = Some(self.recent().cloned().collect());
             self.logbook = Some(Logbook::default());
+            self.quiet = false;
         }
+    }
+
+    /// Keeps no event from now on, only counts them (unless it keeps them all), or keeps
+    /// them again: see [`quiet_from_now`].
+    pub(crate) fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet && self.all.is_none();
+    }
+
+    /// True if it only counts events ([`Trace::set_quiet`]).
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet
     }
 
     /// True if it keeps every event ([`Trace::keep_all`]).
@@ -304,6 +319,12 @@ impl Trace {
 
     /// Adds an event.
     pub fn push(&mut self, tick: u64, event: Event) {
+        if self.quiet {
+            // Dropped here, the event lets go of its message: the receiver gets the message
+            // itself, not a copy kept for a summary nobody will read.
+            self.count += 1;
+            return;
+        }
         let record = Record { tick, event };
         if let Some(all) = &mut self.all {
             all.push(record.clone());
@@ -504,4 +525,51 @@ pub fn keeping_all() -> bool {
 /// Turns [`keeping_all`] on or off for clusters built on this thread from now on.
 pub(crate) fn keep_all_from_now(on: bool) {
     KEEP_ALL.with(|keep| keep.set(on));
+}
+
+thread_local! {
+    /// Set while a randomized run runs quietly: see [`quiet_from_now`].
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while a run on this thread runs quietly ([`quiet_from_now`]).
+pub(crate) fn quieting() -> bool {
+    QUIET.with(Cell::get)
+}
+
+/// Turns quiet runs on or off on this thread. A cluster built while they are on keeps no
+/// event and no message for a summary (it counts events), and a failure unwinds with a
+/// [`QuietFailure`] instead of printing a report; panics on this thread print nothing
+/// meanwhile. A randomized run does this because it can run its seed again: nobody reads the
+/// timeline of a run that passes, and a run that fails is replayed with the timeline on, which
+/// prints the very report it would have printed (same seed, same run). Never on while every
+/// event is kept (`RAFT_TRACE`, the determinism check).
+pub(crate) fn quiet_from_now(on: bool) {
+    if on {
+        silence_quiet_panics();
+    }
+    QUIET.with(|quiet| quiet.set(on));
+}
+
+/// Why a quiet run failed: what its report would have said first, and when.
+#[derive(Debug)]
+pub(crate) struct QuietFailure {
+    pub(crate) why: String,
+    pub(crate) tick: u64,
+}
+
+/// Wraps the panic hook, once per process, so that it prints nothing for a panic on a thread
+/// that runs quietly (a node's panic there is printed by the replay, with its report) and
+/// everything else as before.
+fn silence_quiet_panics() {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            // `try_with`: a panic while the thread's locals are torn down still prints.
+            if !QUIET.try_with(Cell::get).unwrap_or(false) {
+                previous(info);
+            }
+        }));
+    });
 }

@@ -210,3 +210,47 @@ fn ensure_fails_with_the_report_only_when_its_condition_is_false() {
     assert!(report.contains("n1 should lead"), "the test's words are in the report:\n{report}");
     assert!(report.contains("RAFT_SEED=9"), "the report names the seed to replay:\n{report}");
 }
+
+/// A randomized run keeps no timeline while it runs; one that fails runs its seed again with
+/// the timeline on, and prints the very report a run that kept every event from the start
+/// prints (the determinism check keeps them all).
+#[test]
+fn a_failing_randomized_run_prints_the_report_of_a_run_with_its_timeline_on() {
+    for seed in 1..=3 {
+        let replayed = failure_of(|| {
+            chaos::replication::<Toy<LOG_MISMATCH>>(seed);
+        });
+        let kept = failure_of(|| {
+            check_determinism(|| chaos::replication::<Toy<LOG_MISMATCH>>(seed));
+        });
+        assert_eq!(replayed, kept, "seed {seed}");
+        assert!(replayed.contains("Log Matching (§5.3) violated"), "seed {seed}: {replayed}");
+        assert!(replayed.contains("\ntimeline: the last "), "seed {seed}: {replayed}");
+    }
+}
+
+/// A node that fails a randomized run and not the same seed's second run is not
+/// deterministic: the failure says so, with the first run's broken rule and the seed.
+#[test]
+fn a_failure_that_does_not_come_back_on_replay_is_named_nondeterminism() {
+    arm_flaky();
+    let failure = failure_of(|| {
+        chaos::replication::<Toy<FLAKY>>(1);
+    });
+    assert!(failure.contains("the randomized run of seed 1 failed at tick "), "{failure}");
+    assert!(failure.contains("Log Matching (§5.3) violated"), "{failure}");
+    assert!(failure.contains("the node is not deterministic"), "{failure}");
+    assert!(failure.contains("replay:   RAFT_SEED=1 cargo test"), "{failure}");
+}
+
+/// A randomized run that passes kept no timeline while it ran (nobody read it): the cluster it
+/// returns counts every event, and its timeline starts where the run ended.
+#[test]
+fn a_passing_randomized_run_keeps_no_timeline() {
+    let mut cluster = chaos::replication::<Correct>(1);
+    let events = cluster.trace().count();
+    assert!(events > 1_000, "the run counted {events} events");
+    assert_eq!(cluster.trace().recent().count(), 0, "events kept by a quiet run");
+    cluster.tick();
+    assert!(cluster.trace().recent().count() > 0, "no event kept after the run ended");
+}

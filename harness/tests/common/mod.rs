@@ -39,6 +39,18 @@ pub const FORGETS: u8 = 9;
 pub const APPLIES_TWICE: u8 = 10;
 /// Node 2 rewrites the command of its entry at index 2 in place (same term) at tick 150.
 pub const REWRITES_IN_PLACE: u8 = 11;
+/// As [`LOG_MISMATCH`], but only the first node 2 built on this thread after [`arm_flaky`]:
+/// a node that keeps state in a static, so the same seed runs differently the second time.
+pub const FLAKY: u8 = 12;
+
+thread_local! {
+    static FLAKY_ARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The next node 2 of a [`FLAKY`] toy built on this thread stores wrong commands.
+pub fn arm_flaky() {
+    FLAKY_ARMED.with(|armed| armed.set(true));
+}
 
 /// The toy's messages.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -88,6 +100,8 @@ pub struct Toy<const BUG: u8> {
     ticks: u64,
     outbox: Vec<Envelope<Message>>,
     dirty: bool,
+    /// Stores a different command than the leader sent ([`LOG_MISMATCH`], [`FLAKY`]).
+    mismatches: bool,
 }
 
 impl<const BUG: u8> Toy<BUG> {
@@ -129,11 +143,7 @@ impl<const BUG: u8> Toy<BUG> {
         for (offset, command) in entries.into_iter().enumerate() {
             let index = prev as usize + offset;
             if index == self.log.len() {
-                let command = if BUG == LOG_MISMATCH && self.id == 2 {
-                    format!("{command}!")
-                } else {
-                    command
-                };
+                let command = if self.mismatches { format!("{command}!") } else { command };
                 self.log.push((self.term, command));
                 self.dirty = true;
             }
@@ -161,6 +171,9 @@ impl<const BUG: u8> Node for Toy<BUG> {
 
     fn new(id: NodeId, peers: Vec<NodeId>, config: Config, _rng: Rng) -> Self {
         let size = peers.len() + 1;
+        let mismatches = id == 2
+            && (BUG == LOG_MISMATCH
+                || BUG == FLAKY && FLAKY_ARMED.with(|armed| armed.replace(false)));
         Toy {
             id,
             peers,
@@ -175,6 +188,7 @@ impl<const BUG: u8> Node for Toy<BUG> {
             ticks: 0,
             outbox: Vec::new(),
             dirty: false,
+            mismatches,
         }
     }
 
