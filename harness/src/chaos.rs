@@ -296,6 +296,7 @@ impl WorstMoments {
             }
         }
         let ids = cluster.ids();
+        let mut down = ids.iter().filter(|&&id| !cluster.is_up(id)).count();
         for &id in &ids {
             let before = self.seen[id as usize - 1];
             let after = Self::of(cluster, id);
@@ -303,7 +304,6 @@ impl WorstMoments {
             let changed_vote = (before.0, before.1) != (after.0, after.1);
             let leader = cluster.status(id).role == Role::Leader;
             let committed = leader && after.2 > before.2;
-            let down = ids.iter().filter(|&&other| !cluster.is_up(other)).count();
             let minority = down < (ids.len() - 1) / 2;
             if cluster.is_up(id)
                 && (changed_vote || committed)
@@ -311,6 +311,7 @@ impl WorstMoments {
                 && self.rng.chance(self.rate)
             {
                 cluster.crash(id);
+                down += 1;
                 let timeout = cluster.config().election_timeout;
                 let back = now + self.rng.range(1, 2 * timeout + 1);
                 self.down.push((id, back));
