@@ -338,6 +338,30 @@ where
 mod tests {
     use super::*;
 
+    /// Every setting of a plan stays in the range the module documents, and a few thousand
+    /// seeds reach both ends of each (so a run of many seeds covers them all).
+    #[test]
+    fn plans_stay_in_their_ranges_and_reach_both_ends() {
+        let plans: Vec<Plan> = (1..=2_000).map(Plan::from_seed).collect();
+        let span = |value: fn(&Plan) -> f64| {
+            let values = plans.iter().map(value);
+            let low = values.clone().fold(f64::INFINITY, f64::min);
+            (low, values.fold(f64::NEG_INFINITY, f64::max))
+        };
+        assert_eq!(span(|p| p.nodes as f64), (3.0, 5.0), "nodes");
+        assert!(plans.iter().all(|p| p.nodes == 3 || p.nodes == 5), "nodes");
+        assert_eq!(span(|p| p.network.max_delay as f64), (2.0, 7.0), "max_delay");
+        assert_eq!(span(|p| p.network.loss), (0.0, 20.0 / 100.0), "loss");
+        assert_eq!(span(|p| p.network.duplicate), (0.0, 10.0 / 100.0), "duplicate");
+        assert_eq!(span(|p| p.network.reorder), (0.0, 20.0 / 100.0), "reorder");
+        assert_eq!(span(|p| p.fault_rate), (5.0 / 1_000.0, 30.0 / 1_000.0), "fault_rate");
+        assert_eq!(span(|p| p.propose_rate), (5.0 / 100.0, 30.0 / 100.0), "propose_rate");
+        assert_eq!(span(|p| p.worst_moment), (2.0 / 100.0, 10.0 / 100.0), "worst_moment");
+        let (shortest, longest) = span(|p| p.safety_ticks as f64);
+        assert!((1_000.0..1_050.0).contains(&shortest), "shortest safety phase {shortest}");
+        assert!((2_950.0..=3_000.0).contains(&longest), "longest safety phase {longest}");
+    }
+
     #[test]
     fn only_a_run_with_proposals_mentions_them_in_its_plan() {
         for seed in 1..=20 {

@@ -18,8 +18,8 @@ pub fn keeping_traces() -> bool {
 /// the first event that differs, unless both runs have identical traces. Returns how many
 /// events each run had.
 pub fn check_determinism<N: Node>(scenario: impl Fn() -> Cluster<N>) -> usize {
-    let first = record(&scenario);
-    let second = record(&scenario);
+    let first = record_events(&scenario);
+    let second = record_events(&scenario);
     if let Some(at) = (0..first.len().max(second.len())).find(|&i| first.get(i) != second.get(i)) {
         panic!(
             "not deterministic: two runs of the same scenario differ at event {at}:\n  first:  \
@@ -32,7 +32,10 @@ pub fn check_determinism<N: Node>(scenario: impl Fn() -> Cluster<N>) -> usize {
     first.len()
 }
 
-fn record<N: Node>(scenario: &impl Fn() -> Cluster<N>) -> Vec<Record> {
+/// Runs `scenario` keeping every event from the start, as `RAFT_TRACE` does, and returns
+/// them: for a test that looks at what a whole run did. A randomized run ([`crate::chaos`])
+/// otherwise keeps no timeline while it runs.
+pub fn record_events<N: Node>(scenario: impl FnOnce() -> Cluster<N>) -> Vec<Record> {
     /// Turns keeping every event off again when the scenario returns or fails.
     struct Keeping;
     impl Drop for Keeping {

@@ -43,6 +43,7 @@
 //! chaos::elections::<N: Persist>(seed) -> Cluster<N>
 //! chaos::replication::<N: Replicate + Persist>(seed) -> Cluster<N>   (N::Command: From<String>)
 //! check_determinism(|| -> Cluster<N>) -> usize      (same seed twice, identical traces)
+//! determinism::record_events(|| -> Cluster<N>) -> Vec<Record>   (every event of one run)
 //! NetworkConfig { min_delay, max_delay, loss, duplicate, reorder, max_hold_back }:
 //!   reliable(), unreliable(); min_delay 0: same-tick delivery; max_hold_back None: 4 x max_delay
 //! ```

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use harness::trace::Event;
+use harness::determinism::record_events;
 use harness::{Cluster, NetworkConfig, Role, chaos, check_determinism};
 use pretty_assertions::assert_eq;
 
@@ -226,6 +227,7 @@ fn a_failing_randomized_run_prints_the_report_of_a_run_with_its_timeline_on() {
         assert_eq!(replayed, kept, "seed {seed}");
         assert!(replayed.contains("Log Matching (§5.3) violated"), "seed {seed}: {replayed}");
         assert!(replayed.contains("\ntimeline: the last "), "seed {seed}: {replayed}");
+        assert!(replayed.contains("\n  plan:     chaos::Plan::from_seed: "), "seed {seed}");
     }
 }
 
@@ -254,3 +256,78 @@ fn a_passing_randomized_run_keeps_no_timeline() {
     cluster.tick();
     assert!(cluster.trace().recent().count() > 0, "no event kept after the run ended");
 }
+
+/// A randomized run injects the faults its plan promises: over a few seeds, nodes crash and
+/// restart, the network is partitioned, nodes are isolated, links are cut one way and healed,
+/// and messages are lost, duplicated and cut off.
+#[test]
+fn randomized_runs_inject_every_kind_of_fault() {
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 1..=10 {
+        let elections = record_events(|| chaos::elections::<Correct>(seed));
+        let replication = record_events(|| chaos::replication::<Correct>(seed));
+        for record in elections.iter().chain(&replication) {
+            let fault = match &record.event {
+                Event::Crash { .. } => "crash".to_string(),
+                Event::Restart { .. } => "restart".to_string(),
+                Event::Network { change } => {
+                    format!("network: {}", change.split_whitespace().next().unwrap_or(""))
+                }
+                Event::Drop { reason, .. } => format!("drop: {reason}"),
+                Event::Duplicate { .. } => "duplicate".to_string(),
+                _ => continue,
+            };
+            seen.insert(fault);
+        }
+    }
+    let expected = [
+        "crash",
+        "restart",
+        "network: partition",
+        "network: isolate",
+        "network: cut",
+        "network: heal",
+        "drop: loss",
+        "drop: cut",
+        "duplicate",
+    ];
+    for fault in expected {
+        assert!(seen.contains(fault), "no {fault:?} in 20 randomized runs; saw {seen:?}");
+    }
+}
+
+/// A randomized run never crashes more than a minority at once, so that the cluster can always
+/// elect a leader once the network heals (random crashes and those at the worst moments
+/// together).
+#[test]
+fn randomized_runs_never_crash_a_majority() {
+    let mut crashes = 0;
+    for seed in 1..=20 {
+        let nodes = chaos::Plan::from_seed(seed).nodes;
+        let minority = (nodes - 1) / 2;
+        let elections = record_events(|| chaos::elections::<Correct>(seed));
+        let replication = record_events(|| chaos::replication::<Correct>(seed));
+        for run in [elections, replication] {
+            let mut down = std::collections::BTreeSet::new();
+            for record in run {
+                match record.event {
+                    Event::Crash { node } => {
+                        crashes += 1;
+                        down.insert(node);
+                    }
+                    Event::Restart { node, .. } => {
+                        down.remove(&node);
+                    }
+                    _ => continue,
+                }
+                assert!(
+                    down.len() <= minority,
+                    "seed {seed}, tick {}: {down:?} down of {nodes} nodes",
+                    record.tick
+                );
+            }
+        }
+    }
+    assert!(crashes > 40, "only {crashes} crashes in 40 randomized runs");
+}
+
