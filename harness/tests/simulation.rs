@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use harness::trace::Event;
 use harness::determinism::record_events;
+use harness::trace::Event;
 use harness::{Cluster, NetworkConfig, Role, chaos, check_determinism};
 use pretty_assertions::assert_eq;
 
@@ -330,4 +330,3 @@ fn randomized_runs_never_crash_a_majority() {
     }
     assert!(crashes > 40, "only {crashes} crashes in 40 randomized runs");
 }
-
