@@ -358,6 +358,43 @@ fn randomized_runs_crash_nodes_at_the_worst_moments() {
     );
 }
 
+/// The other worst moment: a leader crashes in the very tick it advanced its commit index, so
+/// that the entries it just committed may be known to no live leader; and only then, not at
+/// every tick it leads.
+#[test]
+fn randomized_runs_crash_leaders_right_after_they_commit() {
+    let (mut leader_crashes, mut after_commit) = (0, 0);
+    for seed in 1..=20 {
+        let run = record_events(|| chaos::replication::<Correct>(seed));
+        let mut leading = std::collections::BTreeSet::new();
+        for (at, record) in run.iter().enumerate() {
+            match record.event {
+                Event::Role { node, role: Role::Leader, .. } => {
+                    leading.insert(node);
+                }
+                Event::Role { node, .. } | Event::Restart { node, .. } => {
+                    leading.remove(&node);
+                }
+                Event::Crash { node } if leading.contains(&node) => {
+                    leader_crashes += 1;
+                    let same_tick = run[..at].iter().rev().take_while(|r| r.tick == record.tick);
+                    let commits = same_tick
+                        .filter(|r| matches!(r.event, Event::Commit { node: n, .. } if n == node));
+                    if commits.count() > 0 {
+                        after_commit += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Most leader crashes are these (75 of 98 here): a random crash picks any live node.
+    assert!(
+        after_commit >= 4 && 2 * after_commit >= leader_crashes,
+        "{after_commit} of {leader_crashes} leader crashes came in the tick the leader committed"
+    );
+}
+
 /// Clients propose at the rate the plan draws (a proposal on about `propose_rate` of the
 /// safety phase's ticks), and one-way cuts are between two different nodes.
 #[test]
