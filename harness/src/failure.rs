@@ -2,7 +2,8 @@
 //!
 //! Every failure, a broken rule, a node's panic, an exhausted budget or a helper that gives
 //! up, goes through [`Cluster::fail`], so every one carries the replay command, the seed and
-//! settings, the timeline and the state of every node.
+//! settings, the timeline and the state of every node. (A randomized run that keeps no
+//! timeline unwinds instead, and runs its seed again to print that report: [`crate::chaos`].)
 
 use crate::checks::Violation;
 use crate::cluster::{Cluster, guarded};
