@@ -34,6 +34,10 @@ fn the_bare_loop_runs_the_same_workload_as_the_cluster(
     for id in 1..=nodes as NodeId {
         assert_eq!(bare.status(id), cluster.status(id), "n{id}'s status");
     }
+    let last = cluster.status(1).last_log_index;
+    let applied: usize = (1..=last).map(|index| cluster.committed_count(index).0).sum();
+    assert!(applied > 0, "nothing applied");
+    assert_eq!(bare.applied(), applied as u64, "entries applied, all nodes together");
     for id in 1..=nodes as NodeId {
         let written = cluster.persisted_bytes(id);
         assert_eq!(written > 0, disks, "n{id}'s disk in the cluster: {written} bytes");
