@@ -1,0 +1,170 @@
+//! A key-value store of string keys and values: get, put, append, delete, compare-and-set.
+//!
+//! What a correct store answers (the model of the course's stage 6 service):
+//!
+//! | operation | effect | answer |
+//! |---|---|---|
+//! | `Get { key }` | none | `Reply::Value(Some(value))`, or `Reply::Value(None)` if the key is absent |
+//! | `Put { key, value }` | the key holds `value` | `Reply::Ok` |
+//! | `Append { key, value }` | the key holds its old value (`""` if absent) followed by `value` | `Reply::Ok` |
+//! | `Delete { key }` | the key is absent (also if it already was) | `Reply::Ok` |
+//! | `Cas { key, expected, new }` | if the key's value equals `expected` (`None`: absent), it holds `new` | `Reply::Cas(true)` if it did, `Reply::Cas(false)` if not |
+//!
+//! Every operation touches one key, so [`KvModel`] partitions a history by key
+//! (P-compositionality): each key is checked alone, with a state of one `Option<String>`.
+
+use std::collections::BTreeMap;
+
+use crate::{Model, Operation};
+
+/// A request to the store.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Read the key's value.
+    Get {
+        /// The key read.
+        key: String,
+    },
+    /// Set the key's value.
+    Put {
+        /// The key written.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Add `value` at the end of the key's value (`""` if absent).
+    Append {
+        /// The key written.
+        key: String,
+        /// What is appended.
+        value: String,
+    },
+    /// Remove the key.
+    Delete {
+        /// The key removed.
+        key: String,
+    },
+    /// Compare-and-set: if the key's value is `expected` (`None`: absent), set it to `new`.
+    Cas {
+        /// The key compared and maybe written.
+        key: String,
+        /// The value it must hold (`None`: the key must be absent).
+        expected: Option<String>,
+        /// Its new value if it did.
+        new: String,
+    },
+}
+
+impl Op {
+    /// The one key the operation touches.
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Get { key }
+            | Op::Put { key, .. }
+            | Op::Append { key, .. }
+            | Op::Delete { key }
+            | Op::Cas { key, .. } => key,
+        }
+    }
+}
+
+/// The store's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Reply {
+    /// A `Get`'s answer: the value, `None` if the key is absent.
+    Value(Option<String>),
+    /// A `Put`, `Append` or `Delete` took effect.
+    Ok,
+    /// A `Cas`'s answer: whether it set the value.
+    Cas(bool),
+}
+
+/// The sequential key-value store (see the module's table), partitioned by key.
+///
+/// Its state is the map of the keys touched so far; within one key's partition, that is at
+/// most one entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KvModel;
+
+impl Model for KvModel {
+    type State = BTreeMap<String, String>;
+    type Input = Op;
+    type Output = Reply;
+
+    fn init(&self) -> Self::State {
+        BTreeMap::new()
+    }
+
+    fn step(&self, state: &Self::State, input: &Op) -> (Self::State, Reply) {
+        let current = state.get(input.key());
+        let mut next = state.clone();
+        let reply = match input {
+            Op::Get { .. } => return (next, Reply::Value(current.cloned())),
+            Op::Put { key, value } => {
+                next.insert(key.clone(), value.clone());
+                Reply::Ok
+            }
+            Op::Append { key, value } => {
+                next.entry(key.clone()).or_default().push_str(value);
+                Reply::Ok
+            }
+            Op::Delete { key } => {
+                next.remove(key);
+                Reply::Ok
+            }
+            Op::Cas { key, expected, new } => {
+                let matches = current == expected.as_ref();
+                if matches {
+                    next.insert(key.clone(), new.clone());
+                }
+                Reply::Cas(matches)
+            }
+        };
+        (next, reply)
+    }
+
+    /// One partition per key, in key order.
+    fn partition(&self, history: &[Operation<Op, Reply>]) -> Vec<Vec<usize>> {
+        let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, op) in history.iter().enumerate() {
+            by_key.entry(op.input.key()).or_default().push(index);
+        }
+        by_key.into_values().collect()
+    }
+
+    fn partition_name(
+        &self,
+        history: &[Operation<Op, Reply>],
+        partition: &[usize],
+    ) -> Option<String> {
+        let first = partition.first()?;
+        Some(format!("key {:?}", history[*first].input.key()))
+    }
+
+    fn describe(&self, input: &Op, output: Option<&Reply>) -> String {
+        let call = match input {
+            Op::Get { key } => format!("get({key:?})"),
+            Op::Put { key, value } => format!("put({key:?}, {value:?})"),
+            Op::Append { key, value } => format!("append({key:?}, {value:?})"),
+            Op::Delete { key } => format!("delete({key:?})"),
+            Op::Cas { key, expected, new } => {
+                format!("cas({key:?}, {}, {new:?})", show(expected.as_ref()))
+            }
+        };
+        let answer = match output {
+            None => "?".to_string(),
+            Some(Reply::Value(value)) => show(value.as_ref()),
+            Some(Reply::Ok) => "ok".to_string(),
+            Some(Reply::Cas(done)) => done.to_string(),
+        };
+        format!("{call} -> {answer}")
+    }
+}
+
+/// A value as a learner reads it: quoted, or `absent`.
+fn show(value: Option<&String>) -> String {
+    match value {
+        Some(value) => format!("{value:?}"),
+        None => "absent".to_string(),
+    }
+}

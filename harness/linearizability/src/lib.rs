@@ -1,0 +1,351 @@
+//! A linearizability checker: is a recorded history of concurrent operations explained by some
+//! order of a sequential service?
+//!
+//! # What linearizability is
+//!
+//! A concurrent object is *linearizable* (Herlihy & Wing, "Linearizability: A Correctness
+//! Condition for Concurrent Objects", TOPLAS 1990) when every operation appears to take effect
+//! at one instant between its call and its return, and the outputs are those of a sequential
+//! object that performed the operations in the order of those instants. Two rules follow:
+//!
+//! - **real-time order**: if `a` returned before `b` was called, `a` comes before `b`;
+//! - **sequential legality**: replaying the operations in that order on the sequential model
+//!   gives exactly the outputs the clients saw.
+//!
+//! Operations that overlap in time may be placed in either order. A replicated key-value
+//! service (the Raft dissertation, §6) promises linearizability: a read that misses an
+//! acknowledged write (a stale read), a write applied twice, a value that was never written,
+//! all break it.
+//!
+//! # The algorithm
+//!
+//! - **Wing & Gong's search** (J. M. Wing and C. Gong, "Testing and Verifying Concurrent
+//!   Objects", JPDC 1993): depth-first search over the order of operations. At each point, any
+//!   operation whose call comes before the earliest return among the operations not yet placed
+//!   may be placed next, if the model gives the output it returned; when none works, undo the
+//!   last choice.
+//! - **Lowe's memoization** (G. Lowe, "Testing for Linearizability", Concurrency and
+//!   Computation: Practice and Experience, 2017): the search reaches the same (set of placed
+//!   operations, model state) by many orders; a cache of those pairs cuts every repeat. The
+//!   set is a bitset, so each cache entry costs `n / 8` bytes plus the state.
+//! - **P-compositionality** (A. Horn and D. Kroening, "Faster Linearizability Checking via
+//!   P-Compositionality", FORTE 2015): a history is linearizable if and only if each
+//!   independent sub-history is (for a key-value store: each key's operations). The search is
+//!   exponential in concurrency, so checking per key is the difference between instant and
+//!   hopeless. A model says how to split in [`Model::partition`].
+//!
+//! The same design as Porcupine (A. Athalye, the Go checker used by the MIT 6.5840 lab and
+//! etcd's tests), with one difference: when the budget runs out the answer is
+//! [`Verdict::Unknown`], never a pass.
+//!
+//! # Unknown outcomes
+//!
+//! A client that gave up (timed out, lost its connection) does not know whether its operation
+//! took effect. Record it with [`Outcome::Unknown`]: the checker lets it take effect at any
+//! instant after its call, or never, and checks no output for it. It is never *required*.
+//!
+//! # Determinism and the budget
+//!
+//! The search counts steps (one per operation it tries or takes back) and stops after
+//! [`Budget`] steps with [`Verdict::Unknown`]. Steps, not seconds: the verdict for a history and
+//! a budget is the same on every machine, every run. No clocks, threads or hash-order
+//! iteration are involved in any result.
+//!
+//! # Times
+//!
+//! Times are plain `u64`s in any unit (simulated ticks, nanoseconds). An operation that returned
+//! at `t` must come before every operation called strictly after `t`; an operation called at
+//! exactly `t` overlaps it (so an order that is only known to a tick never causes a false
+//! alarm).
+//!
+//! # Calling it from outside the course
+//!
+//! ```
+//! use linearizability::{check, Budget, Operation, Outcome, Verdict};
+//! use linearizability::kv::{KvModel, Op, Reply};
+//!
+//! let put = |value: &str| Op::Put { key: "x".into(), value: value.into() };
+//! let get = || Op::Get { key: "x".into() };
+//! let history = vec![
+//!     // client 1 writes "1" during [0, 10]
+//!     Operation { client: 1, call: 0, input: put("1"), outcome: Outcome::Returned { at: 10, output: Reply::Ok } },
+//!     // client 2 reads during [5, 6]: overlaps the write, so either answer is fine
+//!     Operation { client: 2, call: 5, input: get(), outcome: Outcome::Returned { at: 6, output: Reply::Value(None) } },
+//!     // client 2 reads again after the write returned: must see it
+//!     Operation { client: 2, call: 11, input: get(), outcome: Outcome::Returned { at: 12, output: Reply::Value(Some("1".into())) } },
+//! ];
+//! let verdict = check(&KvModel, &history, Budget::default());
+//! assert_eq!(verdict, Verdict::Linearizable);
+//! verdict.assert_linearizable(); // panics with the evidence otherwise
+//! ```
+//!
+//! Your own service: implement [`Model`] (an initial state and a step function; optionally a
+//! partition), record each operation's client, call time, input and outcome, and call
+//! [`check`]. [`register`] is a second example of a model.
+
+mod bitset;
+mod evidence;
+pub mod kv;
+pub mod register;
+mod search;
+
+pub use evidence::{Evidence, OperationReport};
+
+use std::fmt;
+
+/// When an operation ended: it returned `output` at time `at`, or its client gave up (unknown
+/// outcome: it may have taken effect at any moment after its call, or never).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome<O> {
+    /// The client received `output` at time `at` (`at >= call`).
+    Returned {
+        /// The time of the return, in the same unit as [`Operation::call`].
+        at: u64,
+        /// What the service answered.
+        output: O,
+    },
+    /// The client never learned the result: the operation may have taken effect at any instant
+    /// after its call, or never.
+    Unknown,
+}
+
+/// One operation of a history: who called it, when, with what, and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation<I, O> {
+    /// The client that called it (only shown in reports; order comes from the times).
+    pub client: u64,
+    /// The time of the call.
+    pub call: u64,
+    /// What was asked.
+    pub input: I,
+    /// What was answered, and when; or unknown.
+    pub outcome: Outcome<O>,
+}
+
+impl<I, O> Operation<I, O> {
+    /// The time of the return, `None` for an unknown outcome (a return at +infinity).
+    pub fn returned_at(&self) -> Option<u64> {
+        match self.outcome {
+            Outcome::Returned { at, .. } => Some(at),
+            Outcome::Unknown => None,
+        }
+    }
+
+    /// The output, `None` for an unknown outcome.
+    pub fn output(&self) -> Option<&O> {
+        match &self.outcome {
+            Outcome::Returned { output, .. } => Some(output),
+            Outcome::Unknown => None,
+        }
+    }
+}
+
+/// A sequential specification: what a correct service, doing one operation at a time, answers.
+pub trait Model {
+    /// The service's state. It is cached (Lowe's memoization), so keep it small: with
+    /// [`Model::partition`] it only needs to hold one partition's part (e.g. one key).
+    type State: Clone + Eq + std::hash::Hash + std::fmt::Debug;
+    /// What a client asks.
+    type Input: Clone + std::fmt::Debug;
+    /// What the service answers.
+    type Output: Clone + PartialEq + std::fmt::Debug;
+
+    /// The state before any operation.
+    fn init(&self) -> Self::State;
+
+    /// The state after `input` and the output a correct sequential service gives.
+    fn step(&self, state: &Self::State, input: &Self::Input) -> (Self::State, Self::Output);
+
+    /// Independent sub-histories (P-compositionality), as lists of indexes into the history;
+    /// default: one. Each is checked alone, from [`Model::init`]; every index should appear in
+    /// exactly one list, and the lists should come in a deterministic order (it decides which
+    /// failing partition is reported).
+    fn partition(&self, history: &[Operation<Self::Input, Self::Output>]) -> Vec<Vec<usize>> {
+        vec![(0..history.len()).collect()]
+    }
+
+    /// A name for one partition in reports, e.g. `key "x"`; default: `None` (the checker says
+    /// "partition i of n").
+    fn partition_name(
+        &self,
+        history: &[Operation<Self::Input, Self::Output>],
+        partition: &[usize],
+    ) -> Option<String> {
+        let _ = (history, partition);
+        None
+    }
+
+    /// One operation in words, for reports; `output` is `None` for an unknown outcome.
+    fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String {
+        match output {
+            Some(output) => format!("{input:?} -> {output:?}"),
+            None => format!("{input:?} -> ?"),
+        }
+    }
+}
+
+/// How many steps the search may take, in all partitions together, before it answers
+/// [`Verdict::Unknown`]. A step is one operation tried or taken back; it is a count, not a
+/// clock, so the verdict never depends on the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Budget(pub u64);
+
+impl Budget {
+    /// The default: ten million steps, which takes a few seconds at most on a laptop (see
+    /// `examples/bench.rs`) and decides every history of the course's tests and every outside
+    /// history in `tests/data` with room to spare.
+    pub const DEFAULT: Budget = Budget(10_000_000);
+}
+
+impl Default for Budget {
+    /// [`Budget::DEFAULT`]: ten million steps.
+    fn default() -> Self {
+        Budget::DEFAULT
+    }
+}
+
+/// The answer of [`check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Some order of the operations respects real time and the model: the history is
+    /// linearizable.
+    Linearizable,
+    /// No such order exists; the evidence shows the partition, the longest linearizable prefix
+    /// found and the operations that cannot all be placed after it.
+    NotLinearizable(Evidence),
+    /// The budget ran out before a verdict. Not a pass: a test must fail on it.
+    Unknown {
+        /// Steps taken (equal to `budget`).
+        steps: u64,
+        /// The budget that ran out.
+        budget: u64,
+        /// The partition being searched when it ran out, e.g. `key "x"`.
+        partition: String,
+        /// How many operations that partition holds.
+        operations: usize,
+    },
+}
+
+impl Verdict {
+    /// Whether the verdict is [`Verdict::Linearizable`].
+    pub fn is_linearizable(&self) -> bool {
+        matches!(self, Verdict::Linearizable)
+    }
+
+    /// Panics unless the verdict is [`Verdict::Linearizable`], with the evidence or the
+    /// budget's advice as the message. `Unknown` fails too: a history not checked is not a pass.
+    #[track_caller]
+    pub fn assert_linearizable(&self) {
+        if !self.is_linearizable() {
+            panic!("{self}");
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Linearizable => write!(f, "linearizable"),
+            Verdict::NotLinearizable(evidence) => write!(f, "{evidence}"),
+            Verdict::Unknown { steps, budget, partition, operations } => write!(
+                f,
+                "linearizability unknown: the search took its whole budget of {budget} steps \
+                 ({steps} taken) in {partition} ({operations} operations) without a verdict. \
+                 This is not a pass. The search is deterministic: the same history with \
+                 Budget({budget}) stops here on every machine. A larger budget, e.g. \
+                 Budget({}), lets it search further (time grows with steps); a shorter history \
+                 or fewer concurrent clients per partition makes the search smaller.",
+                budget.saturating_mul(10)
+            ),
+        }
+    }
+}
+
+/// Checks whether `history` is linearizable with respect to `model`, within `budget` steps.
+///
+/// The history is a plain list of operations in any order. Each partition of
+/// [`Model::partition`] is searched alone, in the model's order; the first partition that is
+/// not linearizable is reported, and a budget that runs out gives [`Verdict::Unknown`].
+///
+/// # Panics
+///
+/// If an operation returned before it was called, or a partition names an index out of range.
+pub fn check<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Budget,
+) -> Verdict {
+    check_with_stats(model, history, budget).0
+}
+
+/// What a check cost: for benches and for choosing a budget.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Steps taken, in all partitions (one per operation tried or taken back).
+    pub steps: u64,
+    /// The largest cache (entries) any one partition's search held.
+    pub peak_cache_entries: usize,
+    /// Bytes of bitsets in that cache (states not counted).
+    pub peak_cache_bitset_bytes: usize,
+    /// Partitions searched.
+    pub partitions: usize,
+}
+
+/// [`check`], and what it cost.
+pub fn check_with_stats<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Budget,
+) -> (Verdict, Stats) {
+    validate(history);
+    let partitions = model.partition(history);
+    let mut stats = Stats::default();
+    let count = partitions.len();
+    for (number, partition) in partitions.iter().enumerate() {
+        let remaining = budget.0 - stats.steps;
+        let result = search::search(model, history, partition, remaining);
+        stats.steps += result.steps;
+        stats.partitions += 1;
+        if result.peak_cache_entries > stats.peak_cache_entries {
+            stats.peak_cache_entries = result.peak_cache_entries;
+            stats.peak_cache_bitset_bytes = result.peak_cache_bitset_bytes;
+        }
+        let name = || {
+            model
+                .partition_name(history, partition)
+                .unwrap_or_else(|| format!("partition {} of {count}", number + 1))
+        };
+        match result.outcome {
+            search::SearchOutcome::Linearizable => {}
+            search::SearchOutcome::Stuck { prefix } => {
+                let evidence = evidence::explain(model, history, partition, &prefix, name());
+                return (Verdict::NotLinearizable(evidence), stats);
+            }
+            search::SearchOutcome::OutOfBudget => {
+                let verdict = Verdict::Unknown {
+                    steps: stats.steps,
+                    budget: budget.0,
+                    partition: name(),
+                    operations: partition.len(),
+                };
+                return (verdict, stats);
+            }
+        }
+    }
+    (Verdict::Linearizable, stats)
+}
+
+/// Refuses a history no real run can produce: a return before its call.
+fn validate<I: fmt::Debug, O: fmt::Debug>(history: &[Operation<I, O>]) {
+    for (index, op) in history.iter().enumerate() {
+        if let Some(at) = op.returned_at() {
+            assert!(
+                at >= op.call,
+                "operation #{index} (client {}, {:?}) returned at {at}, before its call at {}",
+                op.client,
+                op.input,
+                op.call
+            );
+        }
+    }
+}
