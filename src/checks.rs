@@ -560,19 +560,23 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
     findings
 }
 
-/// Check g: the stage's steps (its chapter's hint sections, in order, and the tests of each in
-/// `src/table.rs`) cover it: every stub of the exercise is named by exactly one section, every
-/// name by a function of the reference, every section has a hint, every step a test; every
-/// test of the stage belongs to exactly one step.
+/// Check g: the stage's steps (the hint sections of its hints file, `docs/hints/NN-stage.md`,
+/// in order, and the tests of each in `src/table.rs`) cover it: every stub of the exercise is
+/// named by exactly one section, every name by a function of the reference, every section has
+/// a hint, every step a test; every test of the stage belongs to exactly one step. The chapter
+/// itself holds no hint ([`hints_on_request`]).
 pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
     let root = cargo.root.as_path();
     let steps = match steps::steps(root, stage) {
         Ok(steps) => steps,
         Err(error) => return problem(Problem::new(stage, error)),
     };
-    let chapter = stage.chapter().display().to_string();
+    let chapter = stage.hints().display().to_string();
     let mut findings = Findings::default();
     let mut complain = |what: String| findings.problems.push(Problem::new(stage, what));
+    for problem in hints_on_request(root, stage) {
+        complain(problem);
+    }
     let exercise_stubs = functions_in(&root.join(stage.exercise_dir()).join("src"), true);
     let solution_functions = functions_in(&root.join(stage.solution_dir()).join("src"), false);
     let (exercise_stubs, solution_functions) = match (exercise_stubs, solution_functions) {
@@ -630,6 +634,40 @@ pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
     }
     findings.notes.push(format!("{}: {} steps, {} tests", stage.label(), steps.len(), all.len()));
     findings
+}
+
+/// The chapter shows no hint of its own (a reader in a terminal would see every one of them
+/// in full: hints are in the stage's hints file, folded, one at a time on request) and links
+/// to its hints file, which links back.
+pub fn hints_on_request(root: &Path, stage: &Stage) -> Vec<String> {
+    let (chapter, hints) = (stage.chapter(), stage.hints());
+    let mut problems = Vec::new();
+    let read = |path: &Path| fs::read_to_string(root.join(path)).unwrap_or_default();
+    let text = read(&chapter);
+    for (index, line) in text.lines().enumerate() {
+        if line.contains("<summary>Hint") {
+            problems.push(format!(
+                "{}:{}: a hint in the chapter: hints go in {}, so that reading the chapter \
+                 shows none until one is asked for",
+                chapter.display(),
+                index + 1,
+                hints.display()
+            ));
+        }
+    }
+    let name = hints.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    if !text.contains(&format!("](hints/{name})")) {
+        problems
+            .push(format!("{} does not link to its hints, `](hints/{name})`", chapter.display()));
+    }
+    let chapter_name = chapter.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    if !read(&hints).contains(&format!("](../{chapter_name})")) {
+        problems.push(format!(
+            "{} does not link back to its chapter, `](../{chapter_name})`",
+            hints.display()
+        ));
+    }
+    problems
 }
 
 /// The names of the stubs (`only_stubs`) or of all functions with a body under `src`.
@@ -775,6 +813,30 @@ mod tests {
         assert!(fresh_recorded(&root, stage, false).problems.is_empty());
         let strict = fresh_recorded(&root, stage, true);
         assert!(strict.report().contains("cargo run -- fingerprint"), "{}", strict.report());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A hint left in a chapter (a reader would see it in full) is named with its line, and so
+    /// is a missing link between the chapter and its hints file.
+    #[test]
+    fn a_hint_in_the_chapter_is_named_and_the_links_are_required() {
+        let root = std::env::temp_dir().join(format!("raft-course-hints-{}", std::process::id()));
+        let stage = &STAGES[0];
+        fs::create_dir_all(root.join("docs/hints")).unwrap();
+        let chapter = "# Stage 1\n\nHints: [hints](hints/01-data-structures.md).\n";
+        fs::write(root.join(stage.chapter()), chapter).unwrap();
+        fs::write(root.join(stage.hints()), "For [chapter 1](../01-data-structures.md).\n")
+            .unwrap();
+        assert_eq!(hints_on_request(&root, stage), Vec::<String>::new());
+
+        let leaked = format!("{chapter}\n<details><summary>Hint 1</summary>\nx\n</details>\n");
+        fs::write(root.join(stage.chapter()), leaked).unwrap();
+        fs::write(root.join(stage.hints()), "no link\n").unwrap();
+        let problems = hints_on_request(&root, stage);
+        assert!(problems[0].starts_with("docs/01-data-structures.md:5: a hint in the chapter"));
+        assert!(problems[1].contains("does not link back to its chapter"), "{problems:?}");
+        fs::write(root.join(stage.chapter()), "no link\n").unwrap();
+        assert!(hints_on_request(&root, stage)[0].contains("does not link to its hints"));
         fs::remove_dir_all(&root).unwrap();
     }
 

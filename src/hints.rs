@@ -1,5 +1,7 @@
-//! The hints of a chapter: its `## Hints` section, one `### `stub`` heading per step of the
-//! stage (one stub or a few, named in backticks), each with hints of increasing strength:
+//! The hints of a stage: its own file beside the chapter, `docs/hints/NN-stage.md`, not the
+//! chapter itself, so that reading a chapter (in a terminal, an editor, or the book) shows no
+//! hint until one is asked for. One `### `stub`` heading per hint section (one stub or a few,
+//! named in backticks), each with hints of increasing strength, folded:
 //!
 //! ```text
 //! ### `Log::last_index`, `Log::last_term`
@@ -25,7 +27,7 @@ pub struct Section {
     pub names: Vec<String>,
     /// The hints, weakest first, as Markdown.
     pub hints: Vec<String>,
-    /// 1-based line of the heading in the chapter.
+    /// 1-based line of the heading in the hints file.
     pub line: usize,
 }
 
@@ -42,12 +44,12 @@ pub fn names_match(name: &str, stub: &str) -> bool {
     name == stub || stub.rsplit("::").next() == Some(name) && !name.contains("::")
 }
 
-/// Reads the `## Hints` section of a chapter. `Err` says what is malformed, with its line.
-pub fn parse(chapter: &str) -> Result<Vec<Section>, String> {
+/// Reads a stage's hints file: every `### ` heading is a section. `Err` says what is
+/// malformed, with its line.
+pub fn parse(hints: &str) -> Result<Vec<Section>, String> {
     let mut sections: Vec<Section> = Vec::new();
-    let mut in_hints = false;
     let mut open_hint: Option<(usize, Vec<&str>)> = None;
-    for (index, line) in chapter.lines().enumerate() {
+    for (index, line) in hints.lines().enumerate() {
         let number = index + 1;
         if let Some((_, lines)) = open_hint.as_mut() {
             if let Some(before) = line.trim_end().strip_suffix("</details>") {
@@ -58,13 +60,6 @@ pub fn parse(chapter: &str) -> Result<Vec<Section>, String> {
             } else {
                 lines.push(line);
             }
-            continue;
-        }
-        if line.starts_with("## ") {
-            in_hints = line.trim_end() == "## Hints";
-            continue;
-        }
-        if !in_hints {
             continue;
         }
         if let Some(heading) = line.strip_prefix("### ") {
@@ -98,7 +93,7 @@ pub fn parse(chapter: &str) -> Result<Vec<Section>, String> {
     Ok(sections)
 }
 
-/// Reads and parses the hints of the chapter at `path`.
+/// Reads and parses the hints file at `path`.
 pub fn read(path: &Path) -> Result<Vec<Section>, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     parse(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -113,14 +108,8 @@ fn code_spans(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const CHAPTER: &str = "\
-# Stage
-
-## Concepts
-
-### `not_a_hint`
-
-## Hints
+    const HINTS: &str = "\
+# Stage 1 hints
 
 Open a hint when stuck.
 
@@ -141,13 +130,11 @@ The number of entries.
 <details><summary>Hint 1</summary>
 
 Compare the terms.</details>
-
-## After the hints
 ";
 
     #[test]
     fn sections_hold_their_names_and_hints_in_order() {
-        let sections = parse(CHAPTER).unwrap();
+        let sections = parse(HINTS).unwrap();
         let summary: Vec<(Vec<String>, Vec<String>, usize)> =
             sections.into_iter().map(|s| (s.names, s.hints, s.line)).collect();
         assert_eq!(
@@ -159,16 +146,16 @@ Compare the terms.</details>
                         "The number of entries.".to_string(),
                         "`self.entries.len() as Index`".to_string()
                     ],
-                    11
+                    5
                 ),
-                (vec!["check_term".to_string()], vec!["Compare the terms.".to_string()], 23),
+                (vec!["check_term".to_string()], vec!["Compare the terms.".to_string()], 17),
             ]
         );
     }
 
     #[test]
     fn a_bare_name_covers_a_method_and_a_path_only_itself() {
-        let section = &parse(CHAPTER).unwrap()[1];
+        let section = &parse(HINTS).unwrap()[1];
         assert!(section.covers("RaftNode::check_term"));
         assert!(section.covers("check_term"));
         assert!(!section.covers("RaftNode::check_terms"));
@@ -177,9 +164,9 @@ Compare the terms.</details>
 
     #[test]
     fn misnumbered_and_unclosed_hints_are_named_with_their_line() {
-        let skipped = "## Hints\n### `a`\n<details><summary>Hint 2</summary>\nx\n</details>\n";
+        let skipped = "# Hints\n### `a`\n<details><summary>Hint 2</summary>\nx\n</details>\n";
         assert!(parse(skipped).unwrap_err().starts_with("line 3: expected"), "{skipped}");
-        let unclosed = "## Hints\n### `a`\n<details><summary>Hint 1</summary>\nx\n";
+        let unclosed = "# Hints\n### `a`\n<details><summary>Hint 1</summary>\nx\n";
         assert_eq!(parse(unclosed).unwrap_err(), "line 3: a hint without its `</details>`");
     }
 }

@@ -1,4 +1,5 @@
-//! `cargo run -- hint [stub] [level]`: one hint at a time, from the stage's chapter.
+//! `cargo run -- hint [stub] [level]`: one hint at a time, from the stage's hints file
+//! (`docs/hints/NN-stage.md`).
 
 use std::path::PathBuf;
 
@@ -77,7 +78,7 @@ pub fn find(root: &std::path::Path, stub: Option<&str>) -> Result<Found, String>
     }
     match found.len() {
         0 => Err(format!(
-            "no hint names `{query}`; the chapters' `## Hints` sections name each stub, e.g. \
+            "no hint names `{query}`; the hints files (docs/hints/) name each stub, e.g. \
              `cargo run -- hint Log::term_at`"
         )),
         1 => {
@@ -122,14 +123,14 @@ pub fn render(found: &Found, level: Option<usize>) -> Result<String, String> {
             hints.len()
         ));
     };
-    let chapter: PathBuf = found.stage.chapter();
+    let file: PathBuf = found.stage.hints();
     let mut out = format!(
         "{}, step {} of {}: {}  ({}:{})\n\nHint {level} of {}:\n\n{hint}\n\n",
         found.stage.label(),
         found.step.number,
         found.steps,
         found.section.heading,
-        chapter.display(),
+        file.display(),
         found.section.line,
         hints.len(),
     );

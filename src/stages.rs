@@ -1,5 +1,6 @@
 //! The course's stages: the one table every tool reads. Adding a stage is one entry here
-//! (plus its two packages in the workspace and its chapter in `docs/`).
+//! (plus its two packages in the workspace, its chapter in `docs/` and its hints in
+//! `docs/hints/`).
 
 use std::path::{Path, PathBuf};
 
@@ -76,6 +77,12 @@ impl Stage {
         Path::new("docs").join(format!("{}.md", self.dir_name()))
     }
 
+    /// The stage's hints, one `### ` section per stub, relative to the repository root: a file
+    /// of their own, so that the chapter shows no hint until the learner asks for one.
+    pub fn hints(&self) -> PathBuf {
+        Path::new("docs").join("hints").join(format!("{}.md", self.dir_name()))
+    }
+
     /// `stage 1 data-structures`.
     pub fn label(&self) -> String {
         format!("stage {} {}", self.number, self.name)
@@ -104,6 +111,7 @@ mod tests {
         assert_eq!(stage.exercise_dir(), Path::new("exercises/01-data-structures"));
         assert_eq!(stage.solution_dir(), Path::new("solutions/01-data-structures"));
         assert_eq!(stage.chapter(), Path::new("docs/01-data-structures.md"));
+        assert_eq!(stage.hints(), Path::new("docs/hints/01-data-structures.md"));
         assert_eq!(stage.solution_package(), "data-structures-solution");
     }
 }

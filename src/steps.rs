@@ -31,7 +31,7 @@ pub struct Step {
 
 /// A stage's steps, from its chapter's hints and [`TESTS`]; `Err` if the two disagree.
 pub fn steps(root: &Path, stage: &Stage) -> Result<Vec<Step>, String> {
-    let chapter = stage.chapter();
+    let chapter = stage.hints();
     let sections = hints::read(&root.join(&chapter))?;
     let table = TESTS.iter().find(|(name, _)| *name == stage.name).map_or(&[][..], |(_, t)| t);
     if sections.len() != table.len() {
@@ -48,7 +48,7 @@ pub fn steps(root: &Path, stage: &Stage) -> Result<Vec<Step>, String> {
     for (index, (section, (first, tests))) in sections.into_iter().zip(table.iter()).enumerate() {
         if section.names.first().map(String::as_str) != Some(*first) {
             return Err(format!(
-                "hint section {} of `{}`: the chapter's {}:{} is `{}`, the step table \
+                "hint section {} of `{}`: {}:{} is `{}`, the step table \
                  (src/table.rs) says `{first}`: the table follows the chapter's order",
                 index + 1,
                 stage.name,
