@@ -41,6 +41,17 @@ impl<N: Compact> Cluster<N> {
         self.hooks.snapshots = Some(hooks);
     }
 
+    /// For a service that keeps its own state machine and decides itself when to compact
+    /// ([`crate::service`]): from now on, drain and check the snapshots nodes hand out (§7),
+    /// without running the cluster's own machines (their bytes are the service's) and without
+    /// ever asking a node to compact.
+    pub fn service_snapshots(&mut self) {
+        self.track_applied();
+        let hooks =
+            SnapshotHooks { take: N::take_snapshot, compact: N::compact, every: 0, compacting: false };
+        self.hooks.snapshots = Some(hooks);
+    }
+
     /// Asks node `id` now to compact its log through everything its state machine applied,
     /// with that state as the snapshot (§7). Needs [`compact_every`](Cluster::compact_every).
     pub fn compact(&mut self, id: NodeId) {

@@ -156,6 +156,15 @@ pub enum Event {
         /// `Some(index)` if the node accepted it as leader.
         index: Option<Index>,
     },
+    /// A client's request reached a node, or the node answered one (`crate::service`).
+    Client {
+        /// The node.
+        node: NodeId,
+        /// Its term.
+        term: Term,
+        /// The request or the answer, e.g. `c2#5 Put("x", "1")` or `c2#5 → Ok`.
+        text: String,
+    },
     /// The test reached into a node with `Cluster::with_node`.
     WithNode {
         /// The node.
@@ -206,6 +215,7 @@ impl Event {
             | Event::Compact { node, .. }
             | Event::Restore { node, .. }
             | Event::Propose { node, .. }
+            | Event::Client { node, .. }
             | Event::WithNode { node, .. }
             | Event::Crash { node }
             | Event::Restart { node, .. }
@@ -256,6 +266,7 @@ impl fmt::Display for Event {
                 Some(index) => write!(f, "n{node}@{term} propose {command} → index {index}"),
                 None => write!(f, "n{node}@{term} propose {command}: not leader"),
             },
+            Event::Client { node, term, text } => write!(f, "n{node}@{term} client {text}"),
             Event::WithNode { node, term } => write!(f, "n{node}@{term} with_node (the test)"),
             Event::Crash { node } => write!(f, "n{node} CRASH"),
             Event::Restart { node, term } => write!(f, "n{node}@{term} RESTART"),

@@ -40,15 +40,16 @@ const PERIOD: Duration = Duration::from_millis(500);
 #[rustfmt::skip]
 pub(crate) enum Call {
     New, Restart, Tick, Step, Propose, TakePersist, TakeMessages, TakeCommitted, Status, LogEntry,
-    Display, WholeTest, WithNode, Compact, TakeSnapshot,
+    Display, WholeTest, WithNode, Compact, TakeSnapshot, Request, TakeReplies,
 }
 
 /// The [`Call`]s as failure reports name them, indexed by `call as u64`.
 #[rustfmt::skip]
-const CALL_NAMES: [&str; 15] = [
+const CALL_NAMES: [&str; 17] = [
     "new()", "restart()", "tick()", "step()", "propose()", "take_persist()", "take_messages()",
     "take_committed()", "status()", "log_entry()", "Display::fmt() of a message", "the test",
-    "the closure given to with_node()", "compact()", "take_snapshot()",
+    "the closure given to with_node()", "compact()", "take_snapshot()", "request()",
+    "take_replies()",
 ];
 
 /// Where one cluster is: written by the thread that runs it only, read by the watchdog.
