@@ -36,6 +36,13 @@
 //!   committed_count(index) -> (usize, Option<Command>)   every node, up or down (lab)
 //!   track_applied()   (propose/one call it; applied entries are checked from then on)
 //! Client::new(cmd, expected, retry)  .poll(&mut cluster) -> Option<Result<Index, String>>
+//! Cluster<N: Service> (stage 6: a node that is a replicated service)          (service/)
+//!   request(id, Request { client, seq, op })   take_replies(id) -> Vec<Reply>
+//!   service_snapshots()   check the snapshots a service takes itself (opaque bytes)
+//! Clients::new(&cluster, count, ClientLink::reliable() / unreliable())   (service/clients.rs)
+//!   submit(client, op) call(&mut cluster, client, op, max_ticks) -> output tick(&mut cluster)
+//!   run_for / run_until_idle   restrict(client, &[ids]) unrestrict   give_up() history() counts()
+//!   check_linearizable(&cluster)   (key-value: service/kv.rs, the `linearizability` crate)
 //! MessageStats: kinds, total(), kind(k), to_node(id), received_by(id, k)   (stats.rs)
 //!   cluster.count_bytes()   measure bytes too (off by default: `bytes` stay 0)
 //! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
@@ -87,6 +94,7 @@ mod persistence;
 pub mod report;
 pub mod rng;
 pub mod seeds;
+pub mod service;
 mod snapshots;
 pub mod stats;
 pub mod trace;

@@ -47,8 +47,12 @@ impl<N: Compact> Cluster<N> {
     /// ever asking a node to compact.
     pub fn service_snapshots(&mut self) {
         self.track_applied();
-        let hooks =
-            SnapshotHooks { take: N::take_snapshot, compact: N::compact, every: 0, compacting: false };
+        let hooks = SnapshotHooks {
+            take: N::take_snapshot,
+            compact: N::compact,
+            every: 0,
+            compacting: false,
+        };
         self.hooks.snapshots = Some(hooks);
     }
 

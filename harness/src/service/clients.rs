@@ -123,7 +123,11 @@ pub struct Counts {
     pub timeouts: u64,
 }
 
-impl<Op: Clone + std::fmt::Debug + PartialEq, Output: Clone + std::fmt::Debug> Clients<Op, Output> {
+impl<Op, Output> Clients<Op, Output>
+where
+    Op: Clone + std::fmt::Debug + std::fmt::Display + PartialEq,
+    Output: Clone + std::fmt::Debug + std::fmt::Display,
+{
     /// `count` clients (ids `1..=count`) of `cluster`'s servers, on `link`; each starts with a
     /// server drawn from the seed. The draws come from their own stream ([`CLIENTS_STREAM`]), so
     /// that the clients change none of the cluster's other random choices.
@@ -229,7 +233,10 @@ impl<Op: Clone + std::fmt::Debug + PartialEq, Output: Clone + std::fmt::Debug> C
 
     /// One round: the cluster ticks; every node's replies go on the link; the packets due are
     /// delivered; the clients send what they have to.
-    pub fn tick<N: Service<Op = Op, Output = Output> + 'static>(&mut self, cluster: &mut Cluster<N>) {
+    pub fn tick<N: Service<Op = Op, Output = Output> + 'static>(
+        &mut self,
+        cluster: &mut Cluster<N>,
+    ) {
         cluster.tick();
         self.collect_replies(cluster);
         let now = cluster.now();

@@ -10,7 +10,7 @@
 //! answer reached it (the return). Retries do not move the call: a retried operation is one
 //! operation whose interval covers every attempt.
 
-use std::fmt::Debug;
+use std::fmt::Display;
 
 use linearizability::{Operation, Outcome};
 
@@ -46,7 +46,7 @@ impl<Op, Output> Default for History<Op, Output> {
     }
 }
 
-impl<Op: Clone + Debug, Output: Clone + Debug> History<Op, Output> {
+impl<Op: Clone + Display, Output: Clone + Display> History<Op, Output> {
     /// Records a call; returns its place in the history.
     pub fn call(&mut self, client: ClientId, seq: u64, call: u64, op: Op) -> usize {
         let record = Record { client, seq, call, op, returned: None, attempts: 1 };
@@ -93,21 +93,24 @@ impl<Op: Clone + Debug, Output: Clone + Debug> History<Op, Output> {
         self.records.iter().map(operation).collect()
     }
 
-    /// The history one operation a line, for reports: `c2#5 [31, 40] Put("x", "1") → Ok`.
+    /// The history one operation a line, for reports, each with its place (as the checker's
+    /// evidence numbers them): `#7 c2#5 [31, 40] put x=1 → ok`.
     pub fn lines(&self) -> Vec<String> {
-        self.records.iter().map(describe).collect()
+        self.records.iter().enumerate().map(|(place, record)| describe(place, record)).collect()
     }
 }
 
 /// One operation in words.
-fn describe<Op: Debug, Output: Debug>(record: &Record<Op, Output>) -> String {
+fn describe<Op: Display, Output: Display>(place: usize, record: &Record<Op, Output>) -> String {
     let (client, seq, call, op) = (record.client, record.seq, record.call, &record.op);
     let retries = match record.attempts {
         1 => String::new(),
         n => format!(" ({n} attempts)"),
     };
     match &record.returned {
-        Some((at, output)) => format!("c{client}#{seq} [{call}, {at}] {op:?} → {output:?}{retries}"),
-        None => format!("c{client}#{seq} [{call}, ?] {op:?} → unknown{retries}"),
+        Some((at, output)) => {
+            format!("#{place} c{client}#{seq} [{call}, {at}] {op} → {output}{retries}")
+        }
+        None => format!("#{place} c{client}#{seq} [{call}, ?] {op} → unknown{retries}"),
     }
 }

@@ -113,6 +113,18 @@ pub enum KvOutput {
     Cas(bool),
 }
 
+/// `"v"`, `absent`, `ok`, `cas true`.
+impl fmt::Display for KvOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KvOutput::Value(Some(value)) => write!(f, "{value:?}"),
+            KvOutput::Value(None) => write!(f, "absent"),
+            KvOutput::Ok => write!(f, "ok"),
+            KvOutput::Cas(set) => write!(f, "cas {set}"),
+        }
+    }
+}
+
 impl KvOutput {
     /// The output as the checker's model reads it.
     pub fn to_model(&self) -> linearizability::kv::Reply {
@@ -159,21 +171,38 @@ impl Clients<KvOp, KvOutput> {
         cluster: &Cluster<N>,
     ) -> usize {
         let history = self.history();
-        match check_history(history, Budget::default()) {
-            Verdict::Linearizable => history.records().len(),
-            verdict => {
-                let lines = history.lines();
-                let shown = lines.len().min(60);
-                cluster.fail(&format!(
-                    "Linearizability (dissertation §6.3) violated: the clients' history of {} \
-                     operations ({} returned) cannot be explained by any one-at-a-time order \
-                     within the operations' intervals.\n{verdict}\n\nThe last {shown} operations \
-                     (client#seq [call tick, return tick] operation → output):\n  {}",
-                    lines.len(),
-                    history.completed(),
-                    lines[lines.len() - shown..].join("\n  ")
-                ))
+        let verdict = check_history(history, Budget::default());
+        let Verdict::NotLinearizable(evidence) = &verdict else {
+            if verdict.is_linearizable() {
+                return history.records().len();
             }
-        }
+            cluster.fail(&format!(
+                "Linearizability (dissertation §6.3) not decided for the clients' history of {} \
+                 operations: {verdict}",
+                history.records().len()
+            ))
+        };
+        // The operations on the key that cannot be linearized, up to the last one the
+        // evidence names: the part of the history to read next to the timeline.
+        let last = evidence.cannot_place.iter().map(|op| op.index).max().unwrap_or(0);
+        let on_key = |index: &usize| {
+            let op = &history.records()[*index].op;
+            evidence.partition == format!("key {:?}", op.key())
+        };
+        let lines = history.lines();
+        let shown: Vec<&str> =
+            (0..=last.min(lines.len() - 1)).filter(on_key).map(|i| lines[i].as_str()).collect();
+        let from = shown.len().saturating_sub(40);
+        cluster.fail(&format!(
+            "Linearizability (dissertation §6.3) violated: the clients' history of {} operations \
+             ({} returned) cannot be explained by any one-at-a-time order within the \
+             operations' intervals.\n{evidence}\n\nThe operations on {} up to #{last}, the last \
+             {} (client#seq [call tick, return tick] operation → output):\n  {}",
+            lines.len(),
+            history.completed(),
+            evidence.partition,
+            shown.len() - from,
+            shown[from..].join("\n  ")
+        ))
     }
 }

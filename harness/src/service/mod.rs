@@ -29,7 +29,7 @@ pub mod clients;
 pub mod history;
 pub mod kv;
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug, Display};
 
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +81,18 @@ pub enum Answer<Output> {
     Refused(String),
 }
 
+/// `ok`, `not leader (try n2)`, `refused: why`.
+impl<Output: Display> Display for Answer<Output> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answer::Done(output) => write!(f, "{output}"),
+            Answer::NotLeader { leader_hint: Some(hint) } => write!(f, "not leader (try n{hint})"),
+            Answer::NotLeader { leader_hint: None } => write!(f, "not leader (no leader known)"),
+            Answer::Refused(why) => write!(f, "refused: {why}"),
+        }
+    }
+}
+
 /// A node that is a replicated service: it takes client requests and answers them (§6).
 ///
 /// Besides the node contract ([`crate::node`]), after every input the harness drains
@@ -89,10 +101,10 @@ pub enum Answer<Output> {
 /// what it applied ([`crate::Replicate::take_committed`]) and the snapshots it loaded
 /// ([`Compact::take_snapshot`]) so that the safety checks still see them.
 pub trait Service: Compact + Persist {
-    /// What a client asks for.
-    type Op: Clone + Debug + PartialEq + Serialize + 'static;
-    /// What an operation answers.
-    type Output: Clone + Debug + PartialEq + Serialize + 'static;
+    /// What a client asks for (`Display`: one line in timelines and histories).
+    type Op: Clone + Debug + Display + PartialEq + Serialize + 'static;
+    /// What an operation answers (`Display`: as for `Op`).
+    type Output: Clone + Debug + Display + PartialEq + Serialize + 'static;
 
     /// A client's request arrived.
     fn request(&mut self, request: Request<Self::Op>);
@@ -107,7 +119,7 @@ impl<N: Service + 'static> Cluster<N> {
     /// [`take_replies`](Cluster::take_replies). Fails with the report if `id` is crashed.
     pub fn request(&mut self, id: NodeId, request: Request<N::Op>) {
         let term = self.slot(id).status.term;
-        let text = format!("c{}#{} {:?}", request.client, request.seq, request.op);
+        let text = format!("c{}#{} {}", request.client, request.seq, request.op);
         let Some(node) = self.slots[id as usize - 1].node.as_mut() else {
             self.fail(&format!("request(n{id}, {text}): n{id} is crashed"))
         };
@@ -127,7 +139,7 @@ impl<N: Service + 'static> Cluster<N> {
         };
         let term = self.slot(id).status.term;
         for reply in &replies {
-            let text = format!("c{}#{} → {:?}", reply.client, reply.seq, reply.answer);
+            let text = format!("c{}#{} → {}", reply.client, reply.seq, reply.answer);
             self.trace.push(self.now, Event::Client { node: id, term, text });
         }
         replies
