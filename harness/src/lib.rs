@@ -85,6 +85,7 @@ mod disk;
 mod failure;
 mod faults;
 mod lab;
+pub mod live;
 pub mod logbook;
 pub mod machine;
 pub mod network;
