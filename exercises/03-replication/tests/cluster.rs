@@ -12,7 +12,18 @@
 //! which it returns (see `docs/harness.md`).
 
 use harness::{Cluster, NodeId, check_determinism, seeds};
-use replication::RaftNode;
+
+mod leading;
+
+/// The stage's node, with the invariants `src/replication.rs` states checked after every input
+/// (`tests/leading/mod.rs`).
+type RaftNode = leading::Checked<replication::RaftNode>;
+
+impl leading::Inspect for replication::RaftNode {
+    fn whole_state(&self) -> &data_structures::State {
+        self.state()
+    }
+}
 
 /// `Config::default()`'s election timeout base T: timeouts are drawn from `[T, 2T)`.
 const T: u64 = 20;
@@ -297,6 +308,83 @@ fn candidate_with_a_stale_log_cannot_win() {
             )
         });
         cluster.one("e".to_string(), 2, false);
+    }
+}
+
+/// Figure 8 with a leader that takes a proposal while an old term's entry is being
+/// acknowledged, then crashes. (a) Leader `a` stores an entry at index 2 on itself and `b`
+/// only; (b) `a` crashes, and `s5`, elected by the three others, takes a different entry at
+/// index 2 and crashes before sending it; (c) `a` restarts, `a` or `b` leads the four that are
+/// up and copies its index 2 to the two that lack it, and, as they store it, takes a proposal
+/// of its own term that reaches neither of them (its links to them cut). Its log now ends in
+/// its own term, and index 2 is on a majority, but the entry at 2 is of an old term: nothing is
+/// committed. (d) It crashes; `s5` comes back with the two, wins (its last entry is of a later
+/// term than theirs, §5.4.1) and overwrites index 2. A leader that checks the term of the
+/// wrong entry (its last one, say) commits and applies index 2 in (c), and the harness stops
+/// the run when `s5` wins without it (Leader Completeness, §5.4.2, §5.4).
+#[test]
+fn figure_8_a_leader_proposing_while_an_old_entry_is_acknowledged_commits_nothing_old() {
+    for seed in seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(5, seed).with_disks();
+        cluster.one("x".to_string(), 5, false);
+        let a = cluster.check_one_leader();
+        let others = others(&cluster, a);
+        let (b, rest) = (others[0], others[1..].to_vec());
+        // (a) Only a and b talk: a's new entry reaches b alone.
+        cluster.partition(&[&[a, b]]);
+        let _ = cluster.propose(a, "from a".to_string());
+        let stored = cluster.run_until(4 * T, |c| c.status(b).last_log_index == 2);
+        cluster.ensure(stored, || format!("n{b} should have stored n{a}'s index 2"));
+        // (b) a crashes; the other three elect s5, which takes an entry it never sends.
+        cluster.crash(a);
+        cluster.partition(&[&rest]);
+        let s5 = cluster.check_one_leader();
+        cluster.isolate(s5);
+        let _ = cluster.propose(s5, "from s5".to_string());
+        cluster.crash(s5);
+        // (c) a is back; a or b (the only ones holding index 2) leads the four that are up.
+        cluster.restart(a);
+        let pair: Vec<NodeId> = rest.iter().copied().filter(|&id| id != s5).collect();
+        cluster.partition(&[&[a, b, pair[0], pair[1]]]);
+        let leader = cluster.check_one_leader();
+        let copied =
+            cluster.run_until(10 * T, |c| pair.iter().all(|&id| c.status(id).last_log_index == 2));
+        cluster.ensure(copied, || format!("n{leader} should have copied index 2 to {pair:?}"));
+        // The pair's acknowledgements of index 2 may still be on their way: the leader takes a
+        // proposal of its own term, which reaches b at most.
+        for &id in &pair {
+            cluster.cut(leader, id);
+        }
+        let proposed = cluster.propose(leader, "from the leader of (c)".to_string());
+        cluster.ensure(proposed.is_ok(), || format!("n{leader} should lead, got {proposed:?}"));
+        cluster.run_for(2 * cluster.network().max_delay);
+        let commit_in_c = cluster.status(leader).commit_index;
+        // (d) The leader crashes; s5 comes back with the two nodes that cannot outvote it.
+        cluster.crash(leader);
+        cluster.restart(s5);
+        cluster.partition(&[&[s5, pair[0], pair[1]]]);
+        let winner = cluster.check_one_leader();
+        cluster.ensure(winner == s5, || format!("only n{s5} can win here, n{winner} did"));
+        cluster.one("after (d)".to_string(), 3, true);
+        cluster.heal();
+        for id in cluster.ids() {
+            if !cluster.is_up(id) {
+                cluster.restart(id);
+            }
+        }
+        cluster.one("end".to_string(), 5, true);
+        // 1 if it knew index 1 committed, 0 if it has just restarted (commit_index is volatile).
+        cluster.ensure(commit_in_c < 2, || {
+            format!(
+                "n{leader}, leader of (c), had commit_index {commit_in_c}: it committed index 2, \
+                 an entry of an earlier term, although only its own index 3 is of its term, \
+                 and that is on 2 servers of 5 (§5.4.2, Figure 8)"
+            )
+        });
+        let (_, at_two) = cluster.committed_count(2);
+        cluster.ensure(at_two.as_deref() == Some("from s5"), || {
+            format!("index 2 should hold s5's entry in the end, it holds {at_two:?}")
+        });
     }
 }
 

@@ -507,6 +507,52 @@ fn stale_and_duplicated_replies_change_nothing() {
     assert_eq!(sent(&mut node), vec![], "a stale refusal must not trigger a resend");
 }
 
+/// Whatever order replies come in, after each one the leader keeps its promises for every
+/// follower: `match_index < next_index <= last_index + 1`, and `match_index` never moves back
+/// (Figure 2: it "increases monotonically"), nor does `next_index` on a success. Each reply of
+/// node 2 is followed by the `(next_index, match_index)` it must leave. The leader of term 2
+/// starts with a log of `[1, 1, 1]` and node 2 at `(4, 0)` (§5.3).
+#[rstest]
+#[case::late_successes_after_a_later_one(&[
+    (ok(2, 3), (4, 3)), (ok(2, 1), (4, 3)), (ok(2, 2), (4, 3)), (ok(2, 3), (4, 3)),
+])]
+#[case::a_low_success_first(&[(ok(2, 1), (4, 1)), (ok(2, 2), (4, 2)), (ok(2, 3), (4, 3))])]
+#[case::refusal_then_duplicated_successes_and_refusal(&[
+    (refused(2, 3, hint(None, 2)), (2, 0)),
+    (ok(2, 3), (4, 3)),
+    (ok(2, 3), (4, 3)),
+    (refused(2, 3, hint(None, 2)), (4, 3)),
+    (ok(2, 1), (4, 3)),
+])]
+#[case::refusals_of_older_requests_after_a_success(&[
+    (refused(2, 3, hint(None, 1)), (1, 0)),
+    (ok(2, 2), (3, 2)),
+    (refused(2, 1, hint(None, 1)), (3, 2)),
+    (ok(2, 1), (3, 2)),
+])]
+fn no_reply_moves_the_leaders_progress_back(#[case] replies: &[(Message, (Index, Index))]) {
+    let mut node = leader(2, &[1, 1, 1], &[2, 3]);
+    let last = node.state().log.last_index();
+    let all: Vec<String> = replies.iter().map(|(reply, _)| reply.to_string()).collect();
+    for (step, (reply, expected)) in replies.iter().enumerate() {
+        node.step(2, reply.clone());
+        sent(&mut node);
+        let (next, matched) = progress(&node, 2);
+        let after = format!("after reply {} ({reply}) of {all:?}", step + 1);
+        assert!(
+            matched < next && next <= last + 1,
+            "{after}: match_index {matched} < next_index {next} <= last_index {last} + 1 must \
+             hold (the invariants of replication.rs, §5.3)"
+        );
+        assert_eq!(
+            (next, matched),
+            *expected,
+            "(next, match) of node 2 {after}: a late, duplicated or reordered reply must not \
+             move them back (§5.3)"
+        );
+    }
+}
+
 /// After a refusal, the leader decrements `next_index` and retries at once (§5.3); with the
 /// follower's hint it skips every entry of the conflicting term in one step, to just after its
 /// own last entry of that term if it has one. It never goes at or below `match_index`, which
@@ -616,6 +662,72 @@ fn leader_never_commits_an_entry_of_an_earlier_term_by_counting_replicas() {
     node.step(2, ok(4, 3));
     node.step(3, ok(4, 3));
     assert_eq!(node.status().commit_index, 3, "index 3 (term 4) on a majority commits 1..=3");
+}
+
+/// One input to the leader in [`leader_checks_the_term_of_the_entry_a_majority_stores`].
+#[derive(Clone, Copy, Debug)]
+enum Input {
+    /// A client's command: a new entry of the leader's term at the end of its log.
+    Propose,
+    /// Follower `.0` acknowledges the leader's log up to index `.1` (a successful reply).
+    Ack(NodeId, Index),
+}
+use Input::{Ack, Propose};
+
+/// The commit rule looks at one entry: the one at `N`, the largest index a majority stores.
+/// An old term's entry there is not committed by counting, even when the leader's *last*
+/// entry, the furthest one acknowledged, or the one the latest reply covers is of its term:
+/// a leader keeps taking proposals while old entries are being acknowledged, so its log ends
+/// in its own term long before `N` gets there (§5.4.2, Figure 8; Figure 2, Rules for Leaders:
+/// "a majority of matchIndex[i] ≥ N, and log[N].term == currentTerm"). Each input is followed
+/// by the `commit_index` it must leave.
+#[rstest]
+#[case::figure_8_c_proposal_before_the_old_entry_is_acknowledged(4, &[1, 2], 5, &[
+    (Propose, 0), (Ack(2, 2), 0), (Ack(3, 2), 0), (Ack(2, 3), 0), (Ack(3, 3), 3),
+])]
+#[case::figure_8_c_proposal_after_the_old_entry_is_on_a_majority(4, &[1, 2], 5, &[
+    (Ack(2, 2), 0), (Ack(3, 2), 0), (Propose, 0), (Ack(2, 3), 0), (Ack(3, 3), 3),
+])]
+#[case::proposals_pile_up_while_old_entries_are_acknowledged(3, &[1, 1, 2], 3, &[
+    (Propose, 0), (Propose, 0), (Ack(2, 2), 0), (Ack(2, 3), 0), (Ack(2, 4), 4), (Ack(3, 5), 5),
+])]
+#[case::latest_ack_covers_a_new_entry_the_majority_only_an_old_one(4, &[1, 2, 2], 5, &[
+    (Propose, 0), (Ack(3, 3), 0), (Ack(2, 4), 0), (Ack(4, 3), 0), (Ack(5, 4), 4),
+])]
+#[case::furthest_ack_is_new_the_majority_index_old_four_nodes(3, &[1, 2], 4, &[
+    (Propose, 0), (Ack(4, 3), 0), (Ack(2, 2), 0), (Ack(3, 2), 0), (Ack(2, 3), 3),
+])]
+#[case::own_entries_commit_as_they_reach_a_majority(2, &[1], 3, &[
+    (Propose, 0), (Ack(2, 2), 2), (Propose, 2), (Ack(3, 1), 2), (Ack(3, 3), 3),
+])]
+fn leader_checks_the_term_of_the_entry_a_majority_stores(
+    #[case] term: Term,
+    #[case] log: &[Term],
+    #[case] nodes: NodeId,
+    #[case] inputs: &[(Input, Index)],
+) {
+    let peers: Vec<NodeId> = (2..=nodes).collect();
+    let mut node = leader(term, log, &peers);
+    for (step, &(input, expected)) in inputs.iter().enumerate() {
+        match input {
+            Propose => {
+                node.propose(format!("p{step}")).expect("node 1 leads");
+            }
+            Ack(peer, index) => node.step(peer, ok(term, index)),
+        }
+        sent(&mut node);
+        let matched: Vec<Index> = peers.iter().map(|&peer| progress(&node, peer).1).collect();
+        assert_eq!(
+            node.status().commit_index,
+            expected,
+            "commit_index of the leader of term {term} ({nodes} servers) after input {} of \
+             {inputs:?}: its log terms are {:?}, its match_index {matched:?} for {peers:?}; \
+             only the entry at the largest index a majority stores counts, and only if it is \
+             of term {term} (§5.4.2)",
+            step + 1,
+            terms(&node),
+        );
+    }
 }
 
 /// A follower applies what it learns is committed, in log order, each entry once; the node

@@ -10,7 +10,18 @@
 //! thousand; `RAFT_SEED=42` replays one (a failure report prints the exact command).
 
 use harness::{chaos, seeds};
-use replication::RaftNode;
+
+mod leading;
+
+/// The stage's node, with the invariants `src/replication.rs` states checked after every input
+/// (`tests/leading/mod.rs`).
+type RaftNode = leading::Checked<replication::RaftNode>;
+
+impl leading::Inspect for replication::RaftNode {
+    fn whole_state(&self) -> &data_structures::State {
+        self.state()
+    }
+}
 
 /// No two nodes ever apply different commands at one index, whatever the faults (State Machine
 /// Safety, §5.4.3), and once the faults heal the cluster commits again (§5.3).

@@ -16,20 +16,33 @@ use harness::{
 };
 use safety::RaftNode;
 
+#[path = "../../03-replication/tests/leading/mod.rs"]
+mod leading;
+
+/// The stage's node, with the invariants `replication.rs` states checked after every input
+/// (stage 3's `tests/leading/mod.rs`).
+type Checked = leading::Checked<RaftNode>;
+
+impl leading::Inspect for RaftNode {
+    fn whole_state(&self) -> &data_structures::State {
+        self.state()
+    }
+}
+
 /// `Config::default()`'s election timeout base T: timeouts are drawn from `[T, 2T)`.
 const T: u64 = 20;
 
-fn cluster(nodes: usize, seed: u64) -> Cluster<RaftNode> {
-    Cluster::<RaftNode>::new(nodes, seed).with_disks()
+fn cluster(nodes: usize, seed: u64) -> Cluster<Checked> {
+    Cluster::<Checked>::new(nodes, seed).with_disks()
 }
 
-fn unreliable(nodes: usize, seed: u64) -> Cluster<RaftNode> {
+fn unreliable(nodes: usize, seed: u64) -> Cluster<Checked> {
     let network = NetworkConfig::unreliable();
-    Cluster::<RaftNode>::with_config(nodes, seed, Config::default(), network).with_disks()
+    Cluster::<Checked>::with_config(nodes, seed, Config::default(), network).with_disks()
 }
 
 /// Crashes node `id` and brings it straight back from its disk (the lab's `start1`).
-fn reboot(cluster: &mut Cluster<RaftNode>, id: NodeId) {
+fn reboot(cluster: &mut Cluster<Checked>, id: NodeId) {
     if cluster.is_up(id) {
         cluster.crash(id);
     }
@@ -37,7 +50,7 @@ fn reboot(cluster: &mut Cluster<RaftNode>, id: NodeId) {
 }
 
 /// `(leader + offset - 1) % n + 1`: the lab's `(leader + offset) % servers`, for ids from 1.
-fn after(cluster: &Cluster<RaftNode>, leader: NodeId, offset: u64) -> NodeId {
+fn after(cluster: &Cluster<Checked>, leader: NodeId, offset: u64) -> NodeId {
     let n = cluster.ids().len() as NodeId;
     (leader - 1 + offset) % n + 1
 }
@@ -155,7 +168,7 @@ fn figure_8_on_an_unreliable_network_with_long_reordering() {
 /// Rounds of: propose to every live node, wait a short or a long while, crash the leader that
 /// took the proposal, and keep at least three nodes up. Then everyone comes back, and one
 /// command must be applied by all five.
-fn figure_8(mut cluster: Cluster<RaftNode>, seed: u64, long_reordering: bool) {
+fn figure_8(mut cluster: Cluster<Checked>, seed: u64, long_reordering: bool) {
     let mut rng = cluster.fork_rng(3).fork(8);
     cluster.one(format!("f8-{seed}-start"), 1, true);
     for round in 0..100 {
@@ -287,7 +300,7 @@ fn churn_loses_no_acknowledged_command(#[values(false, true)] lossy: bool) {
 
 /// One churn event, now and then: a crash (keeping three nodes up), a restart, a disconnect
 /// or a reconnect.
-fn churn(cluster: &mut Cluster<RaftNode>, rng: &mut Rng) {
+fn churn(cluster: &mut Cluster<Checked>, rng: &mut Rng) {
     if !rng.chance(0.05) {
         return;
     }
@@ -404,9 +417,12 @@ impl Persist for CountsReplicas {
 /// on itself and one follower only; (b) `a` crashes, `s5` is elected by the three others and
 /// takes another entry at index 2, then crashes; (c) `a` restarts, `a` or its follower is
 /// elected and copies its index 2 to a majority; (d) that leader crashes and `s5`, whose last
-/// term is the highest, is elected and overwrites index 2 everywhere it can. Returns the
-/// cluster and the commit index of the leader of (c) once a majority stored its index 2.
-fn figure_8_story<N>(seed: u64) -> (Cluster<N>, Index)
+/// term is the highest, is elected and overwrites index 2 everywhere it can. With
+/// `proposes_in_c`, the leader of (c) also takes a proposal of its own term as the others store
+/// its index 2, and the proposal reaches none of them: its log ends in its own term while the
+/// old entry is on a majority. Returns the cluster and the commit index of the leader of (c)
+/// once a majority stored its index 2.
+fn figure_8_story<N>(seed: u64, proposes_in_c: bool) -> (Cluster<N>, Index)
 where
     N: Replicate<Command = String> + Persist + 'static,
 {
@@ -435,6 +451,13 @@ where
     let copied =
         cluster.run_until(10 * T, |c| pair.iter().all(|&id| c.status(id).last_log_index == 2));
     cluster.ensure(copied, || format!("n{leader} should have copied index 2 to {pair:?}"));
+    if proposes_in_c {
+        for &id in &pair {
+            cluster.cut(leader, id);
+        }
+        let proposed = cluster.propose(leader, "from the leader of (c)".to_string());
+        cluster.ensure(proposed.is_ok(), || format!("n{leader} should lead, got {proposed:?}"));
+    }
     cluster.run_for(4);
     let commit_in_c = cluster.status(leader).commit_index;
     // (d) The leader crashes; s5 comes back with the two nodes that cannot outvote it.
@@ -460,11 +483,15 @@ where
 }
 
 /// Figure 8, scripted: the leader of (c) does not commit the entry of term 2 although a
-/// majority stores it, so when s5 overwrites it in (d) nothing committed is lost (§5.4.2).
-#[test]
-fn figure_8_scripted_the_old_entry_is_not_committed_by_counting() {
+/// majority stores it, so when s5 overwrites it in (d) nothing committed is lost; nor when it
+/// takes a proposal of its own term as the old entry is acknowledged, so that its log ends in
+/// its own term: the entry at the index a majority stores is still of term 2 (§5.4.2).
+#[rstest::rstest]
+fn figure_8_scripted_the_old_entry_is_not_committed_by_counting(
+    #[values(false, true)] proposes_in_c: bool,
+) {
     for seed in seeds() {
-        let (cluster, commit_in_c) = figure_8_story::<RaftNode>(seed);
+        let (cluster, commit_in_c) = figure_8_story::<Checked>(seed, proposes_in_c);
         // 1 if it knew index 1 committed, 0 if it has just restarted (commit_index is volatile).
         cluster.ensure(commit_in_c < 2, || {
             format!(
@@ -485,7 +512,7 @@ fn figure_8_scripted_the_old_entry_is_not_committed_by_counting() {
 fn figure_8_scripted_counting_replicas_is_caught_and_named() {
     for seed in seeds() {
         let failure = std::panic::catch_unwind(|| {
-            figure_8_story::<CountsReplicas>(seed);
+            figure_8_story::<CountsReplicas>(seed, false);
         });
         let payload = match failure {
             Ok(()) => panic!("seed {seed}: committing by counting replicas went unnoticed"),

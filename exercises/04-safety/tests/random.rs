@@ -10,7 +10,19 @@
 //! `RAFT_SEED=42` replays one (a failure report prints the exact command).
 
 use harness::{chaos, seeds};
-use safety::RaftNode;
+
+#[path = "../../03-replication/tests/leading/mod.rs"]
+mod leading;
+
+/// The stage's node, with the invariants `replication.rs` states checked after every input
+/// (stage 3's `tests/leading/mod.rs`).
+type RaftNode = leading::Checked<safety::RaftNode>;
+
+impl leading::Inspect for safety::RaftNode {
+    fn whole_state(&self) -> &data_structures::State {
+        self.state()
+    }
+}
 
 /// Crashes and restarts never cost a committed entry (State Machine Safety, §5.4.3), and no
 /// node comes back with less than it promised (§5.1).
