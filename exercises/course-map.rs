@@ -1,12 +1,14 @@
 //! `cargo run` inside a stage's folder (`cd exercises/02-election && cargo run`): the course
-//! map lives in the root package, `raft-course`, so this runs it from the repository's root,
-//! with the same arguments (`cargo run -- hint`, `cargo run -- test`, …). Every exercise's
+//! map lives in the root package, `raft-course`, so this runs it, with the same arguments
+//! (`cargo run -- hint`, `cargo run -- test`, …) and in the same folder, from which it knows
+//! the stage to point at. Every exercise's
 //! `Cargo.toml` declares this file as its one binary, `<stage>-map`.
 
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let args: Vec<String> = std::env::args().skip(1).collect();
     eprintln!(
@@ -15,8 +17,7 @@ fn main() -> ExitCode {
         env!("CARGO_PKG_NAME")
     );
     let status = Command::new(cargo)
-        .current_dir(root)
-        .args(["run", "-p", "raft-course", "--"])
+        .args(["run", "--manifest-path", manifest, "-p", "raft-course", "--"])
         .args(&args)
         .status();
     match status {

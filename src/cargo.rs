@@ -145,16 +145,23 @@ impl Cargo {
         Ok(read_build(package, &finished))
     }
 
-    /// Runs every test in `binary` and reads the outcome of each.
-    pub fn run_tests(&self, binary: &TestBinary) -> io::Result<BinaryRun> {
+    /// The command that runs `binary` as cargo would, but never with a backtrace, even when
+    /// the learner's environment sets `RUST_BACKTRACE`: an expected failure would end in 10 to
+    /// 30 lines of it, pushing the panic message out of view.
+    pub fn test_command(binary: &TestBinary) -> Command {
         let mut command = Command::new(&binary.path);
         command
-            .args(["--color", "never", "--format", "pretty"])
             .current_dir(&binary.package_dir)
             .env("CARGO_MANIFEST_DIR", &binary.package_dir)
             .env("CARGO_PKG_NAME", &binary.package)
-            // Backtraces would push the panic message out of a failure's excerpt.
             .env("RUST_BACKTRACE", "0");
+        command
+    }
+
+    /// Runs every test in `binary` and reads the outcome of each.
+    pub fn run_tests(&self, binary: &TestBinary) -> io::Result<BinaryRun> {
+        let mut command = Self::test_command(binary);
+        command.args(["--color", "never", "--format", "pretty"]);
         let finished = process::run(&mut command, RUN_LIMIT, Stderr::Capture)?;
         let report = libtest::parse(&finished.stdout);
         let normal_end = report.complete && finished.status.is_some_and(|s| s.code().is_some());
@@ -164,8 +171,8 @@ impl Cargo {
 
     /// The names of the tests in `binary` (`--list`), without running them.
     pub fn list_tests(&self, binary: &TestBinary) -> io::Result<Vec<String>> {
-        let mut command = Command::new(&binary.path);
-        command.args(["--list", "--format", "terse"]).current_dir(&binary.package_dir);
+        let mut command = Self::test_command(binary);
+        command.args(["--list", "--format", "terse"]);
         let finished = process::run(&mut command, RUN_LIMIT, Stderr::Capture)?;
         if !finished.success() {
             return Err(io::Error::other(format!(

@@ -78,26 +78,27 @@ impl Findings {
     }
 }
 
-/// A check, as `verify` lists them.
+/// A check, numbered as `verify` and README.md ("Course checks") list them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Check {
-    /// a. Every test fails on the fresh exercise, and only through a `todo!()`.
-    StubsFail,
-    /// b. Every test passes on the reference.
-    ReferencePasses,
-    /// c. No `todo!` / `unimplemented!` in `solutions/`.
-    NoStubsInSolutions,
-    /// d. Exercise and solution differ only in stub bodies.
-    NoDrift,
-    /// e. The solution runs the exercise's test files, and only those.
-    TestsShared,
-    /// f. The record of the fresh exercises matches them.
+    /// 1. The record of the fresh exercises matches them.
     FreshRecorded,
-    /// g. Every stub has hints and tests; every test belongs to one step.
+    /// 2. No `todo!` / `unimplemented!` in `solutions/`.
+    NoStubsInSolutions,
+    /// 3. Exercise and solution differ only in stub bodies.
+    NoDrift,
+    /// 4. The solution runs the exercise's test files, and only those.
+    TestsShared,
+    /// 5. Every stub has hints and tests; every step runs a test of its own; every test
+    ///    belongs to one step.
     StepsCover,
+    /// 6. Every test fails on the fresh exercise, and only through a `todo!()`.
+    StubsFail,
+    /// 7. Every test passes on the reference.
+    ReferencePasses,
 }
 
-/// Every check, in the order `verify` runs them (the cheap ones first).
+/// Every check, in the order `verify` runs and numbers them (the cheap ones first).
 pub const CHECKS: [Check; 7] = [
     Check::FreshRecorded,
     Check::NoStubsInSolutions,
@@ -166,7 +167,7 @@ fn problem(problem: Problem) -> Findings {
     Findings { problems: vec![problem], notes: Vec::new() }
 }
 
-/// Check a: every test of the untouched exercise fails, through a `todo!()` of the exercise.
+/// Check 6: every test of the untouched exercise fails, through a `todo!()` of the exercise.
 ///
 /// A test that passes on the stubs, or fails another way (a wrong assertion, a panic in the
 /// tests themselves), proves nothing about the learner's code; each is reported by name with
@@ -205,7 +206,7 @@ pub fn stubs_fail(cargo: &Cargo, stage: &Stage) -> Findings {
     findings
 }
 
-/// Check b: every test of the stage passes on the reference solution.
+/// Check 7: every test of the stage passes on the reference solution.
 pub fn reference_passes(cargo: &Cargo, stage: &Stage) -> Findings {
     let package = stage.solution_package();
     let runs = match tested(cargo, stage, &package) {
@@ -328,7 +329,7 @@ pub fn fails_through_a_stub(output: &str, stubs: &[Option<String>]) -> bool {
     })
 }
 
-/// Check c: no stub left in any reference solution.
+/// Check 2: no stub left in any reference solution.
 pub fn no_stubs_in_solutions(root: &Path) -> Findings {
     let mut findings = Findings::default();
     let files = match source::rust_files(&root.join("solutions")) {
@@ -369,7 +370,7 @@ pub fn no_stubs_in_solutions(root: &Path) -> Findings {
     findings
 }
 
-/// Check d: the exercise's and the solution's `src` hold the same files, identical except
+/// Check 3: the exercise's and the solution's `src` hold the same files, identical except
 /// for the bodies of the exercise's stubs.
 pub fn no_drift(root: &Path, stage: &Stage) -> Findings {
     let exercise_src = root.join(stage.exercise_dir()).join("src");
@@ -433,7 +434,7 @@ fn files_under(dir: &Path) -> io::Result<BTreeSet<PathBuf>> {
     Ok(files.iter().filter_map(|f| f.strip_prefix(dir).ok().map(Path::to_path_buf)).collect())
 }
 
-/// Check e: each `exercises/NN/tests/*.rs` is a test target of the solution, and the
+/// Check 4: each `exercises/NN/tests/*.rs` is a test target of the solution, and the
 /// solution has no test of its own (one test source, design contract 1).
 pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Findings {
     let solution_package = stage.solution_package();
@@ -560,7 +561,7 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
     findings
 }
 
-/// Check g: the stage's steps (the hint sections of its hints file, `docs/hints/NN-stage.md`,
+/// Check 5: the stage's steps (the hint sections of its hints file, `docs/hints/NN-stage.md`,
 /// in order, and the tests of each in `src/table.rs`) cover it: every stub of the exercise is
 /// named by exactly one section, every name by a function of the reference, every section has
 /// a hint, every step a test; every test of the stage belongs to exactly one step. The chapter
@@ -626,6 +627,9 @@ pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
         }
     }
     for step in &steps {
+        if !all.iter().any(|(target, name)| step.has_test(target, name)) {
+            complain(format!("step {} ({}) runs no test of its own", step.number, step.title()));
+        }
         for entry in step.tests {
             if !all.iter().any(|(target, name)| steps::belongs(entry, target, name)) {
                 complain(format!("src/table.rs: `{entry}` (step {}) is no test", step.number));
@@ -727,7 +731,7 @@ pub fn skip_as_learners_work(root: &Path, stage: &Stage, strict: bool) -> Option
     }
 }
 
-/// Check f: the stage's exercise matches the record of the fresh exercise. Only `strict` (CI)
+/// Check 1: the stage's exercise matches the record of the fresh exercise. Only `strict` (CI)
 /// makes a difference a problem: elsewhere it is a learner's work, and noted as such.
 pub fn fresh_recorded(root: &Path, stage: &Stage, strict: bool) -> Findings {
     let freshness = fresh::freshness(root, stage);
@@ -838,6 +842,40 @@ mod tests {
         fs::write(root.join(stage.chapter()), "no link\n").unwrap();
         assert!(hints_on_request(&root, stage)[0].contains("does not link to its hints"));
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// `verify` numbers the checks as README.md's list does (issue 20: they differed).
+    #[test]
+    fn verify_numbers_the_checks_as_the_readme_lists_them() {
+        let readme = fs::read_to_string(crate::stages::repo_root().join("README.md")).unwrap();
+        let list =
+            readme.split("### Course checks").nth(1).unwrap().split("\n### ").next().unwrap();
+        for (position, check) in CHECKS.iter().enumerate() {
+            let words = match check {
+                Check::FreshRecorded => "exercises/fresh-stubs.txt",
+                Check::NoStubsInSolutions => "no `todo!` or `unimplemented!`",
+                Check::NoDrift => "no drift",
+                Check::TestsShared => "is a `[[test]]` of the solution",
+                Check::StepsCover => "every step runs at least one test of its own",
+                Check::StubsFail => "every test of the fresh exercise fails",
+                Check::ReferencePasses => "every test passes on the reference",
+            };
+            let number = format!("\n{}. ", position + 1);
+            // The item: its first line and the indented lines that continue it.
+            let item = list.split(&number).nth(1).map(|rest| {
+                let mut lines = rest.lines();
+                let first = lines.next().unwrap_or("").to_string();
+                lines
+                    .take_while(|l| l.starts_with("   "))
+                    .fold(first, |item, l| item + " " + l.trim())
+            });
+            assert!(
+                item.as_ref().is_some_and(|item| item.contains(words)),
+                "README.md's course check {} should be `{}` ({words}): {item:?}",
+                position + 1,
+                check.title()
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::fresh;
 use crate::hints_cli;
 use crate::map;
 use crate::progress;
-use crate::stages::{Stage, repo_root};
+use crate::stages::{self, STAGES, Stage, repo_root};
 use crate::step_tests;
 use crate::steps::{self, Step};
 use crate::watch;
@@ -25,14 +25,16 @@ Learning Raft in Rust: the course map.
 usage:
   cargo run                    where you are: each stage's passing tests, and the next
                                step: the stub to open and the command that runs its tests
-  cargo run -- test [stub]     run exactly the tests of the step you are at, as the
-                               map says (or of that stub's step), and no other test
+  cargo run -- test [what]     run exactly the tests of the step you are at, as the
+                               map says, and no other test; or of the step of a stub
+                               (`test take_committed`), or of a stage's step (`test 3`)
   cargo run -- hint            the first hint for the stub you are at
   cargo run -- hint <stub> [n] hint n (from 1, each stronger) for a stub, e.g.
                                `cargo run -- hint Log::term_at 2`; `election/become_leader`
                                picks a stage when two have a stub of that name
-  cargo run -- watch           re-run your current step's tests whenever a file under
-                               exercises/ is saved, then show the next step (Ctrl-C stops)
+  cargo run -- watch [what]    re-run your current step's tests (or those `test [what]`
+                               runs) whenever a file under exercises/ is saved, then
+                               show the next step (Ctrl-C stops)
   cargo run -- verify          the course checks: stubs fail only through todo!(),
                                references pass, no drift between exercise and solution,
                                tests shared, every stub has hints and tests
@@ -77,10 +79,10 @@ pub enum Command {
         /// Which hint, from 1.
         level: Option<usize>,
     },
-    /// Run exactly the tests of the current step, or of `stub`'s step.
+    /// Run exactly the tests of the current step, or of `what`'s step ([`aimed_step`]).
     Test {
-        /// The stub whose step to test.
-        stub: Option<String>,
+        /// A stub, or a stage by number or name.
+        what: Option<String>,
     },
     /// Build a later stage on the learner's code of stage `from`, or undo it.
     Carry {
@@ -91,8 +93,10 @@ pub enum Command {
         /// Put the reference back instead.
         undo: bool,
     },
-    /// Re-run the current step's tests on every save; `once`: one round, then stop.
+    /// Re-run the current step's tests (or `what`'s) on every save; `once`: one round.
     Watch {
+        /// A stub, or a stage by number or name.
+        what: Option<String>,
         /// Stop after the first round (for scripts and tests).
         once: bool,
     },
@@ -114,10 +118,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }
         ["fingerprint"] => Ok(Command::Fingerprint),
         ["help" | "-h" | "--help"] => Ok(Command::Help),
-        ["watch"] => Ok(Command::Watch { once: false }),
-        ["test"] => Ok(Command::Test { stub: None }),
-        ["test", stub] => Ok(Command::Test { stub: Some(stub.to_string()) }),
-        ["watch", "--once"] => Ok(Command::Watch { once: true }),
+        ["test"] => Ok(Command::Test { what: None }),
+        ["test", what] => Ok(Command::Test { what: Some(what.to_string()) }),
+        ["watch", ref rest @ ..] => {
+            let once = rest.contains(&"--once");
+            match rest.iter().filter(|word| **word != "--once").collect::<Vec<_>>()[..] {
+                [] => Ok(Command::Watch { what: None, once }),
+                [what] => Ok(Command::Watch { what: Some(what.to_string()), once }),
+                [_, extra, ..] => Err(format!("unexpected argument `{extra}`")),
+            }
+        }
         ["hint"] => Ok(Command::Hint { stub: None, level: None }),
         ["hint", one] if one.starts_with(|c: char| c.is_ascii_digit()) => {
             Ok(Command::Hint { stub: None, level: Some(level(one)?) })
@@ -160,8 +170,8 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok(Command::Demo(options)) => demo(&options),
         Ok(Command::Fingerprint) => fingerprint(),
         Ok(Command::Hint { stub, level }) => hint(&root, stub.as_deref(), level),
-        Ok(Command::Watch { once }) => watch::run(&root, once),
-        Ok(Command::Test { stub }) => test_step(&root, stub.as_deref()),
+        Ok(Command::Watch { what, once }) => watch::run(&root, what.as_deref(), once),
+        Ok(Command::Test { what }) => test_step(&root, what.as_deref()),
         Ok(Command::Carry { from, into, undo }) => carry(&root, &from, into.as_deref(), undo),
         Err(error) => {
             eprint!("error: {error}\n\n{USAGE}");
@@ -185,7 +195,7 @@ fn show_map(root: &Path) -> ExitCode {
     progress.finish();
     match surveyed {
         Ok(maps) => {
-            print!("{}", map::render(root, &maps));
+            print!("{}", map::render(root, &maps, stages::here(root)));
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -205,14 +215,10 @@ fn demo(options: &crate::demo::Options) -> ExitCode {
     }
 }
 
-fn test_step(root: &Path, stub: Option<&str>) -> ExitCode {
+fn test_step(root: &Path, what: Option<&str>) -> ExitCode {
     let cargo = Cargo::new(root);
-    let found = match stub {
-        Some(stub) => hints_cli::find(root, Some(stub)).map(|found| (found.stage, found.step)),
-        None => next_step(&cargo),
-    };
-    let (stage, step) = match found {
-        Ok(found) => found,
+    let (stage, step) = match aimed_step(&cargo, what, false) {
+        Ok(Aimed { stage, step, .. }) => (stage, step),
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(2);
@@ -228,21 +234,52 @@ fn test_step(root: &Path, stub: Option<&str>) -> ExitCode {
     }
 }
 
-/// The map's next step: the first stage not done, its first step with a stub left or a
-/// failing test.
-fn next_step(cargo: &Cargo) -> Result<(Stage, Step), String> {
-    let mut progress = progress::Stages::new(true);
-    let maps = map::survey_until_next(cargo, &mut |stage| progress.start(stage))
-        .map_err(|e| e.to_string())?;
-    progress.finish();
-    let Some(next) = map::next_stage(&maps) else {
+/// The step `test` and `watch` run, and what was surveyed to find it.
+pub struct Aimed {
+    /// The stage of the step.
+    pub stage: Stage,
+    /// The step.
+    pub step: Step,
+    /// The stages surveyed (none for a stub's step unless `survey`).
+    pub maps: Vec<map::StageMap>,
+    /// The stage the map points at, as an index in [`STAGES`].
+    pub here: Option<usize>,
+}
+
+/// What `test [what]` and `watch [what]` run: with no `what`, the next step of the stage the
+/// learner is in ([`map::current`]); a stage (`3`, `replication`): its next step; else the
+/// step of the stub `what` names. `survey`: survey a stub's stage too (for the map after).
+pub fn aimed_step(cargo: &Cargo, what: Option<&str>, survey: bool) -> Result<Aimed, String> {
+    let root = cargo.root.as_path();
+    let stage = what.map(carry::stage_named);
+    let here = match (what, stage) {
+        (None, _) => stages::here(root),
+        (Some(_), Some(Ok(stage))) => STAGES.iter().position(|s| *s == stage),
+        // A number is a stage: `test 9` is never a stub's name.
+        (Some(word), Some(Err(error))) if word.parse::<u32>().is_ok() => return Err(error),
+        (Some(stub), _) => {
+            let found = hints_cli::find(root, Some(stub))?;
+            let here = STAGES.iter().position(|s| *s == found.stage);
+            let maps = if survey { surveyed(cargo, here)? } else { Vec::new() };
+            return Ok(Aimed { stage: found.stage, step: found.step, maps, here });
+        }
+    };
+    let maps = surveyed(cargo, here)?;
+    let Some(current) = map::current(&maps, here) else {
         return Err("every stage passes: there is no next step".to_string());
     };
-    let steps = next.steps.as_ref().map_err(Clone::clone)?;
-    match steps::next(steps, &next.stubs, &next.failing) {
-        Some((step, _)) => Ok((next.stage, step.clone())),
-        None => Err(format!("{}: no step is left, yet it is not done", next.stage.label())),
+    let steps = current.steps.as_ref().map_err(Clone::clone)?;
+    match steps::next(steps, &current.stubs, &current.failing) {
+        Some((step, _)) => Ok(Aimed { stage: current.stage, step: step.clone(), here, maps }),
+        None => Err(format!("{} passes every test: no step is left", current.stage.label())),
     }
+}
+
+fn surveyed(cargo: &Cargo, here: Option<usize>) -> Result<Vec<map::StageMap>, String> {
+    let mut progress = progress::Stages::new(true);
+    let maps = map::survey_current(cargo, here, &mut |stage| progress.start(stage));
+    progress.finish();
+    maps.map_err(|e| e.to_string())
 }
 
 fn carry(root: &Path, from: &str, into: Option<&str>, undo: bool) -> ExitCode {
@@ -390,7 +427,23 @@ mod tests {
         assert_eq!(parse(&args(&[])), Ok(Command::Map));
         assert_eq!(parse(&args(&["verify"])), Ok(Command::Verify));
         assert_eq!(parse(&args(&["--help"])), Ok(Command::Help));
-        assert_eq!(parse(&args(&["watch"])), Ok(Command::Watch { once: false }));
+        assert_eq!(parse(&args(&["watch"])), Ok(Command::Watch { what: None, once: false }));
+    }
+
+    /// `test` and `watch` take a stub or a stage: `watch take_committed` is not refused.
+    #[test]
+    fn test_and_watch_take_a_stub_or_a_stage() {
+        let what = |word: &str| Some(word.to_string());
+        assert_eq!(parse(&args(&["test", "3"])), Ok(Command::Test { what: what("3") }));
+        assert_eq!(
+            parse(&args(&["watch", "take_committed"])),
+            Ok(Command::Watch { what: what("take_committed"), once: false })
+        );
+        assert_eq!(
+            parse(&args(&["watch", "--once", "3"])),
+            Ok(Command::Watch { what: what("3"), once: true })
+        );
+        assert_eq!(parse(&args(&["watch", "a", "b"])), Err("unexpected argument `b`".to_string()));
     }
 
     #[test]

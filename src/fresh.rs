@@ -156,6 +156,13 @@ pub fn compare(recorded: &Fingerprint, now: &Fingerprint) -> Freshness {
     }
 }
 
+/// Is the stage the learner's work: its `src/` differs from the record, or it builds on their
+/// code of an earlier stage (`cargo run -- carry`)?
+pub fn is_learners(root: &Path, stage: &Stage) -> bool {
+    matches!(freshness(root, stage), Freshness::Changed(_))
+        || !crate::carry::carried_into(root, stage).is_empty()
+}
+
 /// Are the strict checks asked for (`RAFT_STRICT_CHECKS` set, and not `0`)? Then every
 /// stage must be the fresh exercise, as in CI.
 pub fn strict() -> bool {

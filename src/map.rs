@@ -1,14 +1,17 @@
 //! The course map: for each stage, how many of its tests the learner's exercise passes, and
 //! what to do next (which chapter to read, which stub to open, which command to run).
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::io;
 use std::path::Path;
 
 use crate::cargo::{BinaryRun, Cargo, Tested};
+use crate::fresh;
 use crate::hints_cli;
 use crate::libtest::Outcome;
 use crate::source::Stub;
-use crate::stages::{STAGES, Stage};
+use crate::stages::{self, STAGES, Stage};
 use crate::steps::{self, Step};
 
 /// Where the learner stands in one stage.
@@ -56,36 +59,103 @@ pub struct StageMap {
     pub failing: Vec<(String, String)>,
     /// Every test that ran, as `(target, name)`.
     pub tests: Vec<(String, String)>,
+    /// Its `src/` is the learner's work ([`fresh::is_learners`]).
+    pub edited: bool,
+    /// Tests that passed at the last survey and fail now, as `target::name`.
+    pub regressed: Vec<String>,
+}
+
+impl StageMap {
+    /// `(started, done)`, as [`stages::choose`] reads them: started when some test passes or
+    /// its `src/` is the learner's work.
+    fn progress(&self) -> (bool, bool) {
+        match &self.standing {
+            Standing::Missing => (false, true),
+            Standing::Tested { passed, .. } => {
+                (self.edited || *passed > 0, self.standing.is_done())
+            }
+            Standing::NotCompiling { .. } => (self.edited, false),
+        }
+    }
 }
 
 /// Builds and tests every stage's exercise, and finds each one's first stub. `progress` is
 /// told which stage is being built and run.
 pub fn survey(cargo: &Cargo, progress: &mut dyn FnMut(&Stage)) -> io::Result<Vec<StageMap>> {
-    STAGES
-        .iter()
-        .map(|stage| {
-            progress(stage);
-            survey_stage(cargo, stage)
-        })
-        .collect()
+    survey_while(cargo, STAGES, progress, |_| true)
 }
 
-/// Like [`survey`], but stops after the first stage that is not done: what `watch` needs.
-pub fn survey_until_next(
+/// What `test` and `watch` need to find the stage the learner is in: the folder's stage
+/// (`here`) alone, else the stages in order up to the first one started and not done.
+pub fn survey_current(
     cargo: &Cargo,
+    here: Option<usize>,
     progress: &mut dyn FnMut(&Stage),
 ) -> io::Result<Vec<StageMap>> {
+    match here {
+        Some(index) => survey_while(cargo, &STAGES[index..=index], progress, |_| true),
+        None => survey_while(cargo, STAGES, progress, |map| {
+            let (started, done) = map.progress();
+            !started || done
+        }),
+    }
+}
+
+/// Surveys `stages` in order while `go_on` says so after each; remembers what passes, to name
+/// a regression next time.
+fn survey_while(
+    cargo: &Cargo,
+    stages: &[Stage],
+    progress: &mut dyn FnMut(&Stage),
+    go_on: impl Fn(&StageMap) -> bool,
+) -> io::Result<Vec<StageMap>> {
+    let file = crate::progress::target_dir(&cargo.root).join(MEMORY);
+    let mut memory = fs::read_to_string(&file).map(|text| parse_memory(&text)).unwrap_or_default();
     let mut maps = Vec::new();
-    for stage in STAGES {
+    for stage in stages {
         progress(stage);
-        let map = survey_stage(cargo, stage)?;
-        let done = map.standing.is_done() || map.standing == Standing::Missing;
+        let mut map = survey_stage(cargo, stage)?;
+        remember(&mut map, &mut memory);
+        let more = go_on(&map);
         maps.push(map);
-        if !done {
+        if !more {
             break;
         }
     }
+    let _ = fs::write(&file, render_memory(&memory));
     Ok(maps)
+}
+
+/// Names in `map` the tests that passed at the last survey (`memory`) and fail now, then
+/// remembers the tests that pass now; a stage that did not compile changes nothing.
+fn remember(map: &mut StageMap, memory: &mut BTreeMap<String, BTreeSet<String>>) {
+    if !matches!(map.standing, Standing::Tested { .. }) {
+        return;
+    }
+    let name = |(target, name): &(String, String)| format!("{target}::{name}");
+    let passed_before = memory.remove(map.stage.name).unwrap_or_default();
+    map.regressed = map.failing.iter().map(name).filter(|t| passed_before.contains(t)).collect();
+    let passing = map.tests.iter().filter(|test| !map.failing.contains(test)).map(name).collect();
+    memory.insert(map.stage.name.to_string(), passing);
+}
+
+/// Where the tests that passed at the last survey are kept, in the target directory.
+const MEMORY: &str = "course-map-passing.txt";
+
+/// The memory: one `stage target::name` line per passing test.
+fn parse_memory(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut memory: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (stage, test) in text.lines().filter_map(|line| line.split_once(' ')) {
+        memory.entry(stage.to_string()).or_default().insert(test.to_string());
+    }
+    memory
+}
+
+fn render_memory(memory: &BTreeMap<String, BTreeSet<String>>) -> String {
+    let lines = memory
+        .iter()
+        .flat_map(|(stage, tests)| tests.iter().map(move |t| format!("{stage} {t}\n")));
+    lines.collect()
 }
 
 fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
@@ -94,7 +164,17 @@ fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
     if !dir.join("Cargo.toml").is_file() {
         let standing = Standing::Missing;
         let (stubs, failing, tests) = (Vec::new(), Vec::new(), Vec::new());
-        return Ok(StageMap { stage: *stage, standing, stubs, steps, failing, tests });
+        let (edited, regressed) = (false, Vec::new());
+        return Ok(StageMap {
+            stage: *stage,
+            standing,
+            stubs,
+            steps,
+            failing,
+            tests,
+            edited,
+            regressed,
+        });
     }
     let stubs = steps::stubs_left(&cargo.root, stage)?;
     let (standing, failing, tests) = match cargo.test_package(stage.name)? {
@@ -104,7 +184,8 @@ fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
             (Standing::NotCompiling { culprit, first_error }, Vec::new(), Vec::new())
         }
     };
-    Ok(StageMap { stage: *stage, standing, stubs, steps, failing, tests })
+    let (edited, regressed) = (fresh::is_learners(&cargo.root, stage), Vec::new());
+    Ok(StageMap { stage: *stage, standing, stubs, steps, failing, tests, edited, regressed })
 }
 
 fn tally(runs: &[BinaryRun]) -> Standing {
@@ -132,13 +213,17 @@ fn tests(runs: &[BinaryRun], all: bool) -> Vec<(String, String)> {
     tests
 }
 
-/// The stage the learner should work on: the first one not done.
-pub fn next_stage(maps: &[StageMap]) -> Option<&StageMap> {
-    maps.iter().find(|m| m.standing != Standing::Missing && !m.standing.is_done())
+/// The stage the learner is working in ([`stages::choose`]); `here`: the folder's stage.
+pub fn current(maps: &[StageMap], here: Option<usize>) -> Option<&StageMap> {
+    if let Some(index) = here {
+        return maps.iter().find(|map| map.stage == STAGES[index]);
+    }
+    let progress: Vec<(bool, bool)> = maps.iter().map(StageMap::progress).collect();
+    stages::choose(&progress, None).map(|index| &maps[index])
 }
 
-/// The map as text.
-pub fn render(root: &Path, maps: &[StageMap]) -> String {
+/// The map as text; `here`: the stage whose folder it runs from.
+pub fn render(root: &Path, maps: &[StageMap], here: Option<usize>) -> String {
     let mut out = String::from("Learning Raft in Rust: the course map\n\n");
     let width = maps.iter().map(|m| m.stage.name.len()).max().unwrap_or(0);
     for map in maps {
@@ -148,12 +233,30 @@ pub fn render(root: &Path, maps: &[StageMap]) -> String {
             map.stage.number, map.stage.name
         ));
     }
+    for map in maps.iter().filter(|map| !map.regressed.is_empty()) {
+        let shown: Vec<&str> = map.regressed.iter().take(3).map(String::as_str).collect();
+        let more = map.regressed.len().saturating_sub(3);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        out.push_str(&format!(
+            "\n  {} regressed: {} passed at the last `cargo run` and fail{} now: {}{more}\n",
+            map.stage.label(),
+            plural(map.regressed.len(), "test"),
+            if map.regressed.len() == 1 { "s" } else { "" },
+            shown.join(", ")
+        ));
+    }
     out.push('\n');
-    match next_stage(maps) {
+    match current(maps, here) {
+        Some(map) if map.standing.is_done() => out.push_str(&done_here(map)),
         Some(map) => out.push_str(&next_steps(root, map)),
         None => out.push_str(&all_done(maps)),
     }
     out
+}
+
+/// `1 test`, `2 tests`.
+pub fn plural(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
 }
 
 fn status(map: &StageMap) -> (String, &'static str) {
@@ -164,8 +267,9 @@ fn status(map: &StageMap) -> (String, &'static str) {
         Standing::Tested { passed, total, crashed } => {
             let status = match () {
                 _ if !crashed.is_empty() => "tests crashed",
+                _ if !map.regressed.is_empty() => "regressed (see below)",
                 _ if passed == total => "done",
-                _ if *passed == 0 => "not started",
+                _ if *passed == 0 && !map.edited => "not started",
                 _ => "in progress",
             };
             (format!("{passed}/{total} passing"), status)
@@ -251,14 +355,27 @@ fn next_steps(root: &Path, map: &StageMap) -> String {
     out
 }
 
+/// The stage of the folder passes every test: the diff to read, and the next stage.
+fn done_here(map: &StageMap) -> String {
+    let mut out = format!("{} passes every test. {}", map.stage.label(), compare(&map.stage));
+    if let Some(next) = crate::carry::next_stage(&map.stage) {
+        out.push_str(&format!("  next  cd ../{} && cargo run\n", next.dir_name()));
+    }
+    out
+}
+
 fn all_done(maps: &[StageMap]) -> String {
-    let Some(last) = maps.iter().rev().find(|m| m.standing != Standing::Missing) else {
-        return "No stage found in this checkout.\n".to_string();
-    };
+    match maps.iter().rev().find(|m| m.standing != Standing::Missing) {
+        Some(last) => format!("Every stage passes. {}", compare(&last.stage)),
+        None => "No stage found in this checkout.\n".to_string(),
+    }
+}
+
+fn compare(stage: &Stage) -> String {
     format!(
-        "Every stage passes. Compare your code with the reference, e.g.\n  diff -r {} {}\n",
-        last.stage.exercise_dir().join("src").display(),
-        last.stage.solution_dir().join("src").display()
+        "Compare your code with the reference, e.g.\n  diff -r {} {}\n",
+        stage.exercise_dir().join("src").display(),
+        stage.solution_dir().join("src").display()
     )
 }
 
@@ -319,7 +436,67 @@ mod tests {
             steps: Ok(steps),
             failing,
             tests,
+            edited: false,
+            regressed: Vec::new(),
         }
+    }
+
+    fn tested(passed: usize, total: usize) -> Standing {
+        Standing::Tested { passed, total, crashed: vec![] }
+    }
+
+    /// A learner who starts at stage 3 is pointed at stage 3, not stage 1 (issue 20).
+    #[test]
+    fn the_map_points_at_the_stage_in_progress_not_the_first() {
+        let maps = [
+            stage_map(0, tested(0, 40), 2),
+            stage_map(1, tested(0, 25), 2),
+            stage_map(2, tested(1, 3), 2),
+        ];
+        let text = render(Path::new("/nonexistent"), &maps, None);
+        assert!(text.contains("Next: stage 3 replication"), "{text}");
+        assert!(text.contains("stage 3  replication      1/3 passing      in progress"), "{text}");
+        // From stage 2's folder, stage 2; a stage whose sources were edited counts as started.
+        let text = render(Path::new("/nonexistent"), &maps, Some(1));
+        assert!(text.contains("Next: stage 2 election"), "{text}");
+        let mut edited = maps.clone();
+        edited[1].edited = true;
+        let text = render(Path::new("/nonexistent"), &edited, None);
+        assert!(text.contains("Next: stage 2 election"), "{text}");
+        assert!(text.contains("0/25 passing     in progress"), "{text}");
+    }
+
+    /// A test that passed at the last survey and fails now is named, whichever stage is next.
+    #[test]
+    fn a_regression_is_named_on_the_map() {
+        let mut memory = parse_memory(&render_memory(&BTreeMap::from([(
+            "data-structures".to_string(),
+            BTreeSet::from(["log::last_index_is_the_length".into(), "state::entry_kept".into()]),
+        )])));
+        let mut map = stage_map(0, tested(2, 3), 0);
+        remember(&mut map, &mut memory);
+        assert_eq!(map.regressed, ["state::entry_kept"]);
+        assert_eq!(memory["data-structures"].len(), 2, "{memory:?}");
+        let maps = [map, stage_map(1, tested(1, 25), 2)];
+        let text = render(Path::new("/nonexistent"), &maps, Some(1));
+        assert!(text.contains("2/3 passing      regressed (see below)"), "{text}");
+        assert!(
+            text.contains(
+                "stage 1 data-structures regressed: 1 test passed at the last `cargo run` and \
+                 fails now: state::entry_kept\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Next: stage 2 election"), "{text}");
+    }
+
+    /// From the folder of a stage that passes, the map says so and names the next stage.
+    #[test]
+    fn a_finished_stage_of_the_folder_points_at_the_next() {
+        let maps = [stage_map(0, tested(3, 3), 0)];
+        let text = render(Path::new("/x"), &maps, Some(0));
+        assert!(text.contains("stage 1 data-structures passes every test."), "{text}");
+        assert!(text.contains("next  cd ../02-election && cargo run"), "{text}");
     }
 
     #[test]
@@ -328,7 +505,7 @@ mod tests {
             stage_map(0, Standing::Tested { passed: 0, total: 40, crashed: vec![] }, 2),
             stage_map(1, Standing::Tested { passed: 0, total: 25, crashed: vec![] }, 2),
         ];
-        let text = render(Path::new("/nonexistent"), &maps);
+        let text = render(Path::new("/nonexistent"), &maps, None);
         assert!(text.contains("stage 1  data-structures  0/40 passing     not started"), "{text}");
         assert!(text.contains("Next: stage 1 data-structures"), "{text}");
         assert!(text.contains("step  1 of 2: `Log::last_index`"), "{text}");
@@ -356,7 +533,7 @@ mod tests {
     #[test]
     fn a_step_with_no_stub_left_but_a_failing_test_is_still_next() {
         let maps = [stage_map(0, Standing::Tested { passed: 2, total: 3, crashed: vec![] }, 0)];
-        let text = render(Path::new("/nonexistent"), &maps);
+        let text = render(Path::new("/nonexistent"), &maps, None);
         assert!(text.contains("step  2 of 2: `Log::entry`  (1 of its tests failing)"), "{text}");
         assert!(text.contains("fix   its stubs are written, but some of its tests fail"), "{text}");
         assert!(
@@ -381,7 +558,7 @@ mod tests {
                 2,
             ),
         ];
-        let text = render(Path::new("/nonexistent"), &maps);
+        let text = render(Path::new("/nonexistent"), &maps, None);
         assert!(text.contains("40/40 passing    done"), "{text}");
         assert!(text.contains("does not compile"), "{text}");
         assert!(
@@ -394,7 +571,7 @@ mod tests {
     #[test]
     fn when_everything_passes_the_map_says_so_and_diffs_only_the_sources() {
         let maps = [stage_map(0, Standing::Tested { passed: 3, total: 3, crashed: vec![] }, 0)];
-        let text = render(Path::new("/x"), &maps);
+        let text = render(Path::new("/x"), &maps, None);
         assert!(text.contains("Every stage passes."), "{text}");
         assert!(
             text.contains(

@@ -10,12 +10,16 @@ use crate::stages::Stage;
 /// Does the target directory look unbuilt (no compiled harness in it)? Then the first run
 /// compiles every dependency, and says so; a wrong guess only changes a message.
 pub fn looks_cold(root: &Path) -> bool {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map_or_else(|| root.join("target"), |dir| root.join(dir));
-    let fingerprints = target.join("debug").join(".fingerprint");
+    let fingerprints = target_dir(root).join("debug").join(".fingerprint");
     let Ok(entries) = std::fs::read_dir(fingerprints) else { return true };
     !entries.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy().starts_with("harness-"))
+}
+
+/// The target directory cargo builds into (`CARGO_TARGET_DIR`, else `target`).
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
 }
 
 /// One line per stage: `stage 2 election: building and running its tests… 3.1 s`.

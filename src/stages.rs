@@ -89,6 +89,27 @@ impl Stage {
     }
 }
 
+/// Which stage the learner is working in, from each stage's `(started, done)` in order and the
+/// stage whose folder they run from (`here`, an index); the rule README.md states ("Where you
+/// are"): the folder's stage; else the first stage started and not done; else the first stage
+/// not done after the last one started; else the first not done. `None`: every stage is done.
+pub fn choose(stages: &[(bool, bool)], here: Option<usize>) -> Option<usize> {
+    let not_done = |from: usize| (from..stages.len()).find(|&i| !stages[i].1);
+    here.or_else(|| stages.iter().position(|&(started, done)| started && !done))
+        .or_else(|| stages.iter().rposition(|&(started, _)| started).and_then(|i| not_done(i + 1)))
+        .or_else(|| not_done(0))
+}
+
+/// The stage whose folder (`exercises/03-replication`, or its solution's) holds the current
+/// directory, as its index in [`STAGES`]: `cargo run` there points at that stage.
+pub fn here(root: &Path) -> Option<usize> {
+    let cwd = std::env::current_dir().ok()?;
+    let inside =
+        ["exercises", "solutions"].iter().find_map(|dir| cwd.strip_prefix(root.join(dir)).ok())?;
+    let folder = inside.components().next()?.as_os_str().to_str()?;
+    STAGES.iter().position(|stage| stage.dir_name() == folder)
+}
+
 /// The repository root: this package's directory.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -103,6 +124,20 @@ mod tests {
         let numbers: Vec<u32> = STAGES.iter().map(|s| s.number).collect();
         let expected: Vec<u32> = (1..=STAGES.len() as u32).collect();
         assert_eq!(numbers, expected);
+    }
+
+    /// The folder wins; then a stage started and not done (a regression in a done stage makes
+    /// it one); then the stage after the last one started; then the first not done.
+    #[test]
+    fn the_current_stage_follows_the_rule() {
+        let (fresh, started, done) = ((false, false), (true, false), (true, true));
+        assert_eq!(choose(&[fresh, fresh, started, fresh], None), Some(2));
+        assert_eq!(choose(&[fresh, fresh, started, fresh], Some(0)), Some(0));
+        assert_eq!(choose(&[fresh, fresh, done, fresh], None), Some(3));
+        assert_eq!(choose(&[done, started, done, fresh], None), Some(1));
+        assert_eq!(choose(&[fresh, fresh, fresh], None), Some(0));
+        assert_eq!(choose(&[fresh, fresh, done], None), Some(0));
+        assert_eq!(choose(&[done, done], None), None);
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! the step of `stub`), each test executable with its tests named and `--exact`, so that the
 //! output is libtest's own and nothing else runs.
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::process::Command;
 
 use crate::cargo::{Build, Cargo};
+use crate::libtest::strip_colours;
+use crate::process;
 use crate::stages::Stage;
 use crate::steps::Step;
 
@@ -34,20 +36,74 @@ pub fn run(cargo: &Cargo, stage: &Stage, step: &Step) -> io::Result<bool> {
             format!("tests/{target}.rs")
         };
         println!("\n──── {shown}: {} of this step's tests ────", names.len());
-        let status = Command::new(&binary.path)
-            .args(&names)
-            .arg("--exact")
-            .current_dir(&binary.package_dir)
-            .env("CARGO_MANIFEST_DIR", &binary.package_dir)
-            .env("CARGO_PKG_NAME", &binary.package)
-            .status()?;
-        passed &= status.success();
+        let mut command = Cargo::test_command(binary);
+        command.args(&names).arg("--exact");
+        passed &= run_quietly(&mut command)?;
         ran += names.len();
     }
-    match (ran, passed) {
-        (0, _) => println!("no test of this step was found: is src/table.rs up to date?"),
-        (n, true) => println!("\nAll {n} tests of step {} pass.", step.number),
-        (n, false) => println!("\nSome of the {n} tests of step {} fail (above).", step.number),
-    }
+    println!("\n{}", verdict(ran, passed, step.number));
     Ok(passed && ran > 0)
+}
+
+/// Runs a test executable with libtest's own output; in a pipe, without colour codes
+/// (`pretty_assertions` writes them there too).
+fn run_quietly(command: &mut Command) -> io::Result<bool> {
+    if std::io::stdout().is_terminal() {
+        return Ok(command.status()?.success());
+    }
+    let (passed, output) = captured(command)?;
+    print!("{output}");
+    Ok(passed)
+}
+
+/// Runs `command` to its end: did it succeed, and its stdout then stderr, colours removed.
+fn captured(command: &mut Command) -> io::Result<(bool, String)> {
+    command.args(["--color", "never"]);
+    let finished = process::run(command, crate::cargo::RUN_LIMIT, process::Stderr::Capture)?;
+    let output = strip_colours(&format!("{}{}", finished.stdout, finished.stderr));
+    Ok((finished.success(), output))
+}
+
+/// The last line of a step's run.
+pub fn verdict(ran: usize, passed: bool, step: usize) -> String {
+    match (ran, passed) {
+        (0, _) => "no test of this step was found: is src/table.rs up to date?".to_string(),
+        (1, true) => format!("The one test of step {step} passes."),
+        (1, false) => format!("The one test of step {step} fails (above)."),
+        (n, true) => format!("All {n} tests of step {step} pass."),
+        (n, false) => format!("Some of the {n} tests of step {step} fail (above)."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_test_is_singular() {
+        assert_eq!(verdict(1, true, 3), "The one test of step 3 passes.");
+        assert_eq!(verdict(2, false, 1), "Some of the 2 tests of step 1 fail (above).");
+    }
+
+    /// A failing test's output has no backtrace though the learner's RUST_BACKTRACE=1 asks
+    /// for one, and no colour codes in a pipe (a script stands in for the test executable).
+    #[test]
+    fn a_failure_shows_no_backtrace_and_no_colour() {
+        let binary = crate::cargo::TestBinary {
+            package: "election".into(),
+            target: "paper".into(),
+            path: "sh".into(),
+            is_lib: false,
+            package_dir: std::env::temp_dir(),
+        };
+        let mut command = Cargo::test_command(&binary);
+        let backtrace = command.get_envs().find(|(name, _)| *name == "RUST_BACKTRACE");
+        assert_eq!(backtrace, Some(("RUST_BACKTRACE".as_ref(), Some("0".as_ref()))));
+        let script =
+            "printf '\\033[31mred\\033[0m RUST_BACKTRACE=%s\\n' \"$RUST_BACKTRACE\"; exit 1";
+        command.args(["-c", script, "sh"]);
+        let (passed, output) = captured(&mut command).unwrap();
+        assert!(!passed);
+        assert_eq!(output, "red RUST_BACKTRACE=0\n");
+    }
 }

@@ -203,20 +203,24 @@ pub fn next<'a>(
 /// Where a learner is: a stage, a step of it, and a stub of that step with its file.
 pub type Position = (Stage, Step, (String, Stub));
 
-/// The step a learner is at, judged by the source alone (no build): the first stage with a
-/// stub left, and its first step with a stub left.
+/// The step a learner is at, judged by the source alone (no build, so `hint` answers at
+/// once): the stage [`crate::stages::choose`] picks, a stage counting as started when its
+/// `src/` is not the fresh exercise and as done when no stub is left; its first step with a
+/// stub left.
 pub fn current(root: &Path) -> Result<Option<Position>, String> {
+    let mut stages = Vec::new();
     for stage in STAGES {
         let stubs = stubs_left(root, stage).map_err(|e| format!("{}: {e}", stage.label()))?;
-        if stubs.is_empty() {
-            continue;
-        }
-        let steps = steps(root, stage)?;
-        if let Some((step, Some(stub))) = next(&steps, &stubs, &[]) {
-            return Ok(Some((*stage, step.clone(), stub.clone())));
-        }
+        stages.push((crate::fresh::is_learners(root, stage), stubs.is_empty()));
     }
-    Ok(None)
+    let Some(index) = crate::stages::choose(&stages, crate::stages::here(root)) else {
+        return Ok(None);
+    };
+    let stage = STAGES[index];
+    let stubs = stubs_left(root, &stage).map_err(|e| format!("{}: {e}", stage.label()))?;
+    let steps = steps(root, &stage)?;
+    Ok(next(&steps, &stubs, &[])
+        .and_then(|(step, stub)| Some((stage, step.clone(), stub?.clone()))))
 }
 
 #[cfg(test)]

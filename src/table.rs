@@ -22,8 +22,10 @@ pub const TESTS: &[(&str, StageTable)] = &[
             (
                 "Log::last_index",
                 &[
-                    "log::last_index_and_last_term_describe_the_last_entry",
                     "log::last_index_and_last_term_count_the_snapshot",
+                    "log::last_index_and_last_term_describe_the_last_entry",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry::case_5_older_snapshot",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry::case_6_same_snapshot",
                     "state::storage_carries_out_writes_in_order",
                 ],
             ),
@@ -31,45 +33,49 @@ pub const TESTS: &[(&str, StageTable)] = &[
             (
                 "Log::term_at",
                 &[
-                    "log::term_at_is_zero_at_index_zero_and_none_past_the_end",
                     "log::after_a_snapshot_term_at_knows_its_last_term_and_entry_holds_only_what_follows",
-                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry::case_1_keeps_the_suffix",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry::case_2_through_the_last_entry",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry::case_3_other_term_there",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry::case_4_log_too_short",
+                    "log::start_after_keeps_the_suffix_only_behind_a_matching_entry::case_7_moves_on",
+                    "log::term_at_is_zero_at_index_zero_and_none_past_the_end",
                     "state::a_snapshot_write_replaces_the_stored_prefix",
                 ],
             ),
             (
                 "Log::entries_from",
                 &[
-                    "log::entries_from_covers_next_index_to_the_end",
                     "log::after_a_snapshot_entries_from_starts_at_the_first_entry_held",
+                    "log::entries_from_covers_next_index_to_the_end",
                 ],
             ),
             (
                 "Log::append",
                 &[
+                    "log::after_a_snapshot_truncate_from_counts_log_indexes",
                     "log::leader_appends_a_new_entry_at_the_end",
                     "log::leader_appends_consecutive_entries_in_order",
-                    "log::after_a_snapshot_truncate_from_counts_log_indexes",
                 ],
             ),
             (
                 "Log::matches",
                 &[
+                    "log::after_a_snapshot_the_consistency_check_matches_at_its_last_entry",
                     "log::consistency_check_needs_an_entry_at_prev_log_index_with_prev_log_term",
                     "log::figure_7_followers_pass_the_first_consistency_check_only_if_they_hold_entry_10_of_term_6",
-                    "log::after_a_snapshot_the_consistency_check_matches_at_its_last_entry",
                 ],
             ),
             (
                 "Log::append_entries",
                 &[
+                    "log::after_a_snapshot_append_entries_skips_what_the_snapshot_covers",
                     "log::duplicated_and_reordered_appends_are_idempotent",
                     "log::figure_7_followers_end_with_the_leaders_log",
                     "log::figure_7_followers_refuse_the_first_append_of_term_8",
                     "log::follower_rejects_append_that_fails_the_consistency_check",
                     "log::follower_replaces_a_conflicting_entry_with_the_leaders",
                     "log::follower_truncates_only_at_the_first_conflict",
-                    "log::after_a_snapshot_append_entries_skips_what_the_snapshot_covers",
                 ],
             ),
             (
@@ -96,17 +102,17 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "state::decode_rejects_a_corrupted_persistent_state",
                     "state::persistent_state_survives_an_encode_decode_round_trip",
                     "state::storage_format_is_pinned",
-                    "state::storage_format_with_a_snapshot_is_pinned",
                 ],
             ),
             (
                 "State::persistent",
                 &[
                     "state::fresh_server_persists_term_zero_no_vote_and_an_empty_log",
+                    "state::persistent_state_carries_the_snapshot",
                     "state::persistent_state_is_term_vote_and_log",
                     "state::restart_keeps_persistent_state_and_resets_volatile_state",
-                    "state::persistent_state_carries_the_snapshot",
                     "state::restart_with_a_snapshot_starts_committed_through_it",
+                    "state::storage_format_with_a_snapshot_is_pinned",
                 ],
             ),
             (
@@ -171,12 +177,18 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "paper::candidate_rejects_append_entries_of_an_older_term",
                     "paper::candidate_starts_a_new_election_on_timeout",
                     "paper::candidate_waits_a_full_timeout_between_elections",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_2_three_nodes_no_reply_stays",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_3_three_nodes_two_refusals_stay",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_6_five_nodes_one_grant_stays",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_7_five_nodes_duplicated_grant_counts_once",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_8_five_nodes_refused_by_majority_stays",
                     "paper::election_timeouts_cover_the_whole_range",
                     "paper::follower_starts_an_election_on_timeout",
                     "paper::newer_term_clears_the_vote::role_2_Start__Candidate",
                     "paper::node_of_any_role_adopts_a_newer_term_and_becomes_follower::role_2_Start__Candidate::message_1_request_vote_2_2_0_0_",
                     "paper::node_of_any_role_adopts_a_newer_term_and_becomes_follower::role_2_Start__Candidate::message_2_vote_2_false_",
                     "paper::node_of_any_role_adopts_a_newer_term_and_becomes_follower::role_2_Start__Candidate::message_4_append_reply_2_false_0_",
+                    "paper::status_reports_the_role::case_1_candidate",
                     "paper::two_nodes_rarely_time_out_together",
                 ],
             ),
@@ -189,7 +201,10 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "cluster::no_leader_is_elected_without_a_majority",
                     "cluster::split_votes_resolve",
                     "paper::candidate_and_leader_refuse_other_candidates_of_their_term::role_2_Start__Leader",
-                    "paper::candidate_wins_only_with_a_majority_of_the_cluster",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_1_three_nodes_one_grant_wins",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_4_three_nodes_refusal_then_grant_wins",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_5_five_nodes_two_grants_win",
+                    "paper::candidate_wins_only_with_a_majority_of_the_cluster::case_9_five_nodes_mixed_replies_win",
                     "paper::leader_keeps_leading_when_a_stale_request_arrives",
                     "paper::leader_never_times_out",
                     "paper::leader_sends_heartbeats_at_once_and_every_heartbeat_interval",
@@ -200,7 +215,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "paper::node_of_any_role_adopts_a_newer_term_and_becomes_follower::role_3_Start__Leader::message_4_append_reply_2_false_0_",
                     "paper::one_node_cluster_elects_itself",
                     "paper::stale_vote_replies_are_not_counted",
-                    "paper::status_reports_the_role",
+                    "paper::status_reports_the_role::case_2_leader",
                 ],
             ),
             (
@@ -239,7 +254,13 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 "send_append_entries",
                 &["paper::new_leader_starts_each_follower_after_its_last_entry"],
             ),
-            ("propose", &["paper::candidate_refuses_a_proposal_with_no_hint"]),
+            (
+                "propose",
+                &[
+                    "paper::candidate_refuses_a_proposal_with_no_hint",
+                    "paper::follower_refuses_a_proposal_and_names_the_leader::case_2_follower_that_heard_from_no_leader",
+                ],
+            ),
             (
                 "handle_append_entries",
                 &[
@@ -247,7 +268,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "paper::follower_commit_index_never_moves_back",
                     "paper::follower_commits_up_to_what_the_leader_vouched_for",
                     "paper::follower_keeps_later_entries_on_a_stale_append",
-                    "paper::follower_refuses_a_proposal_and_names_the_leader",
+                    "paper::follower_refuses_a_proposal_and_names_the_leader::case_1_follower_that_knows_the_leader",
                     "paper::follower_replaces_conflicting_entries",
                     "paper::follower_stores_entries_after_a_matching_entry_and_acknowledges_them",
                 ],
@@ -259,7 +280,17 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "paper::follower_restarts_its_timer_even_when_it_refuses_entries",
                 ],
             ),
-            ("handle_append_entries_reply", &[]),
+            (
+                "handle_append_entries_reply",
+                &[
+                    "paper::refusal_moves_next_index_back_a_term_at_a_time::case_1_no_hint_one_entry_back",
+                    "paper::refusal_moves_next_index_back_a_term_at_a_time::case_2_log_ends_early",
+                    "paper::refusal_moves_next_index_back_a_term_at_a_time::case_3_term_the_leader_lacks",
+                    "paper::refusal_moves_next_index_back_a_term_at_a_time::case_4_term_the_leader_holds",
+                    "paper::refusal_moves_next_index_back_a_term_at_a_time::case_5_term_the_leader_holds_later",
+                    "paper::refusal_moves_next_index_back_a_term_at_a_time::case_7_never_below_one",
+                ],
+            ),
             (
                 "maybe_commit",
                 &[
@@ -273,7 +304,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "paper::no_reply_moves_the_leaders_progress_back",
                     "paper::leader_sends_a_proposal_to_every_follower_at_once",
                     "paper::match_index_comes_from_the_reply_not_the_leaders_log",
-                    "paper::refusal_moves_next_index_back_a_term_at_a_time",
+                    "paper::refusal_moves_next_index_back_a_term_at_a_time::case_6_never_at_or_below_match_index",
                     "paper::stale_and_duplicated_replies_change_nothing",
                 ],
             ),
@@ -338,16 +369,33 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "random::crashes_and_restarts_stay_safe_and_recover",
                 ],
             ),
-            ("election_safety", &[]),
-            ("log_matching", &[]),
+            (
+                "election_safety",
+                &[
+                    "properties::each_checker_names_its_broken_property::case_1_two_leaders_in_one_term",
+                ],
+            ),
+            (
+                "log_matching",
+                &[
+                    "properties::each_checker_names_its_broken_property::case_2_same_index_and_term_different_prefix",
+                    "properties::each_checker_names_its_broken_property::case_3_same_entry_different_command",
+                ],
+            ),
             (
                 "leader_completeness",
-                &["properties::check_reports_the_first_broken_property_in_figure_3_order"],
+                &[
+                    "properties::check_reports_the_first_broken_property_in_figure_3_order",
+                    "properties::each_checker_names_its_broken_property::case_4_leader_lacks_a_committed_entry",
+                    "properties::each_checker_names_its_broken_property::case_5_leader_lacks_what_its_own_follower_committed",
+                    "properties::each_checker_names_its_broken_property::case_6_leader_holds_another_command_at_a_committed_index",
+                    "properties::each_checker_names_its_broken_property::case_7_figure_8_leader_erased_a_commit",
+                ],
             ),
             (
                 "state_machine_safety",
                 &[
-                    "properties::each_checker_names_its_broken_property",
+                    "properties::each_checker_names_its_broken_property::case_8_two_commands_applied_at_one_index",
                     "properties::every_checker_accepts_a_legal_state",
                     "properties::every_checker_accepts_every_snapshot_of_a_correct_run",
                 ],
@@ -362,8 +410,8 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 "snapshot_write",
                 &[
                     "paper::a_new_snapshot_is_written_once",
-                    "paper::compact_ignores_an_out_of_date_or_unapplied_index",
                     "paper::compact_ignores_an_index_committed_but_not_yet_applied",
+                    "paper::compact_ignores_an_out_of_date_or_unapplied_index",
                     "paper::compact_keeps_the_state_and_drops_the_log_through_its_index",
                 ],
             ),
@@ -394,11 +442,11 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "cluster::a_crashed_follower_is_repaired_with_a_snapshot",
                     "cluster::a_disconnected_follower_is_repaired_with_a_snapshot",
+                    "cluster::every_node_compacts_on_its_own_as_it_applies",
                     "cluster::every_node_crashes_and_restarts_repeatedly",
                     "cluster::restart_write_restart_keeps_the_snapshot",
                     "cluster::snapshot_runs_are_deterministic",
                     "cluster::snapshots_survive_loss_duplication_and_reordering",
-                    "cluster::every_node_compacts_on_its_own_as_it_applies",
                     "paper::a_follower_ignores_a_snapshot_reply",
                     "paper::a_stale_snapshot_reply_never_moves_match_index_back",
                     "paper::leader_counts_a_follower_that_installed_its_snapshot_and_sends_what_follows",

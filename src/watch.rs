@@ -1,6 +1,6 @@
-//! `cargo run -- watch`: the learner's loop on every save. Each round surveys the stages up to
-//! the first one not done, runs the tests of its next step with cargo's own output, then shows
-//! the next step; a new round starts when a file under `exercises/` changes (polled: the
+//! `cargo run -- watch [what]`: the learner's loop on every save. Each round finds the step
+//! `cargo run -- test [what]` runs ([`crate::cli::aimed_step`]), runs its tests with libtest's
+//! own output, then shows the map; a new round starts when a file under `exercises/` changes (polled: the
 //! course tool may read the wall clock, the nodes never do).
 
 use std::collections::BTreeMap;
@@ -12,19 +12,17 @@ use std::time::{Duration, SystemTime};
 
 use crate::cargo::Cargo;
 use crate::map;
-use crate::progress;
 use crate::step_tests;
-use crate::steps;
 
 /// How often the files are looked at.
 const POLL: Duration = Duration::from_millis(400);
 
 /// Runs rounds until interrupted (`once`: one round).
-pub fn run(root: &Path, once: bool) -> ExitCode {
+pub fn run(root: &Path, what: Option<&str>, once: bool) -> ExitCode {
     let cargo = Cargo::new(root);
     let mut seen = snapshot(&root.join("exercises"));
     loop {
-        if let Err(error) = round(root, &cargo) {
+        if let Err(error) = round(root, &cargo, what) {
             eprintln!("error: {error}");
             if once {
                 return ExitCode::FAILURE;
@@ -50,21 +48,11 @@ pub fn run(root: &Path, once: bool) -> ExitCode {
     }
 }
 
-/// One round: survey, run the next step's tests, show the next step.
-fn round(root: &Path, cargo: &Cargo) -> Result<(), String> {
-    let mut progress = progress::Stages::new(false);
-    let maps = map::survey_until_next(cargo, &mut |stage| progress.start(stage))
-        .map_err(|e| e.to_string())?;
-    progress.finish();
-    if let Some(next) = map::next_stage(&maps) {
-        if let Ok(steps) = &next.steps {
-            if let Some((step, _)) = steps::next(steps, &next.stubs, &next.failing) {
-                step_tests::run(cargo, &next.stage, step).map_err(|e| e.to_string())?;
-                println!();
-            }
-        }
-    }
-    print!("{}", map::render(root, &maps));
+/// One round: find the step, run its tests, show the map.
+fn round(root: &Path, cargo: &Cargo, what: Option<&str>) -> Result<(), String> {
+    let aimed = crate::cli::aimed_step(cargo, what, true)?;
+    step_tests::run(cargo, &aimed.stage, &aimed.step).map_err(|e| e.to_string())?;
+    print!("\n{}", map::render(root, &aimed.maps, aimed.here));
     Ok(())
 }
 
