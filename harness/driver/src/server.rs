@@ -1,0 +1,296 @@
+//! One server process: the node on a thread of its own, peers and clients on tokio.
+//!
+//! # The node's loop
+//!
+//! The node runs on one OS thread that owns it and its disk, and takes inputs from one
+//! channel: peer messages, client requests, forwarded requests and replies, `INFO` queries.
+//! A loop turn waits for the first input or the next tick (every [`TICK`]), takes every
+//! input already waiting, ticks if a tick is due, then carries out the node's outputs in the
+//! contract's order ([`harness::node`]):
+//!
+//! 1. the writes, made durable: one `Disk::write`, so one fdatasync for the whole turn,
+//!    however many inputs it took (group commit). Nothing leaves before it returns, so no
+//!    message or reply depends on state a crash could lose (§5.1);
+//! 2. the messages, to the peers' connection queues;
+//! 3. the replies: the state machine applied what was committed, and clients get answers.
+//!
+//! A write that fails stops the process: after a failed fsync the kernel may have dropped the
+//! pages, and retrying could report durable what is not (PostgreSQL's "fsyncgate", 2018).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use harness::{Config, NodeId, Rng, Role};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::client;
+use crate::peers::{self, Frame};
+use crate::service::{Hosted, Reply, Request};
+use crate::storage::Disk;
+
+/// One tick of the node's clock. With the defaults of [`Config`] (election timeout 20 ticks,
+/// heartbeat 4), an election timeout is 200 to 400 ms and a heartbeat goes every 40 ms.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// What one server process needs to run.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// This node's id, 1-based: its place in `peers`.
+    pub id: NodeId,
+    /// Every node's peer address, in id order, this node's own included.
+    pub peers: Vec<SocketAddr>,
+    /// Where clients connect.
+    pub client_address: SocketAddr,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+/// What `INFO` shows of the node.
+#[derive(Clone, Debug, Default)]
+pub struct Info {
+    /// The node's id.
+    pub id: NodeId,
+    /// "leader", "follower" or "candidate".
+    pub role: &'static str,
+    /// `current_term`.
+    pub term: u64,
+    /// The leader this node knows of.
+    pub leader: Option<NodeId>,
+    /// `commit_index`.
+    pub commit_index: u64,
+    /// The index the state machine applied through.
+    pub applied: u64,
+    /// The last log index.
+    pub last_log_index: u64,
+    /// The snapshot's last index.
+    pub snapshot_index: u64,
+    /// fsyncs since the process started.
+    pub fsyncs: u64,
+    /// Loop turns that wrote something (each costs one fdatasync of the log, at least).
+    pub write_turns: u64,
+}
+
+/// An input to the node's loop.
+pub enum Input<M> {
+    /// A peer's frame.
+    Peer(NodeId, Frame<M>),
+    /// A client's request, for this node (`target` `None` or this node) or to forward to
+    /// `target`; its reply goes to `reply`.
+    Client {
+        /// The request.
+        request: Request,
+        /// Where to send it.
+        target: Option<NodeId>,
+        /// The client's connection.
+        reply: mpsc::UnboundedSender<Reply>,
+    },
+    /// `INFO`.
+    Info(oneshot::Sender<Info>),
+}
+
+/// Where the reply to a client's requests goes.
+enum Route {
+    /// A connection to this process.
+    Local(mpsc::UnboundedSender<Reply>),
+    /// The follower that forwarded the request.
+    Peer(NodeId),
+}
+
+/// Runs the server until the process is killed. Fails at once if the data directory cannot
+/// be used (a damaged log: the error names the file and the offset) or an address is taken.
+pub fn run<H: Hosted + 'static>(config: ServerConfig) -> Result<(), String>
+where
+    <H::Node as harness::Persist>::State: Send,
+{
+    let (disk, recovered) = Disk::<H::Node>::open(&config.data_dir)
+        .map_err(|error| format!("n{}: cannot start: {error}", config.id))?;
+    for note in &recovered.notes {
+        eprintln!("[n{}] {note}", config.id);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start tokio: {error}"))?;
+    let (input_tx, input_rx) = std_mpsc::channel::<Input<H::Message>>();
+    let queues = runtime.block_on(start_network::<H>(&config, input_tx.clone()))?;
+    let id = config.id;
+    let peer_ids = peer_ids(&config);
+    eprintln!(
+        "[n{id}] up: clients on {}, peers on {}, data in {} ({})",
+        config.client_address,
+        config.peers[id as usize - 1],
+        config.data_dir.display(),
+        if recovered.fresh { "new" } else { "restarted from disk" }
+    );
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos() as u64)
+        ^ u64::from(std::process::id())
+        ^ id;
+    let disk_state = (!recovered.fresh).then_some(recovered.state);
+    drop(input_tx);
+    std::thread::Builder::new()
+        .name(format!("n{id}-node"))
+        .spawn(move || {
+            let node = H::start(id, peer_ids, Config::default(), Rng::new(seed), disk_state);
+            let routes = HashMap::new();
+            NodeLoop { id, node, disk, queues, routes, write_turns: 0 }.run(input_rx)
+        })
+        .map_err(|error| format!("cannot start the node thread: {error}"))?
+        .join()
+        .map_err(|_| format!("n{id}: the node thread panicked"))?
+}
+
+/// The other nodes' ids.
+fn peer_ids(config: &ServerConfig) -> Vec<NodeId> {
+    (1..=config.peers.len() as NodeId).filter(|&peer| peer != config.id).collect()
+}
+
+/// Binds the peer and client listeners, starts the dialers; returns each peer's queue.
+async fn start_network<H: Hosted + 'static>(
+    config: &ServerConfig,
+    input: std_mpsc::Sender<Input<H::Message>>,
+) -> Result<BTreeMap<NodeId, mpsc::Sender<Frame<H::Message>>>, String> {
+    let id = config.id;
+    let peer_address = config.peers[id as usize - 1];
+    let peer_listener = TcpListener::bind(peer_address)
+        .await
+        .map_err(|error| format!("n{id}: cannot listen for peers on {peer_address}: {error}"))?;
+    let client_listener = TcpListener::bind(config.client_address).await.map_err(|error| {
+        format!("n{id}: cannot listen for clients on {}: {error}", config.client_address)
+    })?;
+    let mut queues = BTreeMap::new();
+    for peer in peer_ids(config) {
+        let (tx, rx) = mpsc::channel(peers::QUEUE);
+        queues.insert(peer, tx);
+        tokio::spawn(peers::dial(id, peer, config.peers[peer as usize - 1], rx));
+    }
+    let to_node = input.clone();
+    let deliver = move |from, frame| {
+        let _ = to_node.send(Input::Peer(from, frame));
+    };
+    tokio::spawn(peers::listen(id, peer_ids(config), peer_listener, deliver));
+    tokio::spawn(client::serve(id, client_listener, input));
+    Ok(queues)
+}
+
+/// The node, its disk, and where its outputs go.
+struct NodeLoop<H: Hosted> {
+    id: NodeId,
+    node: H,
+    disk: Disk<H::Node>,
+    queues: BTreeMap<NodeId, mpsc::Sender<Frame<H::Message>>>,
+    routes: HashMap<u64, Route>,
+    write_turns: u64,
+}
+
+impl<H: Hosted> NodeLoop<H> {
+    /// The loop: inputs, ticks, outputs in order, until every input sender is gone.
+    fn run(mut self, inputs: std_mpsc::Receiver<Input<H::Message>>) -> Result<(), String> {
+        let mut next_tick = Instant::now() + TICK;
+        loop {
+            let wait = next_tick.saturating_duration_since(Instant::now());
+            match inputs.recv_timeout(wait) {
+                Ok(input) => self.handle(input),
+                Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            for input in inputs.try_iter().take(10_000) {
+                self.handle(input);
+            }
+            let now = Instant::now();
+            if now >= next_tick {
+                self.node.tick();
+                next_tick = (next_tick + TICK).max(now);
+            }
+            self.drain_outputs()?;
+        }
+    }
+
+    fn handle(&mut self, input: Input<H::Message>) {
+        match input {
+            Input::Peer(from, Frame::Raft(message)) => self.node.step(from, message),
+            Input::Peer(from, Frame::Forward(request)) => {
+                self.routes.insert(request.client, Route::Peer(from));
+                self.node.request(request);
+            }
+            Input::Peer(_, Frame::ForwardReply(reply)) => self.deliver(reply),
+            Input::Peer(_, Frame::Hello { .. }) => {}
+            Input::Client { request, target, reply } => {
+                self.routes.insert(request.client, Route::Local(reply));
+                match target {
+                    Some(leader) if leader != self.id => self.send(leader, Frame::Forward(request)),
+                    _ => self.node.request(request),
+                }
+            }
+            Input::Info(respond) => {
+                let _ = respond.send(self.info());
+            }
+        }
+    }
+
+    /// The node contract's outputs, in order: durable writes, then messages, then replies.
+    fn drain_outputs(&mut self) -> Result<(), String> {
+        let writes = self.node.take_persist();
+        if !writes.is_empty() {
+            self.write_turns += 1;
+            self.disk.write(writes).map_err(|error| {
+                format!("n{}: a write to the data directory failed, stopping: {error}", self.id)
+            })?;
+        }
+        for envelope in self.node.take_messages() {
+            self.send(envelope.to, Frame::Raft(envelope.message));
+        }
+        for reply in self.node.take_replies() {
+            self.deliver(reply);
+        }
+        Ok(())
+    }
+
+    fn send(&self, to: NodeId, frame: Frame<H::Message>) {
+        if let Some(queue) = self.queues.get(&to) {
+            let _ = queue.try_send(frame); // full: the peer is slow or down; Raft resends
+        }
+    }
+
+    /// Sends `reply` where its request came from; forgets a connection that closed.
+    fn deliver(&mut self, reply: Reply) {
+        let client = reply.client;
+        let gone = match self.routes.get(&client) {
+            Some(Route::Local(connection)) => connection.send(reply).is_err(),
+            Some(Route::Peer(follower)) => {
+                self.send(*follower, Frame::ForwardReply(reply));
+                false
+            }
+            None => false,
+        };
+        if gone {
+            self.routes.remove(&client);
+        }
+    }
+
+    fn info(&self) -> Info {
+        let status = self.node.status();
+        Info {
+            id: self.id,
+            role: match status.role {
+                Role::Leader => "leader",
+                Role::Follower => "follower",
+                Role::Candidate => "candidate",
+            },
+            term: status.term,
+            leader: self.node.leader(),
+            commit_index: status.commit_index,
+            applied: self.node.applied(),
+            last_log_index: status.last_log_index,
+            snapshot_index: status.snapshot_index,
+            fsyncs: self.disk.fsyncs(),
+            write_turns: self.write_turns,
+        }
+    }
+}
