@@ -23,6 +23,11 @@ impl Bitset {
         self.words[bit / 64] &= !(1 << (bit % 64));
     }
 
+    /// Whether every element of `self` is in `other` (same length).
+    pub(crate) fn is_subset_of(&self, other: &Bitset) -> bool {
+        self.words.iter().zip(other.words.iter()).all(|(a, b)| a & !b == 0)
+    }
+
     /// Bytes held by the words (for the bench's memory figure).
     pub(crate) fn bytes(&self) -> usize {
         self.words.len() * 8

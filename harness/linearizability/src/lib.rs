@@ -84,6 +84,7 @@
 //! [`check`]. [`register`] is a second example of a model.
 
 mod bitset;
+mod cache;
 mod evidence;
 pub mod kv;
 pub mod register;

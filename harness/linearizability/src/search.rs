@@ -10,9 +10,8 @@
 //! may be placed at any point after its call, or left out. The search is done when every
 //! operation that did return has been placed.
 
-use std::collections::HashSet;
-
 use crate::bitset::Bitset;
+use crate::cache::{Cache, zobrist_keys};
 use crate::{Model, Operation, Outcome};
 
 /// How a partition's search ended.
@@ -124,6 +123,72 @@ impl EventList {
     }
 }
 
+/// The operations placed so far: known-outcome ones and unknown-outcome ones in two bitsets
+/// (the cache treats them differently), and the Zobrist hash of the known set.
+struct Placed {
+    known: Bitset,
+    unknown: Bitset,
+    known_hash: u64,
+    /// Per operation: whether it returned (known outcome), and its bit in its set.
+    returned: Vec<bool>,
+    bit: Vec<usize>,
+    zobrist: Vec<u64>,
+}
+
+impl Placed {
+    fn new<I, O>(ops: &[&Operation<I, O>]) -> Self {
+        let returned: Vec<bool> = ops.iter().map(|op| op.returned_at().is_some()).collect();
+        let (mut known_count, mut unknown_count) = (0, 0);
+        let bit = returned
+            .iter()
+            .map(|&known| {
+                let counter = if known { &mut known_count } else { &mut unknown_count };
+                *counter += 1;
+                *counter - 1
+            })
+            .collect();
+        Placed {
+            known: Bitset::new(known_count),
+            unknown: Bitset::new(unknown_count),
+            known_hash: 0,
+            returned,
+            bit,
+            zobrist: zobrist_keys(ops.len()),
+        }
+    }
+
+    fn is_known(&self, op: usize) -> bool {
+        self.returned[op]
+    }
+
+    fn known_count(&self) -> usize {
+        self.returned.iter().filter(|&&known| known).count()
+    }
+
+    fn place(&mut self, op: usize) {
+        if self.is_known(op) {
+            self.known.set(self.bit[op]);
+            self.known_hash ^= self.zobrist[op];
+        } else {
+            self.unknown.set(self.bit[op]);
+        }
+    }
+
+    fn remove(&mut self, op: usize) {
+        if self.is_known(op) {
+            self.known.clear(self.bit[op]);
+            self.known_hash ^= self.zobrist[op];
+        } else {
+            self.unknown.clear(self.bit[op]);
+        }
+    }
+
+    /// Records this configuration (with `state`) in the cache; false if it was seen before.
+    fn visit<S: Clone + Eq + std::hash::Hash>(&self, cache: &mut Cache<S>, state: &S) -> bool {
+        cache.visit(self.known_hash, &self.known, &self.unknown, state)
+    }
+}
+
 /// Searches one partition for a linearization, in at most `budget` steps.
 pub(crate) fn search<M: Model>(
     model: &M,
@@ -134,15 +199,16 @@ pub(crate) fn search<M: Model>(
     let mut list = EventList::new(history, partition);
     let ops: Vec<&Operation<M::Input, M::Output>> =
         partition.iter().map(|&index| &history[index]).collect();
+    let mut placed = Placed::new(&ops);
     // Returned operations not yet placed: when none is left, the rest (unknown outcomes) can
     // all be left out, so the history is linearizable.
-    let mut must_place = ops.iter().filter(|op| op.returned_at().is_some()).count();
-    let mut linearized = Bitset::new(ops.len());
-    let mut cache: HashSet<(Bitset, M::State)> = HashSet::new();
+    let mut must_place = placed.known_count();
+    let mut cache = Cache::new();
+    let mut state = model.init();
+    placed.visit(&mut cache, &state);
     // Placed operations in order, each with the state before it (to restore on undo).
     let mut stack: Vec<(usize, M::State)> = Vec::new();
     let mut longest: Vec<usize> = Vec::new();
-    let mut state = model.init();
     let mut steps = 0u64;
     let mut event = list.first();
 
@@ -156,28 +222,27 @@ pub(crate) fn search<M: Model>(
         steps += 1;
         let Event { op, is_call } = list.events[event];
         if is_call {
+            // A candidate: try placing it now.
             let (after, output) = model.step(&state, &ops[op].input);
             let fits = match &ops[op].outcome {
                 Outcome::Returned { output: seen, .. } => *seen == output,
                 Outcome::Unknown => true,
             };
             if fits {
-                linearized.set(op);
-                if cache.insert((linearized.clone(), after.clone())) {
+                placed.place(op);
+                if placed.visit(&mut cache, &after) {
                     stack.push((op, std::mem::replace(&mut state, after)));
                     list.lift(op);
-                    if ops[op].returned_at().is_some() {
-                        must_place -= 1;
-                    }
+                    must_place -= usize::from(placed.is_known(op));
                     event = list.first();
                     continue;
                 }
-                linearized.clear(op);
+                placed.remove(op);
             }
             event = list.next[event];
         } else {
             // The earliest return among the operations left: every operation placed next must
-            // have been called before it, and none fits. Undo the last choice.
+            // have been called before it, and none leads anywhere. Undo the last choice.
             if stack.len() > longest.len() {
                 longest = stack.iter().map(|&(op, _)| partition[op]).collect();
             }
@@ -185,15 +250,13 @@ pub(crate) fn search<M: Model>(
                 break SearchOutcome::Stuck { prefix: longest };
             };
             state = before;
-            linearized.clear(undone);
+            placed.remove(undone);
             list.unlift(undone);
-            if ops[undone].returned_at().is_some() {
-                must_place += 1;
-            }
+            must_place += usize::from(placed.is_known(undone));
             event = list.next[list.call_of[undone]];
         }
     };
-    let bitset_bytes = linearized.bytes();
+    let bitset_bytes = placed.known.bytes() + placed.unknown.bytes();
     SearchResult {
         outcome,
         steps,

@@ -1,0 +1,103 @@
+//! The step budget: deterministic (same steps, same verdict, every run), never a pass when it
+//! runs out, and its message says what a larger one would do.
+
+mod support;
+
+use linearizability::register::{Op, RegisterModel, Reply};
+use linearizability::{Budget, Operation, Outcome, Verdict, check, check_with_stats};
+use support::{Shape, register_history};
+
+fn busy_history() -> Vec<Operation<Op, Reply>> {
+    let shape = Shape { ops: 400, clients: 10, keys: 1, max_duration: 10, unknown_percent: 10 };
+    register_history(7, shape)
+}
+
+/// The same history and budget give the same steps and verdict every time.
+#[test]
+fn steps_are_the_same_every_run() {
+    let history = busy_history();
+    let first = check_with_stats(&RegisterModel, &history, Budget::default());
+    for _ in 0..3 {
+        assert_eq!(check_with_stats(&RegisterModel, &history, Budget::default()), first);
+    }
+    assert_eq!(first.0, Verdict::Linearizable, "{}", first.0);
+    assert!(first.1.steps > 400, "{:?}", first.1);
+}
+
+/// Exactly the steps it needs decide the history; one fewer gives Unknown, with the steps
+/// taken equal to the budget, on every run.
+#[test]
+fn one_step_short_is_unknown() {
+    let history = busy_history();
+    let needed = check_with_stats(&RegisterModel, &history, Budget::default()).1.steps;
+    assert_eq!(check(&RegisterModel, &history, Budget(needed)), Verdict::Linearizable);
+    let short = check(&RegisterModel, &history, Budget(needed - 1));
+    let expected = Verdict::Unknown {
+        steps: needed - 1,
+        budget: needed - 1,
+        partition: "partition 1 of 1".into(),
+        operations: history.len(),
+    };
+    assert_eq!(short, expected);
+    assert_eq!(check(&RegisterModel, &history, Budget(needed - 1)), expected);
+}
+
+/// A non-linearizable history that runs out of budget is Unknown too, never a verdict either way.
+#[test]
+fn exhausted_budget_on_a_bad_history_is_unknown() {
+    let shape = Shape { ops: 120, clients: 5, keys: 1, max_duration: 10, unknown_percent: 10 };
+    let mut history = register_history(7, shape);
+    history.push(Operation {
+        client: 99,
+        call: 100_000,
+        input: Op::Read,
+        outcome: Outcome::Returned { at: 100_001, output: Reply::Value(Some(42)) },
+    });
+    let (verdict, stats) = check_with_stats(&RegisterModel, &history, Budget::default());
+    assert!(matches!(verdict, Verdict::NotLinearizable(_)), "{verdict}");
+    let short = check(&RegisterModel, &history, Budget(stats.steps - 1));
+    assert!(matches!(short, Verdict::Unknown { .. }), "{short}");
+}
+
+/// Unknown is not a pass: `assert_linearizable` fails on it, saying what to do.
+#[test]
+#[should_panic(expected = "This is not a pass")]
+fn unknown_fails_assert_linearizable() {
+    check(&RegisterModel, &busy_history(), Budget(10)).assert_linearizable();
+}
+
+/// The message names the budget, the partition, and a larger budget to try.
+#[test]
+fn unknown_says_what_a_larger_budget_would_do() {
+    let text = check(&RegisterModel, &busy_history(), Budget(10)).to_string();
+    for part in
+        ["budget of 10 steps", "partition 1 of 1", "400 operations", "Budget(100)", "not a pass"]
+    {
+        assert!(text.contains(part), "missing {part:?} in: {text}");
+    }
+}
+
+/// The budget counts every partition's steps together.
+#[test]
+fn budget_is_shared_by_partitions() {
+    use linearizability::kv::{KvModel, Op as KvOp, Reply as KvReply};
+    let op = |key: &str, call| Operation {
+        client: 1,
+        call,
+        input: KvOp::Get { key: key.into() },
+        outcome: Outcome::Returned { at: call + 1, output: KvReply::Value(None) },
+    };
+    let history = [op("a", 0), op("b", 0)];
+    let (verdict, stats) = check_with_stats(&KvModel, &history, Budget(2));
+    assert_eq!((verdict, stats.steps, stats.partitions), (Verdict::Linearizable, 2, 2));
+    match check(&KvModel, &history, Budget(1)) {
+        Verdict::Unknown { steps: 1, partition, .. } => assert_eq!(partition, "key \"b\""),
+        other => panic!("expected Unknown in key b, got {other}"),
+    }
+}
+
+/// The default budget is documented as ten million steps.
+#[test]
+fn default_budget_is_ten_million_steps() {
+    assert_eq!(Budget::default(), Budget(10_000_000));
+}
