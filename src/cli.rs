@@ -48,6 +48,12 @@ usage:
                                the run as a page (target/demo.html). Options: --scripted (a
                                fixed story, no keys, exits by itself), --seed N, --frame-ms N
                                (pause per tick; 0 prints one frame per step), --page PATH
+  cargo run -- live            five servers in your browser, live, as in the paper's
+                               visualization: click a server to crash or restart it, send
+                               requests, partition, lose messages, travel back in time,
+                               save the run. Options: --stage N (2-5; default the latest),
+                               --yours (your exercise of that stage, once it has no stub
+                               left), --seed N, --speed N, --paused, --no-open
   cargo run -- help            this text
 
 for maintainers:
@@ -70,6 +76,8 @@ pub enum Command {
     Help,
     /// Run the live demo with these options.
     Demo(crate::demo::Options),
+    /// Serve the live page with these options.
+    Live(crate::live::Options),
     /// Record the fresh exercises.
     Fingerprint,
     /// Print one hint: for `stub` (else the current one), at `level` (else 1).
@@ -115,6 +123,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         ["demo", ref rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|word| word.to_string()).collect();
             crate::demo::Options::parse(&rest).map(Command::Demo)
+        }
+        ["live", ref rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|word| word.to_string()).collect();
+            crate::live::Options::parse(&rest).map(Command::Live)
         }
         ["fingerprint"] => Ok(Command::Fingerprint),
         ["help" | "-h" | "--help"] => Ok(Command::Help),
@@ -168,6 +180,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok(Command::Map) => show_map(&root),
         Ok(Command::Verify) => verify(),
         Ok(Command::Demo(options)) => demo(&options),
+        Ok(Command::Live(options)) => crate::live::run(&root, &options),
         Ok(Command::Fingerprint) => fingerprint(),
         Ok(Command::Hint { stub, level }) => hint(&root, stub.as_deref(), level),
         Ok(Command::Watch { what, once }) => watch::run(&root, what.as_deref(), once),

@@ -15,6 +15,8 @@
 //! - [`source`] and [`lexer`]: just enough Rust reading to find stubs and bodies;
 //! - [`demo`]: `cargo run -- demo`, the latest stage's reference running live, then its
 //!   trace page;
+//! - [`live`]: `cargo run -- live`, a stage's node (or the learner's) live in the browser
+//!   ([`harness::live`]);
 //! - [`cargo`], [`libtest`] and [`process`]: building the tests once, running them with a
 //!   time limit, and reading their results.
 //!
@@ -33,6 +35,7 @@ pub mod hints;
 pub mod hints_cli;
 pub mod lexer;
 pub mod libtest;
+pub mod live;
 pub mod map;
 pub mod process;
 pub mod progress;

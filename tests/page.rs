@@ -8,6 +8,8 @@
 //! missing browser a failure. `CHROMIUM=<path>` picks the binary. Screenshots go to
 //! `target/trace-page-screenshots/` (CI keeps them).
 
+mod browser;
+
 #[path = "../harness/tests/common/mod.rs"]
 #[allow(missing_docs, unreachable_pub)]
 mod common;
@@ -17,40 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use browser::chromium;
 use common::{LOG_MISMATCH, Toy};
 use harness::Cluster;
 use raft_course::stages::repo_root;
 use serde_json::Value;
-
-/// The Chromium to run, or `None` (skip) unless the browser test is required.
-fn chromium() -> Option<PathBuf> {
-    let required = std::env::var_os("RAFT_BROWSER_TEST").is_some_and(|v| v != "0");
-    let candidates = match std::env::var_os("CHROMIUM") {
-        Some(path) => vec![PathBuf::from(path)],
-        None => ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-            .iter()
-            .map(PathBuf::from)
-            .collect(),
-    };
-    for candidate in candidates {
-        let works = Command::new(&candidate)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        if works {
-            return Some(candidate);
-        }
-    }
-    assert!(
-        !required,
-        "RAFT_BROWSER_TEST is set but no Chromium runs (tried chromium, chromium-browser, \
-         google-chrome; set CHROMIUM=<path>); on Debian: apt-get install -y chromium"
-    );
-    println!("skipped: no chromium binary (apt-get install -y chromium, or CHROMIUM=<path>)");
-    None
-}
 
 fn out_dir() -> PathBuf {
     let dir = repo_root().join("target").join("trace-page-screenshots");
@@ -61,7 +34,7 @@ fn out_dir() -> PathBuf {
 /// Runs Chromium headless with `args`, at most 120 s; its stdout.
 fn run_chromium(chromium: &Path, profile: &Path, args: &[String]) -> String {
     let mut child = Command::new(chromium)
-        .args(["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run"])
+        .args(browser::FLAGS)
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .stdout(Stdio::piped())

@@ -22,6 +22,8 @@ use serde_json::Value;
 
 const STYLE: &str = include_str!("page/page.css");
 const SCRIPT: &str = include_str!("page/page.js");
+/// Applying the trace file's log changes: shared with the live page ([`crate::live`]).
+pub(crate) const LOGS_SCRIPT: &str = include_str!("page/logs.js");
 
 /// The page for a trace file's text, or why the text is not a trace.
 pub fn render(trace_json: &str) -> Result<String, String> {
@@ -48,7 +50,7 @@ pub fn render(trace_json: &str) -> Result<String, String> {
          <noscript>This page draws the run with JavaScript; the trace is in the page source \
          as JSON.</noscript>\n\
          <script id=\"trace\" type=\"application/json\">{data}</script>\n\
-         <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+         <script>\n{LOGS_SCRIPT}</script>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
         title = escape_html(&title),
     ))
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{Correct, LOG_MISMATCH, Toy};
 use harness::live::action::{format_actions, parse_actions};
+use harness::live::session::command_words;
 use harness::live::{Action, Args, Ended, Options, Session, Stage};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -252,7 +253,7 @@ fn the_server_answers_refuses_saves_and_stops_when_the_page_is_gone() {
     let replay = saved["replay"].as_str().expect("a replay command");
     let prefix = "cargo run -- live --stage 4 ";
     assert!(replay.starts_with(prefix), "{replay}");
-    let args = shell_words(&replay[prefix.len()..]);
+    let args = command_words(&replay[prefix.len()..]);
     let args = Args::parse(&args).unwrap_or_else(|e| panic!("the replay command reads: {e}"));
     assert_eq!(args.until, Some(75));
     let replayed = Session::replay(toy_stage(), args.options.seed, args.actions, 75);
@@ -290,26 +291,4 @@ fn the_server_answers_loopback_names_only() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("answers 127.0.0.1 only"), "{answer}");
     assert_eq!(server.join().expect("joined").expect("served"), Ended::NoPage);
-}
-
-/// Splits a command line as a shell would, for the quotes the replay command uses.
-fn shell_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut quoted = false;
-    for c in text.chars() {
-        match c {
-            '\'' => quoted = !quoted,
-            ' ' if !quoted => {
-                if !word.is_empty() {
-                    words.push(std::mem::take(&mut word));
-                }
-            }
-            _ => word.push(c),
-        }
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    words
 }

@@ -48,6 +48,7 @@ pub mod server;
 pub mod session;
 pub mod stage;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -79,6 +80,8 @@ pub const USAGE: &str = "\
   --paused          start paused
   --port N          listen on 127.0.0.1:N (default: a port the OS picks)
   --no-open         do not open a browser, only print the address
+  --heartbeat-ms N  stop when the page has not polled for N ms (default 5000)
+  --wait-ms N       stop if no page comes within N ms (default: wait)
   --actions TEXT    with --until and --trace: the recorded actions to replay
   --until N         compute the run to the end of tick N
   --trace PATH      write the run's trace there and exit (no server)";
@@ -108,6 +111,10 @@ impl Args {
                 "--heartbeat-ms" => {
                     let ms = number(&value("--heartbeat-ms")?, "--heartbeat-ms")?;
                     options.heartbeat = Duration::from_millis(ms);
+                }
+                "--wait-ms" => {
+                    let ms = number(&value("--wait-ms")?, "--wait-ms")?;
+                    options.first_contact = Some(Duration::from_millis(ms));
                 }
                 "--actions" => parsed.actions = action::parse_actions(&value("--actions")?)?,
                 "--until" => parsed.until = Some(number(&value("--until")?, "--until")?),
@@ -157,7 +164,8 @@ pub fn main<N: Node>(stage: Stage<N>, args: &[String]) -> ExitCode {
     });
     match served {
         Ok(_) => {
-            println!("the page closed: stopped.");
+            // Not `println!`: whoever read the address may have closed the pipe by now.
+            let _ = writeln!(std::io::stdout(), "the page closed: stopped.");
             ExitCode::SUCCESS
         }
         Err(error) => {

@@ -330,7 +330,8 @@ fn page() -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Raft, live</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
          <noscript>The live page draws the cluster with JavaScript.</noscript>\n\
-         <script>\n{SCRIPT}</script>\n</body>\n</html>\n"
+         <script>\n{LOGS}</script>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+        LOGS = crate::page::LOGS_SCRIPT
     )
 }
 

@@ -411,3 +411,26 @@ fn why_of(report: &str) -> String {
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
+
+/// The words of a command [`Session::replay_command`] wrote, as a shell splits them (it quotes
+/// with `'` only, around the actions): for tests and tools that run it without a shell.
+pub fn command_words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in command.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            _ => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}

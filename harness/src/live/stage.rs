@@ -60,6 +60,16 @@ impl<N: Node> Stage<N> {
         }
     }
 
+    /// Stage `number` as built into `package` (`env!("CARGO_PKG_NAME")` of the binary that
+    /// runs it): the learner's code in the exercise package (`snapshots`), the reference in
+    /// the solution package (`snapshots-solution`), which builds the same example file.
+    pub fn of_package(number: u32, package: &str) -> Self {
+        match package.strip_suffix("-solution") {
+            Some(name) => Stage::new(number, name, false),
+            None => Stage::new(number, package, true),
+        }
+    }
+
     /// `stage 5 snapshots (the reference)` or `(your code)`.
     pub fn title(&self) -> String {
         let whose = if self.yours { "your code" } else { "the reference" };

@@ -180,14 +180,7 @@
           break;
         default: break;
       }
-      while (LOGS && st.logAt < LOGS.length && LOGS[st.logAt].event <= i + 1) {
-        const c = LOGS[st.logAt++];
-        const log = st.nodes[c.node].log;
-        if (log.length > c.from - 1) log.length = c.from - 1;
-        // Entries the node only ever held inside a snapshot (§7): known by index only.
-        while (log.length < c.from - 1) log.push([0, "(in a snapshot)"]);
-        for (const entry of c.entries) log.push(entry);
-      }
+      window.applyLogChanges(st, LOGS, i); // page/logs.js
     }
     st.after = upto;
     return st;

@@ -1,0 +1,147 @@
+//! `cargo run -- live`: five servers in the browser, the paper's visualization driven by a
+//! real node in the course's simulated cluster ([`harness::live`]).
+//!
+//! Which node: the latest stage's reference by default; `--stage N` another stage's (2 to 5);
+//! `--yours` the learner's own exercise of that stage, refused while it has stubs left (they
+//! are named), since a `todo!()` would stop the run at its first call.
+//!
+//! How the node gets into a binary: each stage's exercise has one small example,
+//! `exercises/NN-stage/examples/live.rs`, that names its node type and abilities and calls
+//! [`harness::live::main`]; the reference's package builds the very same file (an
+//! `[[example]]` by path, as its tests are). So this command runs `cargo run -p <package>
+//! --example <package>-live` with the rest of the arguments (every example in a workspace
+//! needs a name of its own). The course tool itself depends on no
+//! exercise: a learner's half-written crate that does not compile must never stop `cargo run`
+//! from showing the map, and only `--yours` builds it, when asked.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+use crate::stages::{STAGES, Stage};
+use crate::steps;
+
+/// What `live` was asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The stage whose node runs.
+    pub stage: u32,
+    /// The learner's exercise instead of the reference.
+    pub yours: bool,
+    /// The options for the page itself (`--seed`, `--speed`, …), passed on.
+    pub rest: Vec<String>,
+}
+
+/// The first stage with a node to run.
+const FIRST: u32 = 2;
+
+impl Options {
+    /// Reads `--stage N` and `--yours`; the rest goes to the page's server.
+    pub fn parse(args: &[String]) -> Result<Options, String> {
+        let last = STAGES.last().expect("stages").number;
+        let mut options = Options { stage: last, yours: false, rest: Vec::new() };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--yours" => options.yours = true,
+                "--stage" => {
+                    let value = args.next().ok_or("`--stage` needs a number")?;
+                    options.stage =
+                        value.parse().ok().filter(|n| (FIRST..=last).contains(n)).ok_or(
+                            format!("--stage takes {FIRST} to {last}: stage 1 has no node"),
+                        )?;
+                }
+                _ => options.rest.push(arg.clone()),
+            }
+        }
+        Ok(options)
+    }
+
+    fn stage(&self) -> &'static Stage {
+        STAGES.iter().find(|s| s.number == self.stage).expect("checked by parse")
+    }
+}
+
+/// Runs the page for the stage asked for: exit code of the page's server.
+pub fn run(root: &Path, options: &Options) -> ExitCode {
+    let stage = options.stage();
+    if options.yours {
+        match stubs_left(root, stage) {
+            Ok(left) if left.is_empty() => {}
+            Ok(left) => {
+                eprintln!(
+                    "live --yours: your {} still has {} stub{} left, and the first call of a \
+                     todo!() would stop the servers:\n{}\n\nWrite them (`cargo run` says which \
+                     is next), or watch the reference: cargo run -- live --stage {}",
+                    stage.label(),
+                    left.len(),
+                    if left.len() == 1 { "" } else { "s" },
+                    left.join("\n"),
+                    stage.number
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", stage.exercise_dir().display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let package = if options.yours { stage.name.to_string() } else { stage.solution_package() };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let example = format!("{package}-live");
+    eprintln!("(building and starting it: cargo run -p {package} --example {example})");
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args(["run", "-q", "-p", &package, "--example", &example, "--"])
+        .args(&options.rest)
+        .status();
+    match status {
+        Ok(status) => ExitCode::from(status.code().map_or(1, |code| code.clamp(0, 255) as u8)),
+        Err(error) => {
+            eprintln!("error: cannot run cargo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The stubs left in the learner's exercise of `stage`, one line each: `src/log.rs:42 Log::term_at`.
+pub fn stubs_left(root: &Path, stage: &Stage) -> std::io::Result<Vec<String>> {
+    let stubs = steps::stubs_left(root, stage)?;
+    Ok(stubs
+        .into_iter()
+        .map(|(file, stub)| format!("  {file}:{}  {}", stub.line, stub.function.name))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_latest_reference_by_default_and_the_rest_passed_on() {
+        let options = parse(&["--seed", "7", "--no-open"]).expect("parses");
+        assert_eq!(options.stage, STAGES.last().expect("stages").number);
+        assert!(!options.yours);
+        assert_eq!(options.rest, ["--seed", "7", "--no-open"]);
+        let options = parse(&["--stage", "3", "--yours"]).expect("parses");
+        assert_eq!((options.stage, options.yours), (3, true));
+        assert!(parse(&["--stage", "1"]).unwrap_err().contains("stage 1 has no node"));
+        assert!(parse(&["--stage"]).is_err());
+    }
+
+    #[test]
+    fn yours_is_refused_while_stubs_are_left_and_they_are_named() {
+        let root = crate::stages::repo_root();
+        let stage = STAGES.iter().find(|s| s.number == 2).expect("stage 2");
+        if !crate::fresh::freshness(&root, stage).is_fresh() {
+            return; // the learner's work: its stubs are its own business here
+        }
+        let left = stubs_left(&root, stage).expect("the exercise reads");
+        assert!(!left.is_empty(), "the fresh exercise has stubs");
+        assert!(left[0].contains("exercises/02-election/src/"), "{}", left[0]);
+    }
+}
