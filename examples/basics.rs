@@ -33,6 +33,7 @@ fn section(title: &str) {
 // ---------------------------------------------------------------------------------------------
 // 1. Structs
 
+// ANCHOR: structs
 /// A term number (§5.1). Plain `u64` aliases, as in the stages: the name says which is which.
 type Term = u64;
 /// A log index: 1 for the first entry, 0 for the empty prefix before it (Figure 2).
@@ -62,10 +63,12 @@ fn structs() {
     let cloned = entry.clone();
     println!("cloned == entry: {}", cloned == entry);
 }
+// ANCHOR_END: structs
 
 // ---------------------------------------------------------------------------------------------
 // 2. Ownership and borrowing
 
+// ANCHOR: log
 /// The log: the entry at index `i` is `entries[i - 1]`, since the paper counts from 1.
 #[derive(Debug, Default)]
 struct Log {
@@ -100,7 +103,9 @@ impl Log {
         &self.entries[(index - 1) as usize..]
     }
 }
+// ANCHOR_END: log
 
+// ANCHOR: message
 /// A message between servers (Figure 2), cut down to a few fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Message {
@@ -123,7 +128,9 @@ fn sample_log() -> Log {
 fn send(outbox: &mut Vec<(NodeId, Message)>, to: NodeId, message: Message) {
     outbox.push((to, message));
 }
+// ANCHOR_END: message
 
+// ANCHOR: ownership
 fn ownership_and_borrowing() {
     section("2. Ownership and borrowing: lend the log, move the message");
     let mut log = sample_log();
@@ -150,10 +157,12 @@ fn ownership_and_borrowing() {
     let index = log.append(2, "z=4");
     println!("appended at index {index}; the log has {} entries", log.last_index());
 }
+// ANCHOR_END: ownership
 
 // ---------------------------------------------------------------------------------------------
 // 3. Enums and match
 
+// ANCHOR: role
 /// What a server is doing, with the data only that role has (§5.1, Figure 4).
 #[derive(Debug)]
 enum Role {
@@ -196,10 +205,12 @@ fn enums_and_match() {
     // `matches!` asks "is it this variant?" without naming the data.
     println!("is the last one a leader? {}", matches!(roles[2], Role::Leader { .. }));
 }
+// ANCHOR_END: role
 
 // ---------------------------------------------------------------------------------------------
 // 4. Option, Result and ?
 
+// ANCHOR: term_at
 impl Log {
     /// The term of the entry at `index`: `Some(0)` for index 0, the empty prefix before the
     /// first entry (Figure 2), and `None` past the end.
@@ -260,10 +271,12 @@ fn option_result_and_question_mark() {
         }
     }
 }
+// ANCHOR_END: term_at
 
 // ---------------------------------------------------------------------------------------------
 // 5. Vec, BTreeMap, HashSet
 
+// ANCHOR: collections
 fn collections() {
     section("5. Vec, BTreeMap, HashSet: and why BTree where order shows");
     // Vec: an ordered, growable list; the log is one.
@@ -293,10 +306,12 @@ fn collections() {
         voters.contains(&2)
     );
 }
+// ANCHOR_END: collections
 
 // ---------------------------------------------------------------------------------------------
 // 6. Iterators
 
+// ANCHOR: majority
 /// How many servers of `cluster_size` make a majority (§5.2).
 fn majority(cluster_size: usize) -> usize {
     cluster_size / 2 + 1
@@ -323,10 +338,12 @@ fn iterators() {
     let highest = (1..=last_index).rev().find(|&n| stored_on(n) >= majority(5));
     println!("highest index on a majority: {highest:?}");
 }
+// ANCHOR_END: majority
 
 // ---------------------------------------------------------------------------------------------
 // 7. Traits and generics
 
+// ANCHOR: node_trait
 /// A node as a harness drives it: a cut-down `harness::Node`.
 trait Node {
     /// The messages this kind of node sends; each implementation chooses its own type.
@@ -398,10 +415,12 @@ fn traits_and_generics() {
     node.step(2, Heartbeat { term: 4 });
     println!("after a heartbeat of term 4: {:?}", run(&mut node, 2));
 }
+// ANCHOR_END: node_trait
 
 // ---------------------------------------------------------------------------------------------
 // 8. Modules
 
+// ANCHOR: modules
 /// One concept per module: counting votes. In a stage this would be the file `src/election.rs`.
 mod election {
     use std::collections::BTreeSet;
@@ -441,10 +460,12 @@ fn modules() {
     votes.record(4);
     println!("{votes:?}: a majority of 5? {}", votes.is_majority_of(5));
 }
+// ANCHOR_END: modules
 
 // ---------------------------------------------------------------------------------------------
 // 9. Tests and rstest tables
 
+// ANCHOR: tables
 fn tests_and_tables() {
     section("9. Tests and rstest tables");
     // The chapter's rstest table, run by hand: rstest turns each case into its own test.
@@ -461,7 +482,9 @@ fn tests_and_tables() {
         println!("case {label}: term_at({index}) = {actual:?}, expected {expected:?}: {verdict}");
     }
 }
+// ANCHOR_END: tables
 
+// ANCHOR: tests
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,10 +495,12 @@ mod tests {
         assert_eq!(Log::default().term_at(0), Some(0));
     }
 }
+// ANCHOR_END: tests
 
 // ---------------------------------------------------------------------------------------------
 // 10. Serde
 
+// ANCHOR: serde
 fn serde_round_trip() {
     section("10. Serde: a message to JSON and back");
     let message = Message::AppendEntries {
@@ -497,10 +522,12 @@ fn serde_round_trip() {
         Err(error) => println!("cannot decode {garbled}: {error}"),
     }
 }
+// ANCHOR_END: serde
 
 // ---------------------------------------------------------------------------------------------
 // 11. todo!()
 
+// ANCHOR: todo_stub
 /// The term of the last entry, 0 if the log is empty (§5.4.1).
 ///
 /// A stub as the exercises ship it: the signature and doc are final, the body is a `todo!()`
@@ -517,3 +544,4 @@ fn todo_stubs() {
     let result = std::panic::catch_unwind(|| last_term(&sample_log()));
     println!("the stub panicked: {}", result.is_err());
 }
+// ANCHOR_END: todo_stub

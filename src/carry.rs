@@ -530,8 +530,23 @@ pub fn verdict(runs: &[crate::cargo::BinaryRun], stubs: &[Option<String>]) -> Ve
     verdict
 }
 
-/// The verdict for the learner, about `from`'s code under `into`'s tests.
-pub fn describe_verdict(verdict: &Verdict, from: &Stage, into: &Stage) -> String {
+/// The section of `into`'s chapter that says what it needs of a learner's earlier code (its
+/// `## Carrying your own …` heading), as `docs/05-snapshots.md:627, "Carrying your own code
+/// forward"`.
+pub fn carrying_section(root: &Path, into: &Stage) -> Option<String> {
+    let chapter = into.chapter();
+    let text = fs::read_to_string(root.join(&chapter)).ok()?;
+    text.lines().enumerate().find_map(|(index, line)| {
+        let heading = line.strip_prefix("## ")?;
+        heading
+            .starts_with("Carrying your own")
+            .then(|| format!("{}:{}, \"{}\"", chapter.display(), index + 1, heading.trim()))
+    })
+}
+
+/// The verdict for the learner, about `from`'s code under `into`'s tests; a failure points at
+/// the chapter's section on what `into` needs of earlier code ([`carrying_section`]).
+pub fn describe_verdict(root: &Path, verdict: &Verdict, from: &Stage, into: &Stage) -> String {
     let mut out = format!("  {} pass\n", plural(verdict.passed, "test"));
     if verdict.waiting > 0 {
         out.push_str(&format!(
@@ -557,6 +572,12 @@ pub fn describe_verdict(verdict: &Verdict, from: &Stage, into: &Stage) -> String
             out.push_str(&format!("    … and {} more\n", verdict.failed.len() - 10));
         }
         out.push_str(&format!("  see them in full: cargo test -p {} --no-fail-fast\n", into.name));
+        if let Some(section) = carrying_section(root, into) {
+            out.push_str(&format!(
+                "  what {} needs of your earlier code, beyond their own stages' tests: {section}\n",
+                into.label()
+            ));
+        }
     }
     for crash in &verdict.crashed {
         out.push_str(&format!("  CRASHED {crash}\n"));
@@ -798,6 +819,20 @@ harness.workspace = true
         }
     }
 
+    /// `carry` points a learner whose earlier code fails a later stage's tests at the later
+    /// chapter's section on carrying: every later stage's chapter has one.
+    #[test]
+    fn every_later_chapter_says_what_it_needs_of_earlier_code() {
+        for into in STAGES.iter().filter(|s| s.number > 1) {
+            let section = carrying_section(&repo_root(), into);
+            assert!(
+                section.is_some(),
+                "{} has no `## Carrying your own …` section for `cargo run -- carry` to point at",
+                into.chapter().display()
+            );
+        }
+    }
+
     #[test]
     fn a_verdict_tells_stub_failures_from_others() {
         use crate::cargo::{BinaryRun, TestBinary};
@@ -832,9 +867,17 @@ harness.workspace = true
         assert_eq!(verdict.waiting, 1);
         assert_eq!(verdict.failed, ["tests/paper.rs c: term went down"]);
         let (two, three) = (stage_named("2").unwrap(), stage_named("3").unwrap());
-        let text = describe_verdict(&verdict, &two, &three);
+        let text = describe_verdict(&repo_root(), &verdict, &two, &three);
         assert!(text.contains("1 test fail at a todo!() of stage 3 replication itself"), "{text}");
         assert!(text.contains("cargo test -p replication --no-fail-fast"), "{text}");
+        assert!(
+            text.contains(
+                "what stage 3 replication needs of your earlier code, beyond their own \
+                           stages' tests: docs/03-replication.md:"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(", \"Carrying your own stage 2 forward\"\n"), "{text}");
     }
 
     const EXERCISE: &str = "impl Log {

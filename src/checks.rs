@@ -575,8 +575,12 @@ pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
     let chapter = stage.hints().display().to_string();
     let mut findings = Findings::default();
     let mut complain = |what: String| findings.problems.push(Problem::new(stage, what));
-    for problem in hints_on_request(root, stage) {
+    for problem in hints_on_request(root, stage).into_iter().chain(no_spoilers(root, stage)) {
         complain(problem);
+    }
+    match later_needs_told(root, stage) {
+        Ok(problems) => problems.into_iter().for_each(&mut complain),
+        Err(error) => complain(error),
     }
     let exercise_stubs = functions_in(&root.join(stage.exercise_dir()).join("src"), true);
     let solution_functions = functions_in(&root.join(stage.solution_dir()).join("src"), false);
@@ -608,6 +612,13 @@ pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
         }
         if section.hints.is_empty() {
             complain(format!("{chapter}:{}: `{}` has no hint", section.line, section.heading));
+        }
+        if let Some(code) = section.hints.last().and_then(|hint| hints::reads_as_code(hint)) {
+            complain(format!(
+                "{chapter}:{}: the last hint of `{}` is the code ({code}): it should point at \
+                 the idea, and leave the code to the learner",
+                section.line, section.heading
+            ));
         }
     }
     let all = match listed_tests(cargo, &stage.solution_package()) {
@@ -670,6 +681,172 @@ pub fn hints_on_request(root: &Path, stage: &Stage) -> Vec<String> {
             "{} does not link back to its chapter, `](../{chapter_name})`",
             hints.display()
         ));
+    }
+    problems
+}
+
+/// Words that mark, in an earlier stage's reference, code that only a later stage exercises,
+/// with that stage: stage 5 (§7) compacts logs, and builds on the stubs of stages 1 to 4 (its
+/// `lib.rs` includes their files), which must then send, write and count from a snapshot
+/// although the tests of stages 2 to 4 never make one.
+pub const LATER_STAGE_WORDS: &[(&str, u32)] = &[("snapshot", 5)];
+
+/// What a later stage needs of this stage's stubs is told where a learner reads while writing
+/// them. For each stub, every identifier of its reference body that holds a word of
+/// [`LATER_STAGE_WORDS`] (`send_snapshot`, `snapshot_write`, `snapshot_index`) must be named by
+/// the stub's own text in the exercise (doc comment, `// TODO:`, `todo!` message) and by its
+/// hint section. A learner who writes the stub from that text alone then writes what the later
+/// stage needs, and `cargo run -- carry <stage> 5` holds; a reference that starts needing
+/// something new, or a text that stops naming it, fails here.
+///
+/// (Carrying the references themselves into stage 5 is the shipped layout: stage 5 includes the
+/// reference files of stages 2 to 4, identical outside the stubs' bodies to the exercises' by
+/// the drift check, so check 5 on `snapshots-solution` runs it.)
+pub fn later_needs_told(root: &Path, stage: &Stage) -> Result<Vec<String>, String> {
+    let exercise_src = root.join(stage.exercise_dir()).join("src");
+    let sections = hints::read(&root.join(stage.hints()))?;
+    let read = |path: &Path| {
+        fs::read_to_string(path).map_err(|e| format!("{}: {e}", relative(root, path)))
+    };
+    let mut problems = Vec::new();
+    let mut files = source::rust_files(&exercise_src)
+        .map_err(|e| format!("cannot read {}: {e}", relative(root, &exercise_src)))?;
+    files.sort();
+    for file in files {
+        let reference_file = root
+            .join(stage.solution_dir())
+            .join(file.strip_prefix(root.join(stage.exercise_dir())).unwrap_or(&file));
+        let (exercise, reference) = (read(&file)?, read(&reference_file)?);
+        let parsed =
+            Parsed::new(&exercise).map_err(|e| format!("{}: {e}", relative(root, &file)))?;
+        let parsed_reference = Parsed::new(&reference)
+            .map_err(|e| format!("{}: {e}", relative(root, &reference_file)))?;
+        for stub in parsed.stubs() {
+            let name = &stub.function.name;
+            let Some(body) = parsed_reference.functions().into_iter().find(|f| f.name == *name)
+            else {
+                continue;
+            };
+            let needs = later_stage_identifiers(&parsed_reference, &body, stage);
+            if needs.is_empty() {
+                continue;
+            }
+            let own_text = stub_text(&parsed, &stub.function);
+            let hint_text: String = sections
+                .iter()
+                .filter(|s| s.covers(name))
+                .flat_map(|s| s.hints.iter().map(String::as_str))
+                .collect::<Vec<&str>>()
+                .join("\n");
+            for need in &needs {
+                for (text, place) in [
+                    (
+                        own_text,
+                        format!("its doc comment, TODO and todo! in {}", relative(root, &file)),
+                    ),
+                    (hint_text.as_str(), format!("its hints in {}", stage.hints().display())),
+                ] {
+                    if !text.contains(need.as_str()) {
+                        problems.push(format!(
+                            "`{name}`: its reference uses `{need}`, which a later stage needs \
+                             of the learner's code (it builds on this stage's stubs), but \
+                             {place} never name it: a learner who follows them cannot carry \
+                             their code forward"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// The identifiers in `function`'s body that hold a word of [`LATER_STAGE_WORDS`] of a stage
+/// after `stage`, sorted.
+fn later_stage_identifiers(
+    parsed: &Parsed<'_>,
+    function: &source::Function,
+    stage: &Stage,
+) -> BTreeSet<String> {
+    let words: Vec<&str> = LATER_STAGE_WORDS
+        .iter()
+        .filter(|(_, later)| *later > stage.number)
+        .map(|(word, _)| *word)
+        .collect();
+    parsed.tokens[function.open..function.close]
+        .iter()
+        .filter(|t| t.kind == crate::lexer::Kind::Ident)
+        .map(|t| t.text(parsed.source))
+        .filter(|text| words.iter().any(|word| text.contains(word)))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A stub's own text: its doc comment and attributes, its signature and its body.
+fn stub_text<'a>(parsed: &Parsed<'a>, function: &source::Function) -> &'a str {
+    let source = parsed.source;
+    let end = parsed.tokens[function.close].end;
+    let fn_keyword = (0..function.open)
+        .rev()
+        .find(|&i| {
+            parsed.tokens[i].kind == crate::lexer::Kind::Ident
+                && parsed.tokens[i].text(source) == "fn"
+        })
+        .map_or(0, |i| parsed.tokens[i].start);
+    let mut start = source[..fn_keyword].rfind('\n').map_or(0, |n| n + 1);
+    while start > 0 {
+        let previous = source[..start - 1].rfind('\n').map_or(0, |n| n + 1);
+        let line = source[previous..start].trim();
+        if !(line.starts_with("///") || line.starts_with("#[")) {
+            break;
+        }
+        start = previous;
+    }
+    &source[start..end]
+}
+
+/// No spoiler: chapter N (and its hints) never points at the reference of a later stage's
+/// stubs, `solutions/MM-name/src/<file>` with M > N where the exercise's `<file>` has a stub,
+/// or at a later stage's `solutions/MM-name` as a whole. Given code of a later stage's
+/// reference (a file with no stub, `without_snapshots.rs`) may be named; the chapter's own
+/// stage's reference may be too (to compare with at the end).
+pub fn no_spoilers(root: &Path, stage: &Stage) -> Vec<String> {
+    let mut problems = Vec::new();
+    for doc in [stage.chapter(), stage.hints()] {
+        let text = fs::read_to_string(root.join(&doc)).unwrap_or_default();
+        for (index, line) in text.lines().enumerate() {
+            for later in STAGES.iter().filter(|s| s.number > stage.number) {
+                let base = format!("solutions/{}", later.dir_name());
+                for (at, _) in line.match_indices(&base) {
+                    let rest = &line[at + base.len()..];
+                    let file: String = rest
+                        .strip_prefix("/src/")
+                        .unwrap_or("")
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'))
+                        .collect();
+                    let exercise_file = root.join(later.exercise_dir()).join("src").join(&file);
+                    let spoils = match file.ends_with(".rs") {
+                        true => fs::read_to_string(&exercise_file)
+                            .ok()
+                            .and_then(|text| Parsed::new(&text).ok().map(|p| !p.stubs().is_empty()))
+                            .unwrap_or(false),
+                        false => true,
+                    };
+                    if spoils {
+                        problems.push(format!(
+                            "{}:{}: `{base}{}` is the reference of {}'s stubs: a learner of {} \
+                             must not be sent to read it",
+                            doc.display(),
+                            index + 1,
+                            if file.is_empty() { String::new() } else { format!("/src/{file}") },
+                            later.label(),
+                            stage.label()
+                        ));
+                    }
+                }
+            }
+        }
     }
     problems
 }
@@ -876,6 +1053,25 @@ mod tests {
                 check.title()
             );
         }
+    }
+
+    /// The shipped chapters and hints: no spoiler, every later need told, no hint in a chapter,
+    /// no last hint that is the code (check 7 runs the same, after a build).
+    #[test]
+    fn the_chapters_spoil_nothing_and_tell_what_later_stages_need() {
+        let root = crate::stages::repo_root();
+        let mut problems = Vec::new();
+        for stage in STAGES {
+            problems.extend(no_spoilers(&root, stage));
+            problems.extend(later_needs_told(&root, stage).unwrap());
+            problems.extend(hints_on_request(&root, stage));
+            for section in hints::read(&root.join(stage.hints())).unwrap() {
+                if let Some(code) = section.hints.last().and_then(|h| hints::reads_as_code(h)) {
+                    problems.push(format!("{}: last hint is the code: {code}", section.heading));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
     }
 
     #[test]

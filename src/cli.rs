@@ -353,7 +353,7 @@ fn carry(root: &Path, from: &str, into: Option<&str>, undo: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    print!("{}", carry::describe_verdict(&verdict, &from, &into));
+    print!("{}", carry::describe_verdict(root, &verdict, &from, &into));
     print!("\n{}", carry::undo_hint(&plan));
     match verdict.failed.is_empty() && verdict.crashed.is_empty() {
         true => ExitCode::SUCCESS,

@@ -99,6 +99,23 @@ pub fn read(path: &Path) -> Result<Vec<Section>, String> {
     parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Why a hint reads as the code itself rather than the idea behind it, if it does: a fenced
+/// block, or a code span that is a statement (`;`, `{`, ` = `, `=>`) or a long expression on
+/// `self` (over 40 characters). The last hint of a stub must point at the idea: the code is
+/// the learner's to write (course check 7).
+pub fn reads_as_code(hint: &str) -> Option<String> {
+    if hint.contains("```") {
+        return Some("a code block".to_string());
+    }
+    code_spans(hint)
+        .into_iter()
+        .find(|span| {
+            [";", "{", " = ", "=>"].iter().any(|mark| span.contains(mark))
+                || span.contains("self.") && span.chars().count() > 40
+        })
+        .map(|span| format!("`{span}`"))
+}
+
 /// The text between backticks, in order.
 fn code_spans(text: &str) -> Vec<String> {
     text.split('`').skip(1).step_by(2).map(str::to_string).collect()
@@ -160,6 +177,18 @@ Compare the terms.</details>
         assert!(section.covers("check_term"));
         assert!(!section.covers("RaftNode::check_terms"));
         assert!(!names_match("Log::append", "State::append"));
+    }
+
+    #[test]
+    fn a_hint_that_is_the_code_is_told_from_one_that_names_the_idea() {
+        let code = "`self.entries.push(LogEntry::new(term, command)); self.last_index()`.";
+        assert_eq!(reads_as_code(code), Some(code.trim_end_matches('.').to_string()));
+        assert!(reads_as_code("```rust\nlet x = 1;\n```").is_some());
+        assert!(reads_as_code("`self.term_at(prev_log_index) == Some(prev_log_term)`").is_some());
+        assert!(reads_as_code("`Role::Candidate { votes }`").is_some());
+        let idea =
+            "Stage 1's `Log::start_after` moves the start; `index <= snapshot_index` is stale.";
+        assert_eq!(reads_as_code(idea), None);
     }
 
     #[test]

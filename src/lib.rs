@@ -6,7 +6,9 @@
 //! - [`checks`]: what CI proves about every stage (design contracts 1 to 3);
 //! - [`drift`]: exercise and solution differ only in the stubs' bodies;
 //! - [`fresh`]: is a stage's exercise the fresh one, or the learner's work (by content);
-//! - [`hints`] and [`hints_cli`]: the chapters' hints, one at a time (`hint`);
+//! - [`hints`] and [`hints_cli`]: the stages' hints (`docs/hints/`), one at a time (`hint`);
+//! - [`book`]: the chapters as a book: every page in the summary, every link and include
+//!   resolves;
 //! - [`step_tests`]: exactly one step's tests (`test`);
 //! - [`watch`]: the tests of the current step on every save; [`progress`]: what the map says
 //!   while it builds;
@@ -24,6 +26,7 @@
 //! first cold `cargo run` for a part of under a few hundred lines that is written and tested
 //! here (measured in README.md, "Crates the course tool does without").
 
+pub mod book;
 pub mod cargo;
 pub mod carry;
 pub mod checks;

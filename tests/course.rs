@@ -357,4 +357,12 @@ fn placed(stage: &raft_course::stages::Stage) -> Vec<(String, Vec<String>)> {
         }
     }
     rows
+
+/// The chapters as a book (`docs/book.toml`, `docs/SUMMARY.md`): every page is in the summary,
+/// every relative link and `#fragment` resolves inside `docs/`, every `{{#include}}` names a
+/// file and an anchor it has. mdBook's own build (`.ci/run`) checks neither links nor anchors.
+#[test]
+fn the_books_links_and_includes_resolve() {
+    let problems = raft_course::book::problems(&repo_root());
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }

@@ -52,6 +52,7 @@ fn initial_election_elects_one_leader_that_stays() {
     }
 }
 
+// ANCHOR: new_leader
 /// If the leader crashes, the followers time out and elect a new leader in a newer term
 /// (§5.2).
 #[test]
@@ -66,6 +67,7 @@ fn new_leader_is_elected_when_the_leader_crashes() {
         });
     }
 }
+// ANCHOR_END: new_leader
 
 /// If the leader is cut off from the others, they elect a new leader in a newer term; when the
 /// old leader comes back, it learns the newer term from the first message it gets and steps

@@ -25,16 +25,20 @@ impl Persist for RaftNode {
     type Write = StorageWrite;
 
     /// The writes that bring stable storage (`self.persisted`) up to the node's state, in
-    /// order: the term and vote if either changed; the log from the first index where it
-    /// differs from the stored log (a truncation if the stored log goes on past it, then the
-    /// new entries). Nothing if nothing changed. The writes are applied to `self.persisted`
-    /// too, which always mirrors the disk.
+    /// order: the term and vote if either changed; a new snapshot, `self.snapshot_write()`
+    /// (stage 5, §7: always `None` before, so no test of stage 4 needs it; stage 5's do, when
+    /// it builds on your code); the log from the first index where it differs from the stored
+    /// log (a truncation if the stored log goes on past it, then the new entries). Nothing if
+    /// nothing changed. Each write is applied to `self.persisted` as it is made (so the log's
+    /// writes are computed against the stored log as the snapshot write left it), which
+    /// always mirrors the disk.
     fn take_persist(&mut self) -> Vec<StorageWrite> {
         // TODO: compare term and vote, then the log (first_difference), with self.persisted; return
-        //       HardState / TruncateLog / AppendLog as needed, and apply them to self.persisted.
+        //       HardState, then self.snapshot_write() if it is Some (None until stage 5), then
+        //       TruncateLog / AppendLog, as needed, applying each to self.persisted as you go.
         todo!(
             "take_persist: the writes that bring self.persisted (the disk) up to the state: term \
-             and vote, truncation, new entries (§5.1, Figure 2)"
+             and vote, snapshot_write() (§7, stage 5), truncation, new entries (§5.1, Figure 2)"
         )
     }
 

@@ -24,6 +24,7 @@
 //! - [`snapshot`]: yours: compaction, InstallSnapshot on both sides, the snapshot's write, and
 //!   handing the snapshot to the state machine.
 
+// ANCHOR: references
 #[path = "../../../solutions/02-election/src/node.rs"]
 pub mod node;
 
@@ -35,6 +36,7 @@ pub mod replication;
 
 #[path = "../../../solutions/04-safety/src/persistence.rs"]
 pub mod persistence;
+// ANCHOR_END: references
 
 pub mod snapshot;
 

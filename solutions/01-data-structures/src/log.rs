@@ -234,8 +234,9 @@ impl Log {
     /// replicated. Truncation happens only at the first real conflict.
     ///
     /// Entries at or before `snapshot_index()` are committed and already in the snapshot (§7):
-    /// a request that starts before it is checked from the snapshot's last entry on, and the
-    /// entries it carries up to there are skipped.
+    /// a request that starts before it is checked from the snapshot's last entry on (index
+    /// `snapshot_index`, term `snapshot_term`), and the entries it carries up to there are
+    /// skipped.
     pub fn append_entries(
         &mut self,
         prev_log_index: Index,

@@ -103,6 +103,7 @@ impl PersistentState {
     }
 }
 
+// ANCHOR: role
 /// What a server is doing now, with the data only that role has (§5.1, Figure 4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
@@ -126,6 +127,7 @@ pub enum Role {
         match_index: BTreeMap<NodeId, Index>,
     },
 }
+// ANCHOR_END: role
 
 impl Role {
     /// "follower", "candidate" or "leader".

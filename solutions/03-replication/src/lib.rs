@@ -29,11 +29,13 @@
 //!   `handle_append_entries_reply`, now carrying entries, plus proposing, committing and
 //!   applying.
 
+// ANCHOR: references
 #[path = "../../../solutions/02-election/src/node.rs"]
 pub mod node;
 
 #[path = "../../../solutions/02-election/src/election.rs"]
 pub mod election;
+// ANCHOR_END: references
 
 // Stable storage: given here, yours in stage 4, whose reference this is.
 #[path = "../../../solutions/04-safety/src/persistence.rs"]

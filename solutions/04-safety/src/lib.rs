@@ -24,6 +24,7 @@
 //! - [`properties`]: yours: Election Safety, Log Matching, Leader Completeness and State
 //!   Machine Safety (Figure 3) as checks over a snapshot of a cluster.
 
+// ANCHOR: references
 #[path = "../../../solutions/02-election/src/node.rs"]
 pub mod node;
 
@@ -32,6 +33,7 @@ pub mod election;
 
 #[path = "../../../solutions/03-replication/src/replication.rs"]
 pub mod replication;
+// ANCHOR_END: references
 
 pub mod persistence;
 pub mod properties;

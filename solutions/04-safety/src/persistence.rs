@@ -25,10 +25,13 @@ impl Persist for RaftNode {
     type Write = StorageWrite;
 
     /// The writes that bring stable storage (`self.persisted`) up to the node's state, in
-    /// order: the term and vote if either changed; the log from the first index where it
-    /// differs from the stored log (a truncation if the stored log goes on past it, then the
-    /// new entries). Nothing if nothing changed. The writes are applied to `self.persisted`
-    /// too, which always mirrors the disk.
+    /// order: the term and vote if either changed; a new snapshot, `self.snapshot_write()`
+    /// (stage 5, §7: always `None` before, so no test of stage 4 needs it; stage 5's do, when
+    /// it builds on your code); the log from the first index where it differs from the stored
+    /// log (a truncation if the stored log goes on past it, then the new entries). Nothing if
+    /// nothing changed. Each write is applied to `self.persisted` as it is made (so the log's
+    /// writes are computed against the stored log as the snapshot write left it), which
+    /// always mirrors the disk.
     fn take_persist(&mut self) -> Vec<StorageWrite> {
         let mut writes = Vec::new();
         let (state, stored) = (&self.state, &self.persisted);
