@@ -303,7 +303,7 @@ fn placed(stage: &raft_course::stages::Stage) -> Vec<(String, Vec<String>)> {
     }
 
     let root = repo_root();
-    let sections = hints::read(&root.join(stage.chapter())).unwrap();
+    let sections = hints::read(&root.join(stage.hints())).unwrap();
     let read = |file: &std::path::Path| std::fs::read_to_string(file).unwrap();
     let files = source::rust_files(&root.join(stage.exercise_dir()).join("src")).unwrap();
     let restore = Restore(files.iter().map(|file| (file.clone(), read(file))).collect());
