@@ -357,6 +357,7 @@ fn placed(stage: &raft_course::stages::Stage) -> Vec<(String, Vec<String>)> {
         }
     }
     rows
+}
 
 /// The chapters as a book (`docs/book.toml`, `docs/SUMMARY.md`): every page is in the summary,
 /// every relative link and `#fragment` resolves inside `docs/`, every `{{#include}}` names a
