@@ -833,6 +833,23 @@ harness.workspace = true
         }
     }
 
+    /// Stage 5 takes stage 3's `replication.rs` and stage 4's `persistence.rs`, the files whose
+    /// stubs must know about snapshots (`checks::later_needs_told`), from their references, so
+    /// `carry 3 5` and `carry 4 5` have a link to switch, and the shipped stage 5 runs exactly
+    /// the references' bodies (what check 7, `reference_passes`, proves on `snapshots-solution`).
+    #[test]
+    fn stage_5_takes_stage_3s_replication_and_stage_4s_persistence_from_the_references() {
+        let root = repo_root();
+        let five = stage_named("5").unwrap();
+        for (from, file) in [("3", "src/replication.rs"), ("4", "src/persistence.rs")] {
+            let found = links(&root, &stage_named(from).unwrap(), &five).unwrap();
+            assert!(
+                found.iter().any(|link| link.code == Path::new(file) && !link.yours),
+                "stage 5 should include the stage {from} reference's {file}: {found:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_verdict_tells_stub_failures_from_others() {
         use crate::cargo::{BinaryRun, TestBinary};

@@ -701,7 +701,7 @@ pub const LATER_STAGE_WORDS: &[(&str, u32)] = &[("snapshot", 5)];
 ///
 /// (Carrying the references themselves into stage 5 is the shipped layout: stage 5 includes the
 /// reference files of stages 2 to 4, identical outside the stubs' bodies to the exercises' by
-/// the drift check, so check 5 on `snapshots-solution` runs it.)
+/// the drift check, so check 7 on `snapshots-solution` runs it.)
 pub fn later_needs_told(root: &Path, stage: &Stage) -> Result<Vec<String>, String> {
     let exercise_src = root.join(stage.exercise_dir()).join("src");
     let sections = hints::read(&root.join(stage.hints()))?;
@@ -1056,7 +1056,7 @@ mod tests {
     }
 
     /// The shipped chapters and hints: no spoiler, every later need told, no hint in a chapter,
-    /// no last hint that is the code (check 7 runs the same, after a build).
+    /// no last hint that is the code (check 5 runs the same, after a build).
     #[test]
     fn the_chapters_spoil_nothing_and_tell_what_later_stages_need() {
         let root = crate::stages::repo_root();

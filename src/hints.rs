@@ -102,7 +102,7 @@ pub fn read(path: &Path) -> Result<Vec<Section>, String> {
 /// Why a hint reads as the code itself rather than the idea behind it, if it does: a fenced
 /// block, or a code span that is a statement (`;`, `{`, ` = `, `=>`) or a long expression on
 /// `self` (over 40 characters). The last hint of a stub must point at the idea: the code is
-/// the learner's to write (course check 7).
+/// the learner's to write (course check 5).
 pub fn reads_as_code(hint: &str) -> Option<String> {
     if hint.contains("```") {
         return Some("a code block".to_string());
