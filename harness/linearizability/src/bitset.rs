@@ -2,9 +2,9 @@
 
 /// The set of operations linearized so far, one bit per operation of a partition.
 ///
-/// One of these is mutated in place during the search; a copy is made only when a new
-/// (set, state) pair goes into the cache, so memory stays flat: `n / 64` words per cache entry.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+/// One of these is mutated in place during the search; the cache copies its words into an
+/// arena of its own, so memory stays flat: `n / 64` words per cache entry.
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub(crate) struct Bitset {
     words: Box<[u64]>,
 }
@@ -23,13 +23,8 @@ impl Bitset {
         self.words[bit / 64] &= !(1 << (bit % 64));
     }
 
-    /// Whether every element of `self` is in `other` (same length).
-    pub(crate) fn is_subset_of(&self, other: &Bitset) -> bool {
-        self.words.iter().zip(other.words.iter()).all(|(a, b)| a & !b == 0)
-    }
-
-    /// Bytes held by the words (for the bench's memory figure).
-    pub(crate) fn bytes(&self) -> usize {
-        self.words.len() * 8
+    /// The words, bit `i` in word `i / 64`.
+    pub(crate) fn words(&self) -> &[u64] {
+        &self.words
     }
 }

@@ -5,15 +5,6 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use crate::bitset::Bitset;
 
-/// What the cache remembers of one configuration: the known-outcome operations placed and the
-/// state (the key), and which unknown-outcome operations were placed to get there.
-struct Entry<S> {
-    known: Bitset,
-    state: S,
-    /// One set per visit not dominated by an earlier one (see [`Cache::visit`]).
-    unknown: Vec<Bitset>,
-}
-
 /// Lowe's memoization, with one refinement for unknown outcomes.
 ///
 /// A configuration is (known-outcome ops placed K, unknown-outcome ops placed U, state s). If
@@ -24,21 +15,63 @@ struct Entry<S> {
 /// before"; with them, it keeps the search from trying every subset of the writes whose
 /// clients gave up.
 ///
-/// Entries are found by a 64-bit hash of (K, s) and compared in full. The map is never
-/// iterated, so no result depends on its order.
+/// Flat memory: every bitset lives in one of two word arenas, every entry in one vector,
+/// chained by index; the only per-entry allocation is whatever the model's state holds. An
+/// entry is found by a 64-bit hash of (K, s) and compared in full. The map is never iterated,
+/// so no result depends on its order.
 pub(crate) struct Cache<S> {
-    buckets: HashMap<u64, Vec<Entry<S>>, BuildHasherDefault<PassThrough>>,
-    entries: usize,
+    /// Hash of (K, s) -> the first entry with that hash (more are chained by `next`).
+    buckets: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    entries: Vec<Entry<S>>,
+    /// Entry `e`'s K is `known_words[e * known_width..][..known_width]`.
+    known_words: Vec<u64>,
+    known_width: usize,
+    /// The U sets seen with each entry: node `n`'s set is `unknown_words[n * unknown_width..]`.
+    unknown_nodes: Vec<UnknownNode>,
+    unknown_words: Vec<u64>,
+    unknown_width: usize,
+    /// Live U sets (dominated ones are unlinked and no longer counted).
+    live: usize,
 }
 
+/// One (K, s) seen: its state, the next entry of its bucket, the first of its U sets.
+struct Entry<S> {
+    state: S,
+    next: u32,
+    first_unknown: u32,
+}
+
+/// One U set of an entry, and the next one of the same entry.
+struct UnknownNode {
+    next: u32,
+}
+
+/// "No next": the end of a chain.
+const NONE: u32 = u32::MAX;
+
 impl<S: Clone + Eq + Hash> Cache<S> {
-    pub(crate) fn new() -> Self {
-        Cache { buckets: HashMap::default(), entries: 0 }
+    /// A cache for sets of `known` and `unknown` operations.
+    pub(crate) fn new(known: usize, unknown: usize) -> Self {
+        Cache {
+            buckets: HashMap::default(),
+            entries: Vec::new(),
+            known_words: Vec::new(),
+            known_width: known.div_ceil(64),
+            unknown_nodes: Vec::new(),
+            unknown_words: Vec::new(),
+            unknown_width: unknown.div_ceil(64),
+            live: 0,
+        }
     }
 
-    /// How many (K, U, s) visits are remembered.
+    /// How many (K, U, s) visits are remembered (dominated ones not counted).
     pub(crate) fn len(&self) -> usize {
-        self.entries
+        self.live
+    }
+
+    /// Bytes of bitsets held (the arenas), for the bench's memory figure.
+    pub(crate) fn bitset_bytes(&self) -> usize {
+        (self.known_words.len() + self.unknown_words.len()) * 8
     }
 
     /// Records a visit to (known, unknown, state), whose K has the Zobrist hash `known_hash`;
@@ -52,27 +85,77 @@ impl<S: Clone + Eq + Hash> Cache<S> {
     ) -> bool {
         let mut hasher = Mix(known_hash);
         state.hash(&mut hasher);
-        let bucket = self.buckets.entry(hasher.finish()).or_default();
-        match bucket.iter_mut().find(|e| e.known == *known && e.state == *state) {
-            Some(entry) => {
-                if entry.unknown.iter().any(|seen| seen.is_subset_of(unknown)) {
-                    return false;
-                }
-                // Earlier visits that placed more unknown ops are dominated by this one now.
-                let before = entry.unknown.len();
-                entry.unknown.retain(|seen| !unknown.is_subset_of(seen));
-                self.entries -= before - entry.unknown.len();
-                entry.unknown.push(unknown.clone());
+        let hash = hasher.finish();
+        let mut at = self.buckets.get(&hash).copied().unwrap_or(NONE);
+        while at != NONE {
+            let entry = &self.entries[at as usize];
+            if entry.state == *state && self.known_of(at) == known.words() {
+                return self.visit_entry(at, unknown);
             }
-            None => bucket.push(Entry {
-                known: known.clone(),
-                state: state.clone(),
-                unknown: vec![unknown.clone()],
-            }),
+            at = entry.next;
         }
-        self.entries += 1;
+        let index = self.entries.len() as u32;
+        let first_unknown = self.push_unknown(unknown, NONE);
+        let next = self.buckets.insert(hash, index).unwrap_or(NONE);
+        self.entries.push(Entry { state: state.clone(), next, first_unknown });
+        self.known_words.extend_from_slice(known.words());
         true
     }
+
+    /// (K, s) was seen: is some U' seen with it a subset of `unknown`? If not, remember
+    /// `unknown`, dropping the U' it dominates.
+    fn visit_entry(&mut self, entry: u32, unknown: &Bitset) -> bool {
+        let mut at = self.entries[entry as usize].first_unknown;
+        while at != NONE {
+            if is_subset(self.unknown_of(at), unknown.words()) {
+                return false;
+            }
+            at = self.unknown_nodes[at as usize].next;
+        }
+        // Unlink the sets this one dominates (supersets of it).
+        let mut kept = NONE;
+        let mut at = self.entries[entry as usize].first_unknown;
+        let mut dropped = 0;
+        let mut chain = Vec::new();
+        while at != NONE {
+            if !is_subset(unknown.words(), self.unknown_of(at)) {
+                chain.push(at);
+            } else {
+                dropped += 1;
+            }
+            at = self.unknown_nodes[at as usize].next;
+        }
+        for &node in chain.iter().rev() {
+            self.unknown_nodes[node as usize].next = kept;
+            kept = node;
+        }
+        self.live -= dropped;
+        self.entries[entry as usize].first_unknown = self.push_unknown(unknown, kept);
+        true
+    }
+
+    fn push_unknown(&mut self, unknown: &Bitset, next: u32) -> u32 {
+        let index = self.unknown_nodes.len() as u32;
+        self.unknown_nodes.push(UnknownNode { next });
+        self.unknown_words.extend_from_slice(unknown.words());
+        self.live += 1;
+        index
+    }
+
+    fn known_of(&self, entry: u32) -> &[u64] {
+        let start = entry as usize * self.known_width;
+        &self.known_words[start..start + self.known_width]
+    }
+
+    fn unknown_of(&self, node: u32) -> &[u64] {
+        let start = node as usize * self.unknown_width;
+        &self.unknown_words[start..start + self.unknown_width]
+    }
+}
+
+/// Whether every bit of `a` is in `b`.
+fn is_subset(a: &[u64], b: &[u64]) -> bool {
+    a.iter().zip(b).all(|(a, b)| a & !b == 0)
 }
 
 /// Zobrist hashing (A. Zobrist, 1970): one random 64-bit key per operation; the hash of a set

@@ -203,12 +203,15 @@ pub(crate) fn search<M: Model>(
     // Returned operations not yet placed: when none is left, the rest (unknown outcomes) can
     // all be left out, so the history is linearizable.
     let mut must_place = placed.known_count();
-    let mut cache = Cache::new();
+    let mut cache = Cache::new(placed.known_count(), ops.len() - placed.known_count());
     let mut state = model.init();
     placed.visit(&mut cache, &state);
     // Placed operations in order, each with the state before it (to restore on undo).
     let mut stack: Vec<(usize, M::State)> = Vec::new();
+    // The longest prefix placed so far (history indexes), and how many of its first entries
+    // the stack still holds.
     let mut longest: Vec<usize> = Vec::new();
+    let mut agree = 0;
     let mut steps = 0u64;
     let mut event = list.first();
 
@@ -244,11 +247,17 @@ pub(crate) fn search<M: Model>(
             // The earliest return among the operations left: every operation placed next must
             // have been called before it, and none leads anywhere. Undo the last choice.
             if stack.len() > longest.len() {
-                longest = stack.iter().map(|&(op, _)| partition[op]).collect();
+                // A new longest prefix: copy only what changed since the last one (the first
+                // `agree` entries are still the same), so the copies cost O(pushes), not
+                // O(depth) at each new maximum.
+                longest.truncate(agree);
+                longest.extend(stack[agree..].iter().map(|&(op, _)| partition[op]));
+                agree = stack.len();
             }
             let Some((undone, before)) = stack.pop() else {
                 break SearchOutcome::Stuck { prefix: longest };
             };
+            agree = agree.min(stack.len());
             state = before;
             placed.remove(undone);
             list.unlift(undone);
@@ -256,11 +265,10 @@ pub(crate) fn search<M: Model>(
             event = list.next[list.call_of[undone]];
         }
     };
-    let bitset_bytes = placed.known.bytes() + placed.unknown.bytes();
     SearchResult {
         outcome,
         steps,
         peak_cache_entries: cache.len(),
-        peak_cache_bitset_bytes: cache.len() * bitset_bytes,
+        peak_cache_bitset_bytes: cache.bitset_bytes(),
     }
 }

@@ -101,3 +101,29 @@ fn budget_is_shared_by_partitions() {
 fn default_budget_is_ten_million_steps() {
     assert_eq!(Budget::default(), Budget(10_000_000));
 }
+
+/// Lowe's cache collapses the orders of concurrent operations that reach the same state:
+/// eight overlapping writes of one value, then a read of a value never written, is rejected
+/// after a few hundred (set, state) pairs, not the 8! = 40,320 orders a search without the
+/// cache walks through.
+#[test]
+fn memoization_collapses_orders_of_concurrent_writes() {
+    let mut history: Vec<Operation<Op, Reply>> = (0..8)
+        .map(|client| Operation {
+            client,
+            call: 0,
+            input: Op::Write(1),
+            outcome: Outcome::Returned { at: 10, output: Reply::Ok },
+        })
+        .collect();
+    history.push(Operation {
+        client: 8,
+        call: 20,
+        input: Op::Read,
+        outcome: Outcome::Returned { at: 21, output: Reply::Value(Some(2)) },
+    });
+    let (verdict, stats) = check_with_stats(&RegisterModel, &history, Budget::default());
+    assert!(matches!(verdict, Verdict::NotLinearizable(_)), "{verdict}");
+    assert!(stats.steps < 3_000, "{} steps: is the cache consulted?", stats.steps);
+    assert_eq!(stats.peak_cache_entries, 256, "one entry per subset of the 8 writes");
+}

@@ -6,7 +6,7 @@ mod support;
 
 use linearizability::kv::{KvModel, Op, Reply};
 use linearizability::register::RegisterModel;
-use linearizability::{Budget, Model, Operation, Outcome, Verdict, check};
+use linearizability::{Budget, Evidence, Model, Operation, Outcome, Verdict, check};
 use support::{Rng, Shape, kv_history, oracle, register_history};
 
 const KV: Shape = Shape { ops: 300, clients: 8, keys: 3, max_duration: 8, unknown_percent: 0 };
@@ -57,9 +57,37 @@ fn expect_rejected_at_key(history: &[Operation<Op, Reply>], index: usize, what: 
         Verdict::NotLinearizable(evidence) => {
             let key = history[index].input.key();
             assert_eq!(evidence.partition, format!("key {key:?}"), "{what}: {evidence}");
+            assert_prefix_is_legal(history, &evidence, &what);
         }
         other => panic!("{what}: expected NotLinearizable, got {other}"),
     }
+}
+
+/// The evidence's prefix is itself a linearization of its operations: same key, real-time
+/// order kept, and every output the model's; and something is offered as unplaceable.
+fn assert_prefix_is_legal(history: &[Operation<Op, Reply>], evidence: &Evidence, what: &str) {
+    let mut state = KvModel.init();
+    for (position, report) in evidence.prefix.iter().enumerate() {
+        let op = &history[report.index];
+        assert_eq!(format!("key {:?}", op.input.key()), evidence.partition, "{what}: {evidence}");
+        for earlier in &evidence.prefix[..position] {
+            let earlier = &history[earlier.index];
+            assert!(
+                op.returned_at().is_none_or(|at| at >= earlier.call),
+                "{what}: #{} returned before an earlier one was called\n{evidence}",
+                report.index
+            );
+        }
+        let (next, output) = KvModel.step(&state, &op.input);
+        assert!(
+            op.output().is_none_or(|seen| *seen == output),
+            "{what}: #{} does not fit\n{evidence}",
+            report.index
+        );
+        state = next;
+    }
+    assert_eq!(evidence.state_after_prefix, format!("{state:?}"), "{what}");
+    assert!(!evidence.cannot_place.is_empty(), "{what}: {evidence}");
 }
 
 /// Each get given a value never written, and each observed write given another value, is
