@@ -57,7 +57,7 @@ fn expect_rejected_at_key(history: &[Operation<Op, Reply>], index: usize, what: 
         Verdict::NotLinearizable(evidence) => {
             let key = history[index].input.key();
             assert_eq!(evidence.partition, format!("key {key:?}"), "{what}: {evidence}");
-            assert_prefix_is_legal(history, &evidence, &what);
+            assert_prefix_is_legal(history, &evidence, what);
         }
         other => panic!("{what}: expected NotLinearizable, got {other}"),
     }
