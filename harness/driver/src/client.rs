@@ -24,9 +24,9 @@ use crate::server::{Info, Input};
 use crate::service::{Answer, KvOp, KvOutput, Reply, Request};
 
 /// How long one request may take, retries included, before the client gets an error.
-pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 /// How long to wait for an answer before sending the request again (same sequence number).
-pub const RETRY_AFTER: Duration = Duration::from_millis(500);
+pub const RETRY_AFTER: Duration = Duration::from_millis(1000);
 /// The most bytes a connection may have sent without completing a command.
 pub const MAX_PENDING: usize = resp::MAX_BULK + 1024;
 

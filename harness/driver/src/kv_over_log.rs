@@ -20,28 +20,37 @@ use crate::service::{Answer, ClientId, Hosted, KvOp, KvOutput, Reply, Request};
 /// The state machine asks for a snapshot every this many applied entries.
 pub const COMPACT_EVERY: u64 = 1000;
 
-/// The state machine: the store and the client sessions (the last request of each client and
-/// its output), all in the snapshot.
+/// How many recent outputs a session keeps: a pipelined connection has many requests in
+/// flight, and a retried one must find its output.
+pub const SESSION_WINDOW: u64 = 10_000;
+
+/// The state machine: the store and the client sessions (each client's recent requests and
+/// their outputs), all in the snapshot.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Machine {
     store: BTreeMap<String, String>,
-    sessions: BTreeMap<ClientId, (u64, KvOutput)>,
+    sessions: BTreeMap<ClientId, BTreeMap<u64, KvOutput>>,
 }
 
 impl Machine {
-    /// Applies `request` once: a request at or before its client's last is not applied again
-    /// (its output is the remembered one if it is the last).
+    /// Applies `request` once: a request seen before gets its remembered output; one older
+    /// than the session's window is refused.
     fn apply(&mut self, request: &Request) -> Answer {
-        if let Some((seq, output)) = self.sessions.get(&request.client) {
-            if request.seq == *seq {
-                return Answer::Done(output.clone());
-            }
-            if request.seq < *seq {
-                return Answer::Refused(format!("request {} is older than {seq}", request.seq));
-            }
+        let session = self.sessions.entry(request.client).or_default();
+        if let Some(output) = session.get(&request.seq) {
+            return Answer::Done(output.clone());
+        }
+        let newest = session.last_key_value().map_or(0, |(&seq, _)| seq);
+        if request.seq + SESSION_WINDOW <= newest {
+            let why = format!("request {} is older than the session keeps ({newest})", request.seq);
+            return Answer::Refused(why);
         }
         let output = self.run(&request.op);
-        self.sessions.insert(request.client, (request.seq, output.clone()));
+        let session = self.sessions.entry(request.client).or_default();
+        session.insert(request.seq, output.clone());
+        while session.len() as u64 > SESSION_WINDOW {
+            session.pop_first();
+        }
         Answer::Done(output)
     }
 
