@@ -49,6 +49,12 @@ pub const STAGES: &[Stage] = &[
         topic: "snapshots, log compaction, InstallSnapshot",
         paper: "§7, Figure 13",
     },
+    Stage {
+        number: 6,
+        name: "kv",
+        topic: "a key-value service: sessions, writes through the log, ReadIndex reads",
+        paper: "dissertation §6, §8",
+    },
 ];
 
 impl Stage {

@@ -455,4 +455,75 @@ pub const TESTS: &[(&str, StageTable)] = &[
             ),
         ],
     ),
+    (
+        "kv",
+        &[
+            ("Store::validate", &["paper::validate_refuses_keys_and_values_over_the_limits"]),
+            (
+                "Store::execute",
+                &[
+                    "paper::execute_does_what_a_sequential_map_does",
+                    "paper::execute_on_absent_keys",
+                    "paper::execute_refuses_an_append_whose_result_is_too_long",
+                ],
+            ),
+            ("Store::apply", &[]),
+            (
+                "Store::make_room",
+                &[
+                    "paper::a_store_restored_from_a_snapshot_still_refuses_to_apply_a_duplicate",
+                    "paper::apply_answers_a_retry_from_the_session_without_applying_it_again",
+                    "paper::apply_records_the_last_request_of_each_client",
+                    "paper::apply_refuses_a_request_older_than_the_last",
+                    "paper::apply_remembers_a_refusal_for_the_retries",
+                    "paper::make_room_evicts_the_session_used_least_recently_by_log_index",
+                ],
+            ),
+            ("maybe_append_noop", &["paper::a_new_leader_appends_a_noop_of_its_term"]),
+            ("apply_entries", &["paper::entries_round_trip_through_the_log"]),
+            (
+                "handle_request",
+                &[
+                    "paper::a_follower_answers_not_leader_with_the_leader_it_knows",
+                    "paper::a_request_over_the_limits_is_refused_and_appends_nothing",
+                ],
+            ),
+            (
+                "maybe_step_down",
+                &[
+                    "paper::a_deposed_leader_answers_its_waiting_writes_not_leader",
+                    "paper::a_retry_waiting_at_the_leader_is_not_proposed_twice",
+                    "paper::a_write_is_answered_once_its_entry_is_applied_never_before",
+                    "paper::a_write_whose_index_another_entry_took_is_answered_not_leader",
+                ],
+            ),
+            ("start_read", &[]),
+            (
+                "handle_read_index",
+                &["paper::a_follower_confirms_a_round_only_without_a_newer_term"],
+            ),
+            ("handle_read_index_reply", &[]),
+            ("confirmed", &[]),
+            (
+                "maybe_answer_reads",
+                &[
+                    "cluster::a_lagging_server_is_caught_up_by_a_snapshot_and_logs_stay_bounded",
+                    "cluster::basic_one_client_gets_the_answers_of_a_single_map",
+                    "cluster::concurrent_clients_each_append_exactly_once",
+                    "cluster::everyone_crashes_and_restarts",
+                    "cluster::fifteen_clients_on_seven_servers_with_random_keys_are_linearizable",
+                    "cluster::many_partitions_with_one_and_many_clients",
+                    "cluster::one_partition_the_minority_makes_no_progress_until_healed",
+                    "cluster::operations_are_fast_when_nothing_fails_and_reads_cost_no_entry",
+                    "cluster::unreliable_network_and_lost_replies_still_apply_each_append_once",
+                    "paper::a_leader_answers_reads_only_once_an_entry_of_its_term_committed",
+                    "paper::a_read_puts_nothing_in_the_log",
+                    "paper::a_single_server_answers_reads_at_once",
+                    "paper::an_isolated_leader_does_not_answer_a_read",
+                    "paper::only_a_round_started_after_the_read_confirms_it",
+                    "random::random_faults_keep_the_service_linearizable",
+                ],
+            ),
+        ],
+    ),
 ];
