@@ -89,10 +89,18 @@ pub fn run(root: &Path, options: &Options) -> ExitCode {
     let package = if options.yours { stage.name.to_string() } else { stage.solution_package() };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let example = format!("{package}-live");
-    eprintln!("(building and starting it: cargo run -p {package} --example {example})");
+    // The exercise's example is behind its `live` feature, so that `cargo test` does not link
+    // it at every change of the learner's code; the reference's is always built.
+    let features: &[&str] = if options.yours { &["--features", "live"] } else { &[] };
+    eprintln!(
+        "(building and starting it: cargo run -p {package} {}--example {example})",
+        if options.yours { "--features live " } else { "" }
+    );
     let status = Command::new(cargo)
         .current_dir(root)
-        .args(["run", "-q", "-p", &package, "--example", &example, "--"])
+        .args(["run", "-q", "-p", &package])
+        .args(features)
+        .args(["--example", &example, "--"])
         .args(&options.rest)
         .status();
     match status {

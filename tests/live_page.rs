@@ -393,3 +393,53 @@ fn the_live_page_elects_crashes_replicates_and_replays() {
     }
     println!("the server stopped {:?} after the page closed", closed.elapsed());
 }
+
+/// `cargo run -- live --stage N` for every stage with a node, without a browser: the replay
+/// form (`--until`, `--trace`) computes the run and writes its trace, in which a leader is
+/// elected. This builds and runs each reference's example, the same file `--yours` builds
+/// for the learner.
+#[test]
+fn every_stage_runs_live() {
+    let course = Path::new(env!("CARGO_BIN_EXE_raft-course"));
+    let dir = std::env::temp_dir().join(format!("raft-live-stages-{}", std::process::id()));
+    for stage in 2..=5 {
+        let path = dir.join(format!("stage{stage}.json"));
+        let output = Command::new(course)
+            .args(["live", "--stage", &stage.to_string(), "--seed", "2", "--until", "150"])
+            .arg("--trace")
+            .arg(&path)
+            .current_dir(repo_root())
+            .output()
+            .expect("cargo run -- live runs");
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "stage {stage}: {said}");
+        let trace: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("a trace")).expect("JSON");
+        let events = trace["events"].as_array().expect("events");
+        let leader = events.iter().any(|e| e["event"] == "role" && e["role"] == "Leader");
+        assert!(leader, "stage {stage}: no leader elected in 150 ticks");
+        assert_eq!(trace["failure"], Value::Null, "stage {stage}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--yours` is refused while the learner's exercise has stubs left, and names them.
+#[test]
+fn yours_is_refused_while_stubs_are_left() {
+    let root = repo_root();
+    let stage = raft_course::stages::STAGES[1];
+    if !raft_course::fresh::freshness(&root, &stage).is_fresh() {
+        println!("skipped: stage 2's exercise is the learner's work, not the fresh one");
+        return;
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_raft-course"))
+        .args(["live", "--stage", "2", "--yours", "--no-open"])
+        .current_dir(&root)
+        .output()
+        .expect("cargo run -- live runs");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "refused: {said}");
+    assert!(said.contains("stubs left"), "{said}");
+    assert!(said.contains("exercises/02-election/src/election.rs"), "the stubs are named: {said}");
+    assert!(said.contains("cargo run -- live --stage 2"), "the reference is offered: {said}");
+}

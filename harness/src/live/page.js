@@ -38,7 +38,7 @@
 <main>
   <svg id="ring" viewBox="0 0 560 520" role="img" aria-label="the servers on a ring"></svg>
   <aside>
-    <h2>Click a server to crash it, click again to restart it</h2>
+    <h2>Click a server to crash it, again to restart it; Shift-click to send it a request</h2>
     <div class="legend">
       <span><i style="background:#2f6fdf;border-color:#2f6fdf"></i>RequestVote</span>
       <span><i style="border-color:#2f6fdf"></i>its reply</span>
@@ -150,7 +150,11 @@
   // press and release could land on two different drawings of the same server.
   ring.addEventListener("mousedown", (e) => {
     const server = e.target.closest(".server");
-    if (server) send({ do: "toggle", node: Number(server.dataset.node) });
+    if (!server) return;
+    const node = Number(server.dataset.node);
+    // Shift: a client request to this very server (a follower refuses it, a stale leader
+    // takes it); else crash it, or restart it if it is down.
+    send(e.shiftKey ? { do: "request", node: node } : { do: "toggle", node: node });
   });
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
@@ -240,7 +244,7 @@
   }
   function drawLogs() {
     let last = 0;
-    for (let n = 1; n <= N; n++) last = Math.max(last, st.nodes[n].log.length);
+    for (let n = 1; n <= N; n++) last = Math.max(last, st.nodes[n].log.length, st.nodes[n].snapshot);
     const first = Math.max(1, last - 39);
     let html = "<tr><th></th>";
     for (let i = first; i <= last; i++) html += `<th>${i}</th>`;
@@ -251,8 +255,9 @@
       for (let i = first; i <= last; i++) {
         const entry = s.log[i - 1];
         const boundary = s.snapshot > 0 && i === s.snapshot ? " boundary" : "";
-        if (!entry) html += `<td class="empty${boundary}"></td>`;
-        else if (i <= s.snapshot || entry[0] === 0) html += `<td class="snap${boundary}" title="index ${i}: in the snapshot (§7)">▨</td>`;
+        // Through the snapshot, a server holds no entries, only the snapshot (§7).
+        if (i <= s.snapshot || (entry && entry[0] === 0)) html += `<td class="snap${boundary}" title="index ${i}: in the snapshot (§7)">▨</td>`;
+        else if (!entry) html += `<td class="empty${boundary}"></td>`;
         else {
           const committed = i <= s.commit ? " committed" : "";
           html += `<td class="entry${committed}${boundary}" style="background:${termColour(entry[0])}" title="index ${i}, term ${entry[0]}: ${esc(entry[1])}${committed ? " (committed)" : ""}">${entry[0]}</td>`;
@@ -316,6 +321,10 @@
     $("travel").max = run.furthest;
     if (!dragging) $("travel").value = cursor >= 0 ? E[cursor].tick : 0;
     $("request").disabled = !run.can.request;
+    const net = run.network;
+    if (document.activeElement !== $("loss")) $("loss").value = String(net.loss_percent);
+    const delay = `${net.min_delay}..${net.max_delay}`;
+    if (document.activeElement !== $("delay") && [...$("delay").options].some((o) => o.value === delay)) $("delay").value = delay;
     if (document.activeElement !== $("speed")) {
       $("speed").value = run.speed;
       $("speed-shown").textContent = run.speed;
