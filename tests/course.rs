@@ -367,3 +367,50 @@ fn the_books_links_and_includes_resolve() {
     let problems = raft_course::book::problems(&repo_root());
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }
+
+/// An `assert_eq!` on one of the node's numbers names it in its message (issue 20: a wrong
+/// follower commit printed the log, the request and `<5 >2`, never saying `commit_index`).
+#[test]
+fn assertions_on_the_nodes_numbers_name_them() {
+    use raft_course::lexer::Kind;
+    use raft_course::source::{self, Parsed};
+    const NUMBERS: [&str; 7] = [
+        "commit_index",
+        "current_term",
+        "voted_for",
+        "last_applied",
+        "leader_commit",
+        "next_index",
+        "match_index",
+    ];
+    let mut unnamed = Vec::new();
+    for stage in STAGES {
+        let tests = repo_root().join(stage.exercise_dir()).join("tests");
+        for file in source::rust_files(&tests).unwrap() {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let parsed = Parsed::new(&text).unwrap();
+            let tokens = &parsed.tokens;
+            for at in (0..tokens.len()).filter(|&at| parsed.is_macro_call(at, "assert_eq")) {
+                let close = parsed.matches[at + 2].unwrap();
+                // The first argument ends at the first comma outside any delimiter.
+                let mut depth = 0;
+                let comma = (at + 3..close).find(|&i| {
+                    depth += match tokens[i].kind {
+                        Kind::Open => 1,
+                        Kind::Close => -1,
+                        _ => 0,
+                    };
+                    depth == 0 && tokens[i].text(&text) == ","
+                });
+                let Some(comma) = comma else { continue };
+                let number = tokens[comma - 1].text(&text);
+                let rest = &text[tokens[comma].end..tokens[close].start];
+                if NUMBERS.contains(&number) && !rest.contains(number) {
+                    let line = raft_course::lexer::line_of(&text, tokens[at].start);
+                    unnamed.push(format!("{}:{line}: `{number}`", file.display()));
+                }
+            }
+        }
+    }
+    assert!(unnamed.is_empty(), "say the number's name in the message:\n{}", unnamed.join("\n"));
+}

@@ -225,10 +225,18 @@ fn newer_term_clears_the_vote(
     let mut node = start(role);
     if let Start::Follower = role {
         node.step(2, request_vote(1, 2, 0, 0));
-        assert_eq!(node.state().voted_for, Some(2), "the follower should have voted in term 1");
+        assert_eq!(
+            node.state().voted_for,
+            Some(2),
+            "voted_for: the follower should have voted in term 1"
+        );
     }
     node.step(2, vote(2, false));
-    assert_eq!(node.state().voted_for, None, "a {role:?} that voted in term 1 moved to term 2");
+    assert_eq!(
+        node.state().voted_for,
+        None,
+        "voted_for: a {role:?} that voted in term 1 moved to term 2"
+    );
     sent(&mut node);
     node.step(3, request_vote(2, 3, 0, 0));
     assert_eq!(sent(&mut node), vec![(3, vote(2, true))], "the vote of term 2 is still free");
@@ -429,9 +437,9 @@ fn candidate_steps_down_on_append_entries_of_its_term_or_newer(
     );
     assert_eq!(
         state.current_term, term,
-        "the term after a heartbeat of term {term}: the newer of the two (§5.1)"
+        "current_term after a heartbeat of term {term}: the newer of the two (§5.1)"
     );
-    assert_eq!(state.voted_for, voted_for, "the vote of the same term stays cast");
+    assert_eq!(state.voted_for, voted_for, "voted_for: the vote of the same term stays cast");
     assert_eq!(
         sent(&mut node),
         vec![(3, append_reply(term, true, 0))],
@@ -888,5 +896,5 @@ fn restarted_node_keeps_term_vote_and_log() {
 fn status_reports_the_role(#[case] role: Start, #[case] expected: harness::Role) {
     let node = start(role);
     assert_eq!(node.status().role, expected);
-    assert_eq!(node.status().voted_for, Some(1));
+    assert_eq!(node.status().voted_for, Some(1), "voted_for in status(): itself, in term 1");
 }

@@ -412,8 +412,8 @@ fn follower_commits_up_to_what_the_leader_vouched_for(
     assert_eq!(
         node.status().commit_index,
         expected,
-        "log {log:?}, AppendEntries after {prev:?} with {entries:?}, leader_commit \
-         {leader_commit}"
+        "commit_index of the follower: log {log:?}, AppendEntries after {prev:?} with \
+         {entries:?}, leader_commit {leader_commit}"
     );
 }
 
@@ -424,7 +424,11 @@ fn follower_commit_index_never_moves_back() {
     let mut node = follower(2, &[1, 3], 1, &[1, 1, 1]);
     node.step(1, append(1, (3, 1), &[], 3));
     node.step(1, append(1, (3, 1), &[], 1));
-    assert_eq!(node.status().commit_index, 3, "a stale leader_commit of 1 arrived after 3");
+    assert_eq!(
+        node.status().commit_index,
+        3,
+        "commit_index: a stale leader_commit of 1 arrived after 3"
+    );
 }
 
 /// A follower's election timer restarts on every AppendEntries of the current leader, whether
@@ -615,12 +619,20 @@ fn leader_commits_once_a_majority_stores_the_entry(
     for &peer in acks {
         node.step(peer, ok(1, 1));
     }
-    assert_eq!(node.status().commit_index, expected, "{} nodes, acks {acks:?}", peers.len() + 1);
+    assert_eq!(
+        node.status().commit_index,
+        expected,
+        "commit_index with {} nodes, acks {acks:?}",
+        peers.len() + 1
+    );
     for _ in 0..HEARTBEAT {
         node.tick();
     }
     for (to, request) in appends(sent(&mut node)) {
-        assert_eq!(request.leader_commit, expected, "the heartbeat to node {to} tells the commit");
+        assert_eq!(
+            request.leader_commit, expected,
+            "leader_commit: the heartbeat to node {to} tells the commit"
+        );
     }
 }
 
@@ -635,7 +647,7 @@ fn leader_commits_the_entries_before_a_committed_one() {
     assert_eq!(
         node.status().commit_index,
         3,
-        "node 3 acknowledged index 3 (term 2): a majority of 3 holds it"
+        "commit_index: node 3 acknowledged index 3 (term 2), a majority of 3 holds it"
     );
     assert_eq!(
         applied_indexes(&node.take_committed()),
@@ -656,12 +668,16 @@ fn leader_never_commits_an_entry_of_an_earlier_term_by_counting_replicas() {
     assert_eq!(
         node.status().commit_index,
         0,
-        "index 2 (term 2) is on 3 of 5 servers, but its term is not the leader's term 4"
+        "commit_index: index 2 (term 2) is on 3 of 5 servers, but its term is not the leader's term 4"
     );
     node.propose("x".to_string()).expect("node 1 leads");
     node.step(2, ok(4, 3));
     node.step(3, ok(4, 3));
-    assert_eq!(node.status().commit_index, 3, "index 3 (term 4) on a majority commits 1..=3");
+    assert_eq!(
+        node.status().commit_index,
+        3,
+        "commit_index: index 3 (term 4) on a majority commits 1..=3"
+    );
 }
 
 /// One input to the leader in [`leader_checks_the_term_of_the_entry_a_majority_stores`].
@@ -769,7 +785,7 @@ fn single_node_leader_commits_at_once() {
     assert_eq!(
         node.status().commit_index,
         1,
-        "one node is a majority of one: its own entry commits at once"
+        "commit_index: one node is a majority of one, its own entry commits at once"
     );
     assert_eq!(
         applied_indexes(&node.take_committed()),

@@ -355,7 +355,11 @@ fn acknowledged_entries_survive_a_restart() {
     );
     let replies = server.step(1, append(1, (3, 1), &[], 3));
     assert_eq!(replies, vec![(1, ok(1, 3))], "the restarted follower still matches at index 3");
-    assert_eq!(server.node.status().commit_index, 3, "and learns the commit index again");
+    assert_eq!(
+        server.node.status().commit_index,
+        3,
+        "commit_index: the restarted follower learns it again"
+    );
 }
 
 /// A restarted node hands committed entries out again from index 1: its state machine is
