@@ -49,6 +49,13 @@ pub struct TestBinary {
     pub package_dir: PathBuf,
 }
 
+impl TestBinary {
+    /// Its name in the step table (`src/table.rs`): the target's, or `lib` for unit tests.
+    pub fn table_name(&self) -> &str {
+        if self.is_lib { "lib" } else { &self.target }
+    }
+}
+
 /// The outcome of building one package's tests.
 #[derive(Clone, Debug)]
 pub enum Build {

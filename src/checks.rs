@@ -24,7 +24,7 @@ use crate::fresh::{self, Freshness};
 use crate::hints;
 use crate::libtest::{Outcome, TestResult};
 use crate::process;
-use crate::source::{self, Parsed};
+use crate::source;
 use crate::stages::{STAGES, Stage};
 use crate::steps;
 
@@ -132,7 +132,7 @@ impl Check {
         let root = cargo.root.as_path();
         let fresh_only = |check: &dyn Fn(&Stage) -> Findings| {
             each_stage(|stage| match skip_as_learners_work(root, stage, strict) {
-                Some(note) => Findings { problems: Vec::new(), notes: vec![note] },
+                Some(skipped) => note(skipped),
                 None => check(stage),
             })
         };
@@ -167,6 +167,10 @@ fn problem(problem: Problem) -> Findings {
     Findings { problems: vec![problem], notes: Vec::new() }
 }
 
+fn note(note: String) -> Findings {
+    Findings { problems: Vec::new(), notes: vec![note] }
+}
+
 /// Check 6: every test of the untouched exercise fails, through a `todo!()` of the exercise.
 ///
 /// A test that passes on the stubs, or fails another way (a wrong assertion, a panic in the
@@ -177,61 +181,49 @@ pub fn stubs_fail(cargo: &Cargo, stage: &Stage) -> Findings {
         Ok(stubs) => stubs,
         Err(error) => return problem(Problem::new(stage, error)),
     };
-    let runs = match tested(cargo, stage, stage.name) {
+    judge(cargo, stage, stage.name, |result| match result.outcome {
+        Outcome::Passed => Some("passes on the stubs: it does not need the learner's code"),
+        Outcome::Ignored => Some("is #[ignore]d, so it cannot fail on the stubs"),
+        Outcome::Failed if fails_through_a_stub(&result.output, &stubs) => None,
+        Outcome::Failed => Some("fails, but not through a todo!() of the exercise"),
+    })
+}
+
+/// Check 7: every test of the stage passes on the reference solution.
+pub fn reference_passes(cargo: &Cargo, stage: &Stage) -> Findings {
+    judge(cargo, stage, &stage.solution_package(), |result| match result.outcome {
+        Outcome::Passed => None,
+        Outcome::Failed => Some("fails on the reference solution"),
+        Outcome::Ignored => Some("is #[ignore]d, so the reference is not checked against it"),
+    })
+}
+
+/// Runs `package`'s tests and reports every test `wrong` finds wrong (with its output), every
+/// test executable that crashed, and a package with no tests.
+fn judge(
+    cargo: &Cargo,
+    stage: &Stage,
+    package: &str,
+    wrong: impl Fn(&TestResult) -> Option<&'static str>,
+) -> Findings {
+    let runs = match tested(cargo, stage, package) {
         Ok(runs) => runs,
         Err(found) => return found,
     };
     let mut findings = runs_problems(stage, &runs);
     let mut total = 0;
     let mut bad = Vec::new();
-    for (run, result) in
-        runs.iter().flat_map(|run| run.report.results.iter().map(move |r| (run, r)))
-    {
-        total += 1;
-        let problem = match result.outcome {
-            Outcome::Passed => Some("passes on the stubs: it does not need the learner's code"),
-            Outcome::Ignored => Some("is #[ignore]d, so it cannot fail on the stubs"),
-            Outcome::Failed if fails_through_a_stub(&result.output, &stubs) => None,
-            Outcome::Failed => Some("fails, but not through a todo!() of the exercise"),
-        };
-        if let Some(problem) = problem {
-            bad.push(test_problem(run, result, problem));
+    for run in &runs {
+        for result in &run.report.results {
+            total += 1;
+            bad.extend(wrong(result).map(|problem| test_problem(run, result, problem)));
         }
     }
     findings.problems.extend(capped(stage, bad));
     if total == 0 {
-        findings.problems.push(Problem::new(stage, format!("`{}` has no tests", stage.name)));
-    }
-    findings.notes.push(format!("{}: {total} tests, {} stubs", stage.label(), stubs.len()));
-    findings
-}
-
-/// Check 7: every test of the stage passes on the reference solution.
-pub fn reference_passes(cargo: &Cargo, stage: &Stage) -> Findings {
-    let package = stage.solution_package();
-    let runs = match tested(cargo, stage, &package) {
-        Ok(runs) => runs,
-        Err(found) => return found,
-    };
-    let mut findings = runs_problems(stage, &runs);
-    let results: Vec<(&BinaryRun, &TestResult)> =
-        runs.iter().flat_map(|run| run.report.results.iter().map(move |r| (run, r))).collect();
-    let mut bad = Vec::new();
-    for &(run, result) in &results {
-        let problem = match result.outcome {
-            Outcome::Passed => None,
-            Outcome::Failed => Some("fails on the reference solution"),
-            Outcome::Ignored => Some("is #[ignore]d, so the reference is not checked against it"),
-        };
-        if let Some(problem) = problem {
-            bad.push(test_problem(run, result, problem));
-        }
-    }
-    findings.problems.extend(capped(stage, bad));
-    if results.is_empty() {
         findings.problems.push(Problem::new(stage, format!("`{package}` has no tests")));
     }
-    findings.notes.push(format!("{}: {} tests", stage.label(), results.len()));
+    findings.notes.push(format!("{}: {total} tests", stage.label()));
     findings
 }
 
@@ -302,15 +294,7 @@ fn indent(text: &str) -> String {
 
 /// The `todo!` messages of every stub under `src` (`None` for a bare `todo!()`).
 pub fn stub_messages(src: &Path) -> Result<Vec<Option<String>>, String> {
-    let files =
-        source::rust_files(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
-    let mut messages = Vec::new();
-    for file in files {
-        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let parsed = Parsed::new(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-        messages.extend(parsed.stubs().into_iter().map(|stub| stub.message));
-    }
-    Ok(messages)
+    source::gather(src, |_, parsed| parsed.stubs().into_iter().map(|stub| stub.message).collect())
 }
 
 /// Does a failure's output show the panic of one of the exercise's stubs? libtest prints
@@ -331,43 +315,26 @@ pub fn fails_through_a_stub(output: &str, stubs: &[Option<String>]) -> bool {
 
 /// Check 2: no stub left in any reference solution.
 pub fn no_stubs_in_solutions(root: &Path) -> Findings {
-    let mut findings = Findings::default();
-    let files = match source::rust_files(&root.join("solutions")) {
-        Ok(mut files) => {
-            files.sort();
-            files
-        }
-        Err(error) => return problem(Problem::global(format!("cannot read solutions/: {error}"))),
-    };
-    for file in &files {
-        let shown = relative(root, file);
-        let text = match fs::read_to_string(file) {
-            Ok(text) => text,
-            Err(error) => {
-                findings.problems.push(Problem::global(format!("{shown}: {error}")));
-                continue;
-            }
-        };
-        let parsed = match Parsed::new(&text) {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                findings.problems.push(Problem::global(format!("{shown}: {error}")));
-                continue;
-            }
-        };
+    let mut files = 0;
+    let found = source::gather(&root.join("solutions"), |file, parsed| {
+        files += 1;
+        let mut problems = Vec::new();
         for (index, token) in parsed.tokens.iter().enumerate() {
             for name in ["todo", "unimplemented"] {
                 if parsed.is_macro_call(index, name) {
-                    let line = crate::lexer::line_of(&text, token.start);
-                    findings.problems.push(Problem::global(format!(
-                        "{shown}:{line}: `{name}!` in a reference solution"
-                    )));
+                    let line = crate::lexer::line_of(parsed.source, token.start);
+                    let shown = relative(root, file);
+                    let what = format!("{shown}:{line}: `{name}!` in a reference solution");
+                    problems.push(Problem::global(what));
                 }
             }
         }
+        problems
+    });
+    match found {
+        Ok(problems) => Findings { problems, notes: vec![format!("{files} files")] },
+        Err(error) => problem(Problem::global(error)),
     }
-    findings.notes.push(format!("{} files", files.len()));
-    findings
 }
 
 /// Check 3: the exercise's and the solution's `src` hold the same files, identical except
@@ -853,18 +820,10 @@ pub fn no_spoilers(root: &Path, stage: &Stage) -> Vec<String> {
 
 /// The names of the stubs (`only_stubs`) or of all functions with a body under `src`.
 fn functions_in(src: &Path, only_stubs: bool) -> Result<Vec<String>, String> {
-    let files =
-        source::rust_files(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
-    let mut names = Vec::new();
-    for file in files {
-        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let parsed = Parsed::new(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-        match only_stubs {
-            true => names.extend(parsed.stubs().into_iter().map(|s| s.function.name)),
-            false => names.extend(parsed.functions().into_iter().map(|f| f.name)),
-        }
-    }
-    Ok(names)
+    source::gather(src, |_, parsed| match only_stubs {
+        true => parsed.stubs().into_iter().map(|s| s.function.name).collect(),
+        false => parsed.functions().into_iter().map(|f| f.name).collect(),
+    })
 }
 
 /// Every test of `package` as `(target, name)`; unit tests in `src/` have the target `lib`.
@@ -877,9 +836,8 @@ pub fn listed_tests(cargo: &Cargo, package: &str) -> Result<Vec<(String, String)
     };
     let mut all = Vec::new();
     for binary in &binaries {
-        let target = if binary.is_lib { "lib".to_string() } else { binary.target.clone() };
         let names = cargo.list_tests(binary).map_err(|e| e.to_string())?;
-        all.extend(names.into_iter().map(|name| (target.clone(), name)));
+        all.extend(names.into_iter().map(|name| (binary.table_name().to_string(), name)));
     }
     Ok(all)
 }
@@ -888,65 +846,27 @@ pub fn listed_tests(cargo: &Cargo, package: &str) -> Result<Vec<(String, String)
 /// differs from the record of the fresh exercise, so it holds a learner's work (committed or
 /// not), and the checks are not `strict`. A stage with no record is checked.
 pub fn skip_as_learners_work(root: &Path, stage: &Stage, strict: bool) -> Option<String> {
-    let carried = crate::carry::carried_into(root, stage);
-    if !carried.is_empty() && !strict {
-        return Some(format!(
-            "skipped {}: it builds on your own code ({}: `cargo run -- carry`); \
-             RAFT_STRICT_CHECKS=1 checks it anyway",
-            stage.label(),
-            carried.join(", ")
-        ));
-    }
-    match fresh::freshness(root, stage) {
-        Freshness::Changed(_) if !strict => Some(format!(
-            "skipped {}: {} (your work, or a maintainer's edit not yet recorded); \
-             RAFT_STRICT_CHECKS=1 checks it anyway",
-            stage.label(),
-            fresh::freshness(root, stage)
-        )),
-        _ => None,
-    }
+    let why = fresh::learners_work(root, stage).filter(|_| !strict)?;
+    Some(format!("skipped {}: {why}; RAFT_STRICT_CHECKS=1 checks it anyway", stage.label()))
 }
 
 /// Check 1: the stage's exercise matches the record of the fresh exercise. Only `strict` (CI)
 /// makes a difference a problem: elsewhere it is a learner's work, and noted as such.
 pub fn fresh_recorded(root: &Path, stage: &Stage, strict: bool) -> Findings {
-    let freshness = fresh::freshness(root, stage);
     let fix = "if a maintainer changed the exercise on purpose, `cargo run -- fingerprint` \
-               records it anew";
-    let carried = crate::carry::carried_into(root, stage);
-    if !carried.is_empty() {
-        let what = format!("it builds on a learner's code ({})", carried.join(", "));
-        return match strict {
-            true => problem(Problem::new(
-                stage,
-                format!("{what} (RAFT_STRICT_CHECKS is set); `cargo run -- carry <stage> --undo`"),
-            )),
-            false => Findings {
-                problems: Vec::new(),
-                notes: vec![format!(
-                    "{}: your work ({what}); the checks about the fresh exercise skip it",
-                    stage.label()
-                )],
-            },
-        };
-    }
-    match freshness {
-        Freshness::Fresh => Findings {
-            problems: Vec::new(),
-            notes: vec![format!("{}: the fresh exercise", stage.label())],
-        },
-        Freshness::NotRecorded(_) => problem(Problem::new(stage, format!("{freshness}; {fix}"))),
-        Freshness::Changed(_) if strict => {
-            problem(Problem::new(stage, format!("{freshness} (RAFT_STRICT_CHECKS is set); {fix}")))
+               records it anew (a carry: `cargo run -- carry <stage> --undo`)";
+    match (fresh::freshness(root, stage), fresh::learners_work(root, stage)) {
+        (unknown @ Freshness::NotRecorded(_), _) => {
+            problem(Problem::new(stage, format!("{unknown}; {fix}")))
         }
-        Freshness::Changed(_) => Findings {
-            problems: Vec::new(),
-            notes: vec![format!(
-                "{}: your work ({freshness}); the checks about the fresh exercise skip it",
-                stage.label()
-            )],
-        },
+        (_, None) => note(format!("{}: the fresh exercise", stage.label())),
+        (_, Some(why)) if strict => {
+            problem(Problem::new(stage, format!("{why} (RAFT_STRICT_CHECKS is set); {fix}")))
+        }
+        (_, Some(why)) => note(format!(
+            "{}: your work, {why}; the checks about the fresh exercise skip it",
+            stage.label()
+        )),
     }
 }
 

@@ -173,10 +173,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
 pub fn main(args: &[String]) -> ExitCode {
     let root = repo_root();
     match parse(args) {
-        Ok(Command::Help) => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
-        }
+        Ok(Command::Help) => finish(Ok(USAGE.to_string()), 0),
         Ok(Command::Map) => show_map(&root),
         Ok(Command::Verify) => verify(),
         Ok(Command::Demo(options)) => demo(&options),
@@ -206,26 +203,27 @@ fn show_map(root: &Path) -> ExitCode {
     let mut progress = progress::Stages::new(!cold);
     let surveyed = map::survey(&cargo, &mut |stage| progress.start(stage));
     progress.finish();
-    match surveyed {
-        Ok(maps) => {
-            print!("{}", map::render(root, &maps, stages::here(root)));
+    let text = surveyed.map(|maps| map::render(root, &maps, stages::here(root)));
+    finish(text.map_err(|e| e.to_string()), 1)
+}
+
+/// Prints the text, or the error with exit code `error_code`.
+fn finish(result: Result<String, String>, error_code: u8) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::FAILURE
+            ExitCode::from(error_code)
         }
     }
 }
 
 fn demo(options: &crate::demo::Options) -> ExitCode {
-    match crate::demo::run(options, &mut std::io::stdout()) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("demo: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    let ran = crate::demo::run(options, &mut std::io::stdout());
+    finish(ran.map(|_| String::new()).map_err(|error| format!("demo: {error}")), 1)
 }
 
 fn test_step(root: &Path, what: Option<&str>) -> ExitCode {
@@ -362,32 +360,15 @@ fn carry(root: &Path, from: &str, into: Option<&str>, undo: bool) -> ExitCode {
 }
 
 fn hint(root: &Path, stub: Option<&str>, level: Option<usize>) -> ExitCode {
-    match hints_cli::find(root, stub).and_then(|found| hints_cli::render(&found, level)) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::from(2)
-        }
-    }
+    finish(hints_cli::find(root, stub).and_then(|found| hints_cli::render(&found, level)), 2)
 }
 
 fn fingerprint() -> ExitCode {
     let root = repo_root();
     let written =
         fresh::render(&root).and_then(|text| std::fs::write(root.join(fresh::FILE), text));
-    match written {
-        Ok(()) => {
-            println!("recorded the exercises as the fresh ones in {}", fresh::FILE);
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: cannot write {}: {error}", fresh::FILE);
-            ExitCode::FAILURE
-        }
-    }
+    let said = format!("recorded the exercises as the fresh ones in {}\n", fresh::FILE);
+    finish(written.map(|()| said).map_err(|e| format!("cannot write {}: {e}", fresh::FILE)), 1)
 }
 
 fn verify() -> ExitCode {

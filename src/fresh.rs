@@ -40,13 +40,6 @@ pub enum Freshness {
     NotRecorded(String),
 }
 
-impl Freshness {
-    /// Is it the fresh exercise?
-    pub fn is_fresh(&self) -> bool {
-        matches!(self, Freshness::Fresh)
-    }
-}
-
 impl fmt::Display for Freshness {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -156,11 +149,22 @@ pub fn compare(recorded: &Fingerprint, now: &Fingerprint) -> Freshness {
     }
 }
 
-/// Is the stage the learner's work: its `src/` differs from the record, or it builds on their
-/// code of an earlier stage (`cargo run -- carry`)?
-pub fn is_learners(root: &Path, stage: &Stage) -> bool {
-    matches!(freshness(root, stage), Freshness::Changed(_))
-        || !crate::carry::carried_into(root, stage).is_empty()
+/// Why the stage is the learner's work, if it is: it builds on their code of an earlier
+/// stage (`cargo run -- carry`), or its `src/` differs from the record.
+pub fn learners_work(root: &Path, stage: &Stage) -> Option<String> {
+    let carried = crate::carry::carried_into(root, stage);
+    if !carried.is_empty() {
+        return Some(format!(
+            "it builds on your own code ({}: `cargo run -- carry`)",
+            carried.join(", ")
+        ));
+    }
+    match freshness(root, stage) {
+        changed @ Freshness::Changed(_) => {
+            Some(format!("{changed} (your work, or a maintainer's edit not yet recorded)"))
+        }
+        _ => None,
+    }
 }
 
 /// Are the strict checks asked for (`RAFT_STRICT_CHECKS` set, and not `0`)? Then every

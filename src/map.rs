@@ -6,7 +6,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::cargo::{BinaryRun, Cargo, Tested};
+use crate::cargo::{Cargo, Tested};
 use crate::fresh;
 use crate::hints_cli;
 use crate::libtest::Outcome;
@@ -59,7 +59,7 @@ pub struct StageMap {
     pub failing: Vec<(String, String)>,
     /// Every test that ran, as `(target, name)`.
     pub tests: Vec<(String, String)>,
-    /// Its `src/` is the learner's work ([`fresh::is_learners`]).
+    /// Its `src/` is the learner's work ([`fresh::learners_work`]).
     pub edited: bool,
     /// Tests that passed at the last survey and fail now, as `target::name`.
     pub regressed: Vec<String>,
@@ -159,58 +159,43 @@ fn render_memory(memory: &BTreeMap<String, BTreeSet<String>>) -> String {
 }
 
 fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
-    let dir = cargo.root.join(stage.exercise_dir());
-    let steps = steps::steps(&cargo.root, stage);
-    if !dir.join("Cargo.toml").is_file() {
-        let standing = Standing::Missing;
-        let (stubs, failing, tests) = (Vec::new(), Vec::new(), Vec::new());
-        let (edited, regressed) = (false, Vec::new());
-        return Ok(StageMap {
-            stage: *stage,
-            standing,
-            stubs,
-            steps,
-            failing,
-            tests,
-            edited,
-            regressed,
-        });
+    let mut map = StageMap {
+        stage: *stage,
+        standing: Standing::Missing,
+        stubs: Vec::new(),
+        steps: steps::steps(&cargo.root, stage),
+        failing: Vec::new(),
+        tests: Vec::new(),
+        edited: fresh::learners_work(&cargo.root, stage).is_some(),
+        regressed: Vec::new(),
+    };
+    if !cargo.root.join(stage.exercise_dir()).join("Cargo.toml").is_file() {
+        return Ok(map);
     }
-    let stubs = steps::stubs_left(&cargo.root, stage)?;
-    let (standing, failing, tests) = match cargo.test_package(stage.name)? {
-        Tested::Ran(runs) => (tally(&runs), tests(&runs, false), tests(&runs, true)),
+    map.stubs = steps::stubs_left(&cargo.root, stage)?;
+    map.standing = match cargo.test_package(stage.name)? {
+        Tested::Ran(runs) => {
+            for run in &runs {
+                for result in &run.report.results {
+                    let test = (run.binary.table_name().to_string(), result.name.clone());
+                    if result.outcome != Outcome::Passed {
+                        map.failing.push(test.clone());
+                    }
+                    map.tests.push(test);
+                }
+            }
+            let crashed = runs.iter().filter_map(|run| {
+                run.crash.as_ref().map(|c| format!("tests/{}.rs {c}", run.binary.target))
+            });
+            let passed = map.tests.len() - map.failing.len();
+            Standing::Tested { passed, total: map.tests.len(), crashed: crashed.collect() }
+        }
         Tested::NotCompiled { culprit, first_error } => {
             let culprit = culprit.filter(|c| c != stage.name);
-            (Standing::NotCompiling { culprit, first_error }, Vec::new(), Vec::new())
+            Standing::NotCompiling { culprit, first_error }
         }
     };
-    let (edited, regressed) = (fresh::is_learners(&cargo.root, stage), Vec::new());
-    Ok(StageMap { stage: *stage, standing, stubs, steps, failing, tests, edited, regressed })
-}
-
-fn tally(runs: &[BinaryRun]) -> Standing {
-    let results = runs.iter().flat_map(|run| &run.report.results);
-    let total = results.clone().count();
-    let passed = results.filter(|r| r.outcome == Outcome::Passed).count();
-    let crashed = runs
-        .iter()
-        .filter_map(|run| run.crash.as_ref().map(|c| format!("tests/{}.rs {c}", run.binary.target)))
-        .collect();
-    Standing::Tested { passed, total, crashed }
-}
-
-/// The tests that ran (`all`), or those that did not pass, as `(target, name)`.
-fn tests(runs: &[BinaryRun], all: bool) -> Vec<(String, String)> {
-    let mut tests = Vec::new();
-    for run in runs {
-        let target = if run.binary.is_lib { "lib".to_string() } else { run.binary.target.clone() };
-        for result in &run.report.results {
-            if all || result.outcome != Outcome::Passed {
-                tests.push((target.clone(), result.name.clone()));
-            }
-        }
-    }
-    tests
+    Ok(map)
 }
 
 /// The stage the learner is working in ([`stages::choose`]); `here`: the folder's stage.

@@ -235,6 +235,23 @@ fn visit_module(path: &Path, dir: &Path, ordered: &mut Vec<PathBuf>) -> io::Resu
     Ok(())
 }
 
+/// Reads and parses every `.rs` file under `dir`, in path order, and gathers what `each`
+/// finds in it (`each` gets the file and its parse); `Err` names a file it cannot read.
+pub fn gather<T>(
+    dir: &Path,
+    mut each: impl FnMut(&Path, &Parsed<'_>) -> Vec<T>,
+) -> Result<Vec<T>, String> {
+    let mut files = rust_files(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let parsed = Parsed::new(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        found.extend(each(&file, &parsed));
+    }
+    Ok(found)
+}
+
 /// Every `.rs` file under `dir`, recursively, unsorted.
 pub fn rust_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();

@@ -24,7 +24,7 @@ pub fn run(cargo: &Cargo, stage: &Stage, step: &Step) -> io::Result<bool> {
     let mut passed = true;
     let mut ran = 0;
     for binary in &binaries {
-        let target = if binary.is_lib { "lib" } else { binary.target.as_str() };
+        let target = binary.table_name();
         let names: Vec<String> =
             cargo.list_tests(binary)?.into_iter().filter(|n| step.has_test(target, n)).collect();
         if names.is_empty() {

@@ -119,25 +119,18 @@ impl Step {
     /// The one command that runs this step's tests in `package` (`cargo test -p
     /// data-structures --test log -- term_at`), every target's when they are in several.
     pub fn command(&self, package: &str) -> String {
-        format!("cargo {}", self.args(package).join(" "))
-    }
-
-    /// [`Step::command`]'s arguments after `cargo`.
-    pub fn args(&self, package: &str) -> Vec<String> {
         let targets = self.targets();
-        let mut args = vec!["test".to_string(), "-p".to_string(), package.to_string()];
+        let mut command = format!("cargo test -p {package}");
         for target in &targets {
             match *target {
-                "lib" => args.push("--lib".to_string()),
-                _ => args.extend(["--test".to_string(), target.to_string()]),
+                "lib" => command.push_str(" --lib"),
+                _ => command.push_str(&format!(" --test {target}")),
             }
         }
         if targets.len() > 1 {
-            args.push("--no-fail-fast".to_string());
+            command.push_str(" --no-fail-fast");
         }
-        args.push("--".to_string());
-        args.extend(self.filters().into_iter().map(str::to_string));
-        args
+        format!("{command} -- {}", self.filters().join(" "))
     }
 
     /// The tests of `all` (`(target, name)`) that [`Step::command`] runs: libtest runs a test
@@ -211,7 +204,7 @@ pub fn current(root: &Path) -> Result<Option<Position>, String> {
     let mut stages = Vec::new();
     for stage in STAGES {
         let stubs = stubs_left(root, stage).map_err(|e| format!("{}: {e}", stage.label()))?;
-        stages.push((crate::fresh::is_learners(root, stage), stubs.is_empty()));
+        stages.push((crate::fresh::learners_work(root, stage).is_some(), stubs.is_empty()));
     }
     let Some(index) = crate::stages::choose(&stages, crate::stages::here(root)) else {
         return Ok(None);

@@ -319,8 +319,7 @@ fn placed(stage: &raft_course::stages::Stage) -> Vec<(String, Vec<String>)> {
             panic!("{} does not compile with {written} sections written", stage.label())
         };
         for run in &runs {
-            let target =
-                if run.binary.is_lib { "lib".to_string() } else { run.binary.target.clone() };
+            let target = run.binary.table_name().to_string();
             for result in &run.report.results {
                 let key = (target.clone(), result.name.clone());
                 match (result.outcome, first.get(&key)) {
