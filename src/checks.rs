@@ -24,7 +24,7 @@ use crate::fresh::{self, Freshness};
 use crate::hints;
 use crate::libtest::{Outcome, TestResult};
 use crate::process;
-use crate::source;
+use crate::source::{self, Parsed};
 use crate::stages::{STAGES, Stage};
 use crate::steps;
 
