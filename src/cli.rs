@@ -51,9 +51,10 @@ usage:
   cargo run -- live            five servers in your browser, live, as in the paper's
                                visualization: click a server to crash or restart it, send
                                requests, partition, lose messages, travel back in time,
-                               save the run. Options: --stage N (2-5; default the latest),
-                               --yours (your exercise of that stage, once it has no stub
-                               left), --seed N, --speed N, --paused, --no-open
+                               save the run. Options: --stage N (from 2; default the latest
+                               with a live page), --yours (your exercise of that stage,
+                               once it has no stub left), --seed N, --speed N, --paused,
+                               --no-open
   cargo run -- help            this text
 
 for maintainers:

@@ -1,9 +1,10 @@
 //! `cargo run -- live`: five servers in the browser, the paper's visualization driven by a
 //! real node in the course's simulated cluster ([`harness::live`]).
 //!
-//! Which node: the latest stage's reference by default; `--stage N` another stage's (2 to 5);
-//! `--yours` the learner's own exercise of that stage, refused while it has stubs left (they
-//! are named), since a `todo!()` would stop the run at its first call.
+//! Which node: the reference of the latest stage that has a live example by default; `--stage
+//! N` another stage's (from 2: stage 1 has no node; a stage without an example is refused,
+//! naming the file); `--yours` the learner's own exercise of that stage, refused while it has
+//! stubs left (they are named), since a `todo!()` would stop the run at its first call.
 //!
 //! How the node gets into a binary: each stage's exercise has one small example,
 //! `exercises/NN-stage/examples/live.rs`, that names its node type and abilities and calls
@@ -23,8 +24,8 @@ use crate::steps;
 /// What `live` was asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// The stage whose node runs.
-    pub stage: u32,
+    /// The stage whose node runs; `None`: the latest that has a live example.
+    pub stage: Option<u32>,
     /// The learner's exercise instead of the reference.
     pub yours: bool,
     /// The options for the page itself (`--seed`, `--speed`, …), passed on.
@@ -38,17 +39,16 @@ impl Options {
     /// Reads `--stage N` and `--yours`; the rest goes to the page's server.
     pub fn parse(args: &[String]) -> Result<Options, String> {
         let last = STAGES.last().expect("stages").number;
-        let mut options = Options { stage: last, yours: false, rest: Vec::new() };
+        let mut options = Options { stage: None, yours: false, rest: Vec::new() };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--yours" => options.yours = true,
                 "--stage" => {
                     let value = args.next().ok_or("`--stage` needs a number")?;
-                    options.stage =
-                        value.parse().ok().filter(|n| (FIRST..=last).contains(n)).ok_or(
-                            format!("--stage takes {FIRST} to {last}: stage 1 has no node"),
-                        )?;
+                    let number = value.parse().ok().filter(|n| (FIRST..=last).contains(n));
+                    let why = format!("--stage takes {FIRST} to {last}: stage 1 has no node");
+                    options.stage = Some(number.ok_or(why)?);
                 }
                 _ => options.rest.push(arg.clone()),
             }
@@ -56,14 +56,42 @@ impl Options {
         Ok(options)
     }
 
-    fn stage(&self) -> &'static Stage {
-        STAGES.iter().find(|s| s.number == self.stage).expect("checked by parse")
+    /// The stage asked for, else the latest with a live example; `Err` names what is missing.
+    fn stage(&self, root: &Path) -> Result<&'static Stage, String> {
+        let has_example = |stage: &&Stage| live_example(root, stage).is_file();
+        let Some(number) = self.stage else {
+            let latest = STAGES.iter().rev().find(has_example);
+            return latest.ok_or_else(|| "no stage has a live example".to_string());
+        };
+        let stage = STAGES.iter().find(|s| s.number == number).expect("checked by parse");
+        if has_example(&stage) {
+            return Ok(stage);
+        }
+        let with: Vec<String> =
+            STAGES.iter().filter(has_example).map(|s| s.number.to_string()).collect();
+        Err(format!(
+            "{} has no live page yet ({} is missing); stages {} have one",
+            stage.label(),
+            live_example(Path::new(""), stage).display(),
+            with.join(", ")
+        ))
     }
+}
+
+/// A stage's live example: the file that names its node type and abilities.
+pub fn live_example(root: &Path, stage: &Stage) -> std::path::PathBuf {
+    root.join(stage.exercise_dir()).join("examples").join("live.rs")
 }
 
 /// Runs the page for the stage asked for: exit code of the page's server.
 pub fn run(root: &Path, options: &Options) -> ExitCode {
-    let stage = options.stage();
+    let stage = match options.stage(root) {
+        Ok(stage) => stage,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     if options.yours {
         match stubs_left(root, stage) {
             Ok(left) if left.is_empty() => {}
@@ -132,11 +160,20 @@ mod tests {
     #[test]
     fn the_latest_reference_by_default_and_the_rest_passed_on() {
         let options = parse(&["--seed", "7", "--no-open"]).expect("parses");
-        assert_eq!(options.stage, STAGES.last().expect("stages").number);
+        assert_eq!(options.stage, None);
         assert!(!options.yours);
         assert_eq!(options.rest, ["--seed", "7", "--no-open"]);
+        let root = crate::stages::repo_root();
+        let latest = options.stage(&root).expect("a stage with a live example");
+        assert!(live_example(&root, latest).is_file());
+        let later: Vec<&Stage> = STAGES.iter().filter(|s| s.number > latest.number).collect();
+        for stage in later {
+            let asked = parse(&["--stage", &stage.number.to_string()]).expect("parses");
+            let error = asked.stage(&root).unwrap_err();
+            assert!(error.contains("has no live page yet"), "{error}");
+        }
         let options = parse(&["--stage", "3", "--yours"]).expect("parses");
-        assert_eq!((options.stage, options.yours), (3, true));
+        assert_eq!((options.stage, options.yours), (Some(3), true));
         assert!(parse(&["--stage", "1"]).unwrap_err().contains("stage 1 has no node"));
         assert!(parse(&["--stage"]).is_err());
     }
