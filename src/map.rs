@@ -94,11 +94,28 @@ pub fn survey_current(
 ) -> io::Result<Vec<StageMap>> {
     match here {
         Some(index) => survey_while(cargo, &STAGES[index..=index], progress, |_| true),
-        None => survey_while(cargo, STAGES, progress, |map| {
-            let (started, done) = map.progress();
-            !started || done
-        }),
+        None => {
+            let stages =
+                worth_surveying(|stage| fresh::learners_work(&cargo.root, stage).is_some());
+            survey_while(cargo, &stages, progress, |map| {
+                let (started, done) = map.progress();
+                !started || done
+            })
+        }
     }
+}
+
+/// The stages [`survey_current`] builds, given which are the learner's work (`ours`). Only
+/// those can be started (every test fails on a fresh exercise, course check 6): them, and the
+/// fresh stage [`stages::choose`] falls back on, so a fresh clone builds stage 1 alone.
+fn worth_surveying(ours: impl Fn(&Stage) -> bool) -> Vec<Stage> {
+    let last = STAGES.iter().rposition(&ours);
+    let after = &STAGES[last.map_or(0, |i| i + 1)..];
+    let fallback = after.iter().chain(STAGES).find(|stage| !ours(stage));
+    let mut stages: Vec<Stage> = STAGES.iter().filter(|stage| ours(stage)).copied().collect();
+    stages.extend(fallback.copied());
+    stages.sort_by_key(|stage| stage.number);
+    stages
 }
 
 /// Surveys `stages` in order while `go_on` says so after each; remembers what passes, to name
@@ -473,6 +490,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Next: stage 2 election"), "{text}");
+    }
+
+    /// `test` builds only the learner's stages and the fresh one after them (or the first).
+    #[test]
+    fn only_the_learners_stages_and_the_next_fresh_one_are_surveyed() {
+        let numbers = |ours: &[u32]| -> Vec<u32> {
+            worth_surveying(|stage| ours.contains(&stage.number)).iter().map(|s| s.number).collect()
+        };
+        assert_eq!(numbers(&[]), [1]);
+        assert_eq!(numbers(&[3]), [3, 4]);
+        assert_eq!(numbers(&[1, 2]), [1, 2, 3]);
+        let last = STAGES.len() as u32;
+        assert_eq!(numbers(&[2, last]), [1, 2, last]);
     }
 
     /// From the folder of a stage that passes, the map says so and names the next stage.

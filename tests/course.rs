@@ -101,7 +101,7 @@ fn course_map_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn the_folder_picks_the_stage_and_a_number_is_a_stage() {
     let folder = repo_root().join(STAGES[2].exercise_dir());
-    for args in [&["test"][..], &["hint"]] {
+    for args in [&["test"][..], &["hint"], &["watch", "--once", "take_committed"]] {
         let output = course_map_in(&folder, args);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
