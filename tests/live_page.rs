@@ -3,7 +3,8 @@
 //! Chromium's DevTools protocol, watches the servers elect a leader, clicks the leader (a
 //! real mouse press at its place on the ring) to crash it, watches a new leader appear, sends
 //! a request and waits until a majority has committed it, clicks "save", and runs the replay
-//! command the page shows, which must write the same trace, byte for byte. Screenshots of each
+//! command the page shows, which must write the same trace, byte for byte, then slides the time
+//! back to tick 30 and steps one event at a time. Screenshots of each
 //! moment go to `target/live-page-screenshots/` (CI keeps them). When Chromium is closed, the
 //! server must end by itself (no poll: the page is gone).
 //!
@@ -376,6 +377,38 @@ fn the_live_page_elects_crashes_replicates_and_replays() {
     let replayed = std::fs::read(&replay_path).expect("the replayed trace");
     assert!(original == replayed, "the replay command wrote other bytes: {replay}");
     println!("replayed {} bytes identically: {replay}", original.len());
+
+    // Time travel: the slider back to tick 30 computes the run again from the seed, paused;
+    // then "event ▶" shows one event more.
+    page.eval(
+        "(() => { const t = document.getElementById('travel'); t.value = 30; \
+         t.dispatchEvent(new Event('change')); return 1; })()",
+    );
+    let back = page.until("the slider takes the run back to tick 30", limit, |p| {
+        p["tick"] == 30 && p["said"].as_str().is_some_and(|s| s.starts_with("back at tick 30"))
+    });
+    let before = back["cursor"].as_i64().expect("a cursor");
+    assert!(back["nodes"].as_array().expect("nodes").iter().all(|n| n["up"] == true));
+    page.screenshot("7-back-at-tick-30");
+    page.click("#back");
+    let back_one = page.until("◀ event shows the event before", limit, |p| {
+        p["cursor"].as_i64() == Some(before - 1)
+    });
+    assert_eq!(back_one["tick"], 30);
+    let clock = page.eval("document.getElementById('clock').textContent");
+    assert!(
+        clock.as_str().is_some_and(|c| c.contains("event")),
+        "the clock names the event: {clock}"
+    );
+    page.click("#step");
+    page.until("event ▶ shows it again, running no tick", limit, |p| {
+        p["cursor"].as_i64() == Some(before) && p["tick"] == 30
+    });
+    page.click("#step");
+    page.until("event ▶ at the newest event runs one tick", limit, |p| {
+        // (A tick may bring no event: then the cursor stays until one comes.)
+        p["tick"] == 31 && p["cursor"].as_i64() >= Some(before)
+    });
 
     // The page closes: the server ends by itself.
     drop(page);

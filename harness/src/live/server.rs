@@ -12,7 +12,7 @@
 //!
 //! Routes: `GET /` the page; `GET /update?generation=G&events=K&logs=L` the run since the
 //! page's K-th event and L-th log change (everything when G is not the run's generation);
-//! `POST /input` one [`Input`](super::action::Input) as JSON, answered `200 {"ok": ..}` or
+//! `POST /input` one [`Input`] as JSON, answered `200 {"ok": ..}` or
 //! `400 {"error": ..}`. Anything else: 404.
 
 use std::collections::BTreeMap;
