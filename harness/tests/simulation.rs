@@ -253,7 +253,8 @@ fn a_passing_randomized_run_keeps_no_timeline() {
     let events = cluster.trace().count();
     assert!(events > 1_000, "the run counted {events} events");
     assert_eq!(cluster.trace().recent().count(), 0, "events kept by a quiet run");
-    cluster.tick();
+    // A heartbeat interval: the leader sends at least once (a single tick may be quiet).
+    cluster.run_for(cluster.config().heartbeat_interval);
     assert!(cluster.trace().recent().count() > 0, "no event kept after the run ended");
 }
 
@@ -360,11 +361,13 @@ fn randomized_runs_crash_nodes_at_the_worst_moments() {
 
 /// The other worst moment: a leader crashes in the very tick it advanced its commit index, so
 /// that the entries it just committed may be known to no live leader; and only then, not at
-/// every tick it leads.
+/// every tick it leads. (Counted in the runs without leader churn, whose leaders are taken
+/// away at any tick on purpose: `Plan::leader_churn`.)
 #[test]
 fn randomized_runs_crash_leaders_right_after_they_commit() {
     let (mut leader_crashes, mut after_commit) = (0, 0);
-    for seed in 1..=20 {
+    let calm = (1..=40).filter(|&seed| chaos::Plan::from_seed(seed).leader_churn == 0.0);
+    for seed in calm.take(20) {
         let run = record_events(|| chaos::replication::<Correct>(seed));
         let mut leading = std::collections::BTreeSet::new();
         for (at, record) in run.iter().enumerate() {
@@ -388,7 +391,7 @@ fn randomized_runs_crash_leaders_right_after_they_commit() {
             }
         }
     }
-    // Most leader crashes are these (75 of 98 here): a random crash picks any live node.
+    // Most leader crashes are these (91 of 118 here): a random crash picks any live node.
     assert!(
         after_commit >= 4 && 2 * after_commit >= leader_crashes,
         "{after_commit} of {leader_crashes} leader crashes came in the tick the leader committed"
