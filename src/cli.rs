@@ -55,6 +55,12 @@ usage:
                                with a live page), --yours (your exercise of that stage,
                                once it has no stub left), --seed N, --speed N, --paused,
                                --no-open
+  cargo run -- cluster         the finale: real server processes on 127.0.0.1 (files with
+                               fsync, TCP between them, Redis clients: `redis-cli -p <port>`),
+                               live, with keys to kill, restart, partition and heal. Options:
+                               --nodes N (default 3), --yours (refused until stage 6 exists).
+                               Builds the driver first (`-p driver`, release: a few minutes
+                               the first time)
   cargo run -- help            this text
 
 for maintainers:
@@ -79,6 +85,8 @@ pub enum Command {
     Demo(crate::demo::Options),
     /// Serve the live page with these options.
     Live(crate::live::Options),
+    /// Run real server processes (the driver's `raft-cluster`) with these arguments.
+    Cluster(Vec<String>),
     /// Record the fresh exercises.
     Fingerprint,
     /// Print one hint: for `stub` (else the current one), at `level` (else 1).
@@ -128,6 +136,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         ["live", ref rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|word| word.to_string()).collect();
             crate::live::Options::parse(&rest).map(Command::Live)
+        }
+        ["cluster", ref rest @ ..] => {
+            Ok(Command::Cluster(rest.iter().map(|word| word.to_string()).collect()))
         }
         ["fingerprint"] => Ok(Command::Fingerprint),
         ["help" | "-h" | "--help"] => Ok(Command::Help),
@@ -179,6 +190,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Ok(Command::Verify) => verify(),
         Ok(Command::Demo(options)) => demo(&options),
         Ok(Command::Live(options)) => crate::live::run(&root, &options),
+        Ok(Command::Cluster(args)) => cluster(&root, &args),
         Ok(Command::Fingerprint) => fingerprint(),
         Ok(Command::Hint { stub, level }) => hint(&root, stub.as_deref(), level),
         Ok(Command::Watch { what, once }) => watch::run(&root, what.as_deref(), once),
@@ -218,6 +230,24 @@ fn finish(result: Result<String, String>, error_code: u8) -> ExitCode {
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(error_code)
+        }
+    }
+}
+
+/// Runs the driver's `raft-cluster` (release) with `args`: the driver is its own package, so
+/// tokio and the sockets stay out of this tool's build.
+fn cluster(root: &Path, args: &[String]) -> ExitCode {
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .current_dir(root)
+        .args(["run", "--release", "-q", "-p", "driver", "--bin", "raft-cluster", "--"])
+        .args(args)
+        .status();
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8),
+        Err(error) => {
+            eprintln!("cluster: cannot run cargo: {error}");
+            ExitCode::FAILURE
         }
     }
 }

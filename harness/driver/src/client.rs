@@ -65,6 +65,8 @@ enum Command {
     Quit,
     /// `INFO`.
     Info,
+    /// `RAFT.ISOLATE ON|OFF`.
+    Isolate(bool),
     /// One operation whose output is the reply (`GET`, `SET`): may go in a batch.
     Single(KvOp),
     /// `DEL`, `EXISTS`: a read per key (and a delete per present key).
@@ -154,6 +156,10 @@ impl<M: Send + 'static> Connection<M> {
         match command {
             Command::Local(value) => value,
             Command::Info => self.info().await,
+            Command::Isolate(isolated) => {
+                let _ = self.node.send(Input::Isolate(isolated));
+                Value::ok()
+            }
             Command::Count { keys, delete } => self.count(keys, delete).await,
             Command::Append { key, value } => {
                 if let Err(error) = self.call(KvOp::Append { key: key.clone(), value }).await {
@@ -321,7 +327,7 @@ pub fn info_text(info: &Info) -> String {
     format!(
         "# Server\r\nredis_version:7.0.0\r\nredis_mode:raft\r\n\r\n# Raft\r\nid:{}\r\nrole:{}\r\n\
          term:{}\r\nleader:{}\r\ncommit_index:{}\r\napplied_index:{}\r\nlast_log_index:{}\r\n\
-         snapshot_index:{}\r\nlog_length:{}\r\nfsyncs:{}\r\nwrite_turns:{}\r\n",
+         snapshot_index:{}\r\nlog_length:{}\r\nfsyncs:{}\r\nwrite_turns:{}\r\nisolated:{}\r\n",
         info.id,
         info.role,
         info.term,
@@ -333,6 +339,7 @@ pub fn info_text(info: &Info) -> String {
         info.last_log_index - info.snapshot_index,
         info.fsyncs,
         info.write_turns,
+        u8::from(info.isolated),
     )
 }
 
@@ -389,6 +396,10 @@ fn parse(args: &[Vec<u8>]) -> Command {
         }
         "quit" => Command::Quit,
         "info" => Command::Info,
+        "raft.isolate" if n == 2 && strings[0].eq_ignore_ascii_case("on") => Command::Isolate(true),
+        "raft.isolate" if n == 2 && strings[0].eq_ignore_ascii_case("off") => {
+            Command::Isolate(false)
+        }
         "ping" | "echo" | "get" | "set" | "del" | "exists" | "append" | "incr" | "config"
         | "client" => arity_error(),
         _ => Command::Local(Value::Error(unknown_command(args))),

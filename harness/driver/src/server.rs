@@ -70,6 +70,8 @@ pub struct Info {
     pub snapshot_index: u64,
     /// fsyncs since the process started.
     pub fsyncs: u64,
+    /// Cut off from its peers by `RAFT.ISOLATE ON`.
+    pub isolated: bool,
     /// Loop turns that wrote something (each costs one fdatasync of the log, at least).
     pub write_turns: u64,
 }
@@ -90,6 +92,9 @@ pub enum Input<M> {
     },
     /// `INFO`.
     Info(oneshot::Sender<Info>),
+    /// `RAFT.ISOLATE ON|OFF`: drop every frame to and from the peers (a partition, for the
+    /// live view and for experiments), or stop dropping them.
+    Isolate(bool),
 }
 
 /// Where the reply to a client's requests goes.
@@ -139,7 +144,8 @@ where
         .spawn(move || {
             let node = H::start(id, peer_ids, Config::default(), Rng::new(seed), disk_state);
             let routes = HashMap::new();
-            NodeLoop { id, node, disk, queues, routes, write_turns: 0 }.run(input_rx)
+            NodeLoop { id, node, disk, queues, routes, write_turns: 0, isolated: false }
+                .run(input_rx)
         })
         .map_err(|error| format!("cannot start the node thread: {error}"))?
         .join()
@@ -187,6 +193,8 @@ struct NodeLoop<H: Hosted> {
     queues: BTreeMap<NodeId, mpsc::Sender<Frame<H::Message>>>,
     routes: HashMap<u64, Route>,
     write_turns: u64,
+    /// Cut off from every peer (`RAFT.ISOLATE ON`).
+    isolated: bool,
 }
 
 impl<H: Hosted> NodeLoop<H> {
@@ -214,6 +222,15 @@ impl<H: Hosted> NodeLoop<H> {
 
     fn handle(&mut self, input: Input<H::Message>) {
         match input {
+            Input::Peer(..) if self.isolated => {}
+            Input::Isolate(isolated) => {
+                self.isolated = isolated;
+                eprintln!(
+                    "[n{}] {}",
+                    self.id,
+                    if isolated { "isolated from its peers" } else { "reconnected to its peers" }
+                );
+            }
             Input::Peer(from, Frame::Raft(message)) => self.node.step(from, message),
             Input::Peer(from, Frame::Forward(request)) => {
                 self.routes.insert(request.client, Route::Peer(from));
@@ -253,6 +270,9 @@ impl<H: Hosted> NodeLoop<H> {
     }
 
     fn send(&self, to: NodeId, frame: Frame<H::Message>) {
+        if self.isolated {
+            return;
+        }
         if let Some(queue) = self.queues.get(&to) {
             let _ = queue.try_send(frame); // full: the peer is slow or down; Raft resends
         }
@@ -290,6 +310,7 @@ impl<H: Hosted> NodeLoop<H> {
             last_log_index: status.last_log_index,
             snapshot_index: status.snapshot_index,
             fsyncs: self.disk.fsyncs(),
+            isolated: self.isolated,
             write_turns: self.write_turns,
         }
     }
