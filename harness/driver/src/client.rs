@@ -1,8 +1,9 @@
 //! Client connections: Redis commands in, the service's answers out.
 //!
-//! Each connection is one client session (§6.3): a random client id, and a sequence number
-//! per operation, the same for every retry of it, so a request retried after a timeout or a
-//! change of leader is applied once. Commands are answered in the order they came
+//! Each connection is a set of client sessions (§6.3), one per request it may have in flight
+//! (up to [`MAX_BATCH`]): a random client id, and a sequence number per operation, the same for
+//! every retry of it, so a request retried after a timeout or a change of leader is applied
+//! once. Commands are answered in the order they came
 //! (pipelining); consecutive `GET`s and `SET`s of a pipeline go to the node together, so one
 //! loop turn (one fsync) carries them all.
 //!
@@ -27,6 +28,12 @@ use crate::service::{Answer, KvOp, KvOutput, Reply, Request};
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
 /// How long to wait for an answer before sending the request again (same sequence number).
 pub const RETRY_AFTER: Duration = Duration::from_millis(1000);
+/// The most requests of one connection in flight at once. The stage 3 reference sends an
+/// AppendEntries to every follower per proposal, so a pipeline of thousands proposed in one
+/// loop turn would send thousands of messages carrying up to 64 entries each; measured with
+/// 300 pipelined SETs (debug build, busy machine), the leader's turn took long enough for its
+/// heartbeats to be late and the followers to start elections.
+pub const MAX_BATCH: usize = 16;
 /// The most bytes a connection may have sent without completing a command.
 pub const MAX_PENDING: usize = resp::MAX_BULK + 1024;
 
@@ -51,8 +58,9 @@ pub async fn serve<M: Send + 'static>(
 struct Connection<M> {
     me: NodeId,
     node: std_mpsc::Sender<Input<M>>,
-    client: u64,
-    seq: u64,
+    /// The connection's sessions: (client id, last sequence number), one per request a
+    /// pipeline may have in flight.
+    sessions: Vec<(u64, u64)>,
     replies_tx: mpsc::UnboundedSender<Reply>,
     replies: mpsc::UnboundedReceiver<Reply>,
 }
@@ -80,8 +88,7 @@ enum Command {
 impl<M: Send + 'static> Connection<M> {
     fn new(me: NodeId, node: std_mpsc::Sender<Input<M>>) -> Connection<M> {
         let (replies_tx, replies) = mpsc::unbounded_channel();
-        let client = random_client_id(me);
-        Connection { me, node, client, seq: 0, replies_tx, replies }
+        Connection { me, node, sessions: Vec::new(), replies_tx, replies }
     }
 
     /// Reads commands and answers them in order until the client leaves or breaks the
@@ -119,7 +126,12 @@ impl<M: Send + 'static> Connection<M> {
                 continue;
             }
             match parse(&args) {
-                Command::Single(op) => batch.push(op),
+                Command::Single(op) => {
+                    batch.push(op);
+                    if batch.len() >= MAX_BATCH {
+                        self.flush(&mut batch, out).await;
+                    }
+                }
                 other => {
                     self.flush(&mut batch, out).await;
                     match other {
@@ -230,18 +242,21 @@ impl<M: Send + 'static> Connection<M> {
         self.call_many(vec![op]).await.pop().expect("one result per operation")
     }
 
-    /// Sends `ops` to the node as requests of this session, together, and waits for each
-    /// one's answer: retried (same sequence number) at the hinted leader, or again after
-    /// [`RETRY_AFTER`], until [`REQUEST_DEADLINE`].
+    /// Sends `ops` to the node together, op `i` as the next request of sub-session `i` (so
+    /// every session has one request in flight, as stage 6's sessions expect, §6.3), and waits
+    /// for each one's answer: retried with the same sequence number at the hinted leader, or
+    /// again after [`RETRY_AFTER`], until [`REQUEST_DEADLINE`].
     async fn call_many(&mut self, ops: Vec<KvOp>) -> Vec<Result<KvOutput, Value>> {
-        let first_seq = self.seq + 1;
-        self.seq += ops.len() as u64;
+        assert!(ops.len() <= MAX_BATCH, "at most {MAX_BATCH} requests in flight");
         let mut results: Vec<Option<Result<KvOutput, Value>>> = vec![None; ops.len()];
-        let mut waiting: BTreeMap<u64, (KvOp, Option<NodeId>)> =
-            ops.into_iter().enumerate().map(|(i, op)| (first_seq + i as u64, (op, None))).collect();
+        let mut waiting: BTreeMap<u64, (usize, u64, KvOp, Option<NodeId>)> = BTreeMap::new();
+        for (i, op) in ops.into_iter().enumerate() {
+            let (client, seq) = self.next_request(i);
+            waiting.insert(client, (i, seq, op, None));
+        }
         let deadline = Instant::now() + REQUEST_DEADLINE;
-        for (&seq, (op, target)) in &waiting {
-            self.submit(seq, op.clone(), *target);
+        for (&client, (_, seq, op, target)) in &waiting {
+            self.submit(client, *seq, op.clone(), *target);
         }
         while !waiting.is_empty() {
             let now = Instant::now();
@@ -251,29 +266,32 @@ impl<M: Send + 'static> Connection<M> {
             let wait = RETRY_AFTER.min(deadline - now);
             match tokio::time::timeout(wait, self.replies.recv()).await {
                 Ok(Some(reply)) => {
-                    let Some((op, _)) = waiting.remove(&reply.seq) else { continue };
-                    let slot = &mut results[(reply.seq - first_seq) as usize];
+                    let Some(&(i, seq, _, _)) = waiting.get(&reply.client) else { continue };
+                    if reply.seq != seq {
+                        continue; // an answer to an earlier try of an earlier request
+                    }
+                    let (_, _, op, _) = waiting.remove(&reply.client).expect("found above");
                     match reply.answer {
-                        Answer::Done(output) => *slot = Some(Ok(output)),
+                        Answer::Done(output) => results[i] = Some(Ok(output)),
                         Answer::Refused(why) => {
-                            *slot = Some(Err(Value::Error(format!("ERR {why}"))))
+                            results[i] = Some(Err(Value::Error(format!("ERR {why}"))))
                         }
                         Answer::NotLeader { leader_hint } => {
                             let target = leader_hint.filter(|&leader| leader != self.me);
                             if leader_hint.is_none() {
                                 tokio::time::sleep(Duration::from_millis(20)).await;
                             }
-                            self.submit(reply.seq, op.clone(), target);
-                            waiting.insert(reply.seq, (op, target));
+                            self.submit(reply.client, seq, op.clone(), target);
+                            waiting.insert(reply.client, (i, seq, op, target));
                         }
                     }
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    for (&seq, (op, _)) in &mut waiting {
+                    for (&client, (_, seq, op, _)) in &waiting {
                         // No answer: the target may be gone; ask this node again, which
                         // hints the leader it knows now.
-                        self.submit(seq, op.clone(), None);
+                        self.submit(client, *seq, op.clone(), None);
                     }
                 }
             }
@@ -286,8 +304,18 @@ impl<M: Send + 'static> Connection<M> {
             .collect()
     }
 
-    fn submit(&self, seq: u64, op: KvOp, target: Option<NodeId>) {
-        let request = Request { client: self.client, seq, op };
+    /// The client id and next sequence number of sub-session `i`.
+    fn next_request(&mut self, i: usize) -> (u64, u64) {
+        while self.sessions.len() <= i {
+            self.sessions.push((random_client_id(self.me), 0));
+        }
+        let session = &mut self.sessions[i];
+        session.1 += 1;
+        *session
+    }
+
+    fn submit(&self, client: u64, seq: u64, op: KvOp, target: Option<NodeId>) {
+        let request = Request { client, seq, op };
         let _ = self.node.send(Input::Client { request, target, reply: self.replies_tx.clone() });
     }
 

@@ -13,15 +13,15 @@
 //! - [`peers`]: frames between nodes over TCP, reconnecting.
 //! - [`resp`] and [`client`]: the Redis protocol, and client sessions on it.
 //! - [`server`]: one process: the node's loop and the outputs in order.
-//! - [`service`]: what the driver runs; [`kv_over_log`]: a stand-in service on stage 5.
+//! - [`service`]: what the driver runs; [`stage6`]: the stage 6 reference, hosted.
 
 pub mod client;
 pub mod encoding;
-pub mod kv_over_log;
 pub mod peers;
 pub mod resp;
 pub mod server;
 pub mod service;
+pub mod stage6;
 pub mod storage;
 #[doc(hidden)]
 pub mod testing;

@@ -211,12 +211,12 @@ fn bad_input_never_brings_a_server_down() {
         }
     }
     let mut pipeline = Vec::new();
-    for i in 0..2000 {
+    for i in 0..500 {
         pipeline.extend(encode_command(&["SET", &format!("p{}", i % 10), &i.to_string()]));
     }
     let mut c = RespClient::connect(&address).unwrap();
     c.send_raw(&pipeline).unwrap();
-    for _ in 0..2000 {
+    for _ in 0..500 {
         assert_eq!(c.read_reply().unwrap(), Reply::Simple("OK".into()));
     }
     for id in 1..=3 {
@@ -229,7 +229,7 @@ fn bad_input_never_brings_a_server_down() {
     std::thread::sleep(Duration::from_millis(300));
     for id in 1..=3 {
         assert_eq!(processes.exited(id), None, "n{id} exited: {}", processes.stderr(id));
-        assert_eq!(client(&processes, id).command(&["GET", "p9"]).unwrap(), bulk("1999"));
+        assert_eq!(client(&processes, id).command(&["GET", "p9"]).unwrap(), bulk("499"));
     }
 }
 

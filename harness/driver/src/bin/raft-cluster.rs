@@ -19,10 +19,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|arg| arg == "--yours") {
         eprintln!(
-            "raft-cluster: --yours runs your own stage 6 service (exercises/06-kv) as the \
-             servers. Stage 6 is not in this workspace yet, so there is no code of yours to run: \
-             the servers run the reference (stage 5 with a stand-in key-value service). Run \
-             without --yours."
+            "raft-cluster: --yours (your own stage 6 service, exercises/06-kv, as the servers) \
+             is not built yet: the driver runs the stage 6 reference only. Run without --yours."
         );
         std::process::exit(2);
     }
@@ -76,7 +74,7 @@ fn main() {
 fn draw(processes: &Processes, down: &[bool]) {
     let mut out = String::from("\x1b[2J\x1b[H");
     out.push_str(
-        "Raft cluster: real processes on 127.0.0.1 (the stage 5 reference, files with fsync)\n\n",
+        "Raft cluster: real processes on 127.0.0.1 (the stage 6 reference, files with fsync)\n\n",
     );
     out.push_str(&format!(
         "{:<4} {:<7} {:<10} {:>5} {:>7} {:>8} {:>8} {:>8} {:>9} {:>9}  {}\n",

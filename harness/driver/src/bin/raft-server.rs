@@ -13,8 +13,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use driver::kv_over_log::KvOverLog;
 use driver::server::{self, ServerConfig};
+use driver::stage6::Stage6;
 
 const USAGE: &str = "usage: raft-server --id N --peers HOST:PORT,HOST:PORT,... \
                      --client-port PORT --data-dir DIR [--client-host IP]";
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match server::run::<KvOverLog>(config) {
+    match server::run::<Stage6>(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("raft-server: {error}");

@@ -1,0 +1,79 @@
+//! The stage 6 service, hosted: the reference's `KvNode` (sessions, ReadIndex reads, its own
+//! compaction), driven through [`Hosted`].
+//!
+//! The output order is the node contract's: writes, messages, then the snapshot and the
+//! committed entries the store loaded and applied (drained here only to count them: the store
+//! has already applied them), then the replies.
+
+use harness::service::Service;
+use harness::{Compact, Config, Envelope, Node, NodeId, Persist, Replicate, Rng, Status};
+use kv::{KvNode, Message, PersistentState, StorageWrite};
+
+use crate::service::{Hosted, Reply, Request};
+
+/// The stage 6 reference and the index its store applied through.
+pub struct Stage6 {
+    node: KvNode,
+    applied: u64,
+}
+
+impl Hosted for Stage6 {
+    type Node = KvNode;
+    type Message = Message;
+
+    fn start(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        disk: Option<PersistentState>,
+    ) -> Self {
+        let node = match disk {
+            Some(state) => KvNode::restart(id, peers, config, rng, state),
+            None => KvNode::new(id, peers, config, rng),
+        };
+        Stage6 { node, applied: 0 }
+    }
+
+    fn tick(&mut self) {
+        self.node.tick();
+    }
+
+    fn step(&mut self, from: NodeId, message: Message) {
+        self.node.step(from, message);
+    }
+
+    fn request(&mut self, request: Request) {
+        self.node.request(request);
+    }
+
+    fn take_persist(&mut self) -> Vec<StorageWrite> {
+        self.node.take_persist()
+    }
+
+    fn take_messages(&mut self) -> Vec<Envelope<Message>> {
+        self.node.take_messages()
+    }
+
+    fn take_replies(&mut self) -> Vec<Reply> {
+        if let Some(snapshot) = self.node.take_snapshot() {
+            self.applied = self.applied.max(snapshot.index);
+        }
+        if let Some(last) = self.node.take_committed().last() {
+            self.applied = self.applied.max(last.index);
+        }
+        self.node.take_replies()
+    }
+
+    fn status(&self) -> Status {
+        self.node.status()
+    }
+
+    fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    fn leader(&self) -> Option<NodeId> {
+        self.node.leader_hint()
+    }
+}
