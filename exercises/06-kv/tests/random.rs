@@ -28,16 +28,25 @@ fn run(seed: u64) -> (Cluster<KvNode>, Clients<KvOp, KvOutput>) {
     for id in cluster.ids() {
         cluster.with_node(id, |node| node.config.snapshot_every = every);
     }
-    let mut kv = Clients::new(&cluster, 6, ClientLink::unreliable());
+    // Six clients call every kind of operation; three only read, as monitors do, and stay with
+    // whichever server answers them.
+    let mut kv = Clients::new(&cluster, 9, ClientLink::unreliable());
     let mut workload = cluster.fork_rng(3);
     for client in 1..=6 {
         for n in 0..25 {
             kv.submit(client, random_op(&mut workload, 3, client, n));
         }
     }
-    for _ in 0..20 {
+    for client in 7..=9 {
+        for _ in 0..40 {
+            let key = format!("k{}", workload.range(0, 3));
+            kv.submit(client, KvOp::Get { key });
+        }
+    }
+    for _ in 0..30 {
         fault(&mut cluster, &mut faults, every);
-        let ticks = faults.range(5, 40);
+        // Long enough for a new leader to be elected and serve while an old one is cut off.
+        let ticks = faults.range(10, 80);
         kv.run_for(&mut cluster, ticks);
     }
     cluster.heal();
@@ -57,8 +66,32 @@ fn run(seed: u64) -> (Cluster<KvNode>, Clients<KvOp, KvOutput>) {
         )
     });
     cluster.check_logs();
+    check_stores_agree(&mut cluster);
     kv.check_linearizable(&cluster);
     (cluster, kv)
+}
+
+/// Once every server applied the same entries, every store holds the same map and the same
+/// sessions (§5.4.3: every state machine goes through the same states, snapshots included).
+fn check_stores_agree(cluster: &mut Cluster<KvNode>) {
+    let agreed = cluster.run_until(500, |c| {
+        let applied: Vec<u64> = c.ids().iter().map(|&id| c.node(id).state().last_applied).collect();
+        applied.iter().all(|&index| index == applied[0])
+    });
+    cluster
+        .ensure(agreed, || "the servers did not all apply the same index within 500 ticks".into());
+    let first = cluster.node(1).store.clone();
+    for id in cluster.ids() {
+        let store = &cluster.node(id).store;
+        cluster.ensure(*store == first, || {
+            let index = cluster.node(id).state().last_applied;
+            format!(
+                "State Machine Safety (§5.4.3) violated: n1 and n{id} applied through index \
+                 {index} but hold different stores (a snapshot must hold the map and the \
+                 sessions, §6.3, §7):\n  n1:  {first:?}\n  n{id}: {store:?}"
+            )
+        });
+    }
 }
 
 /// Restarts server `id` from its disk, compacting every `every` entries as before.
@@ -67,13 +100,13 @@ fn restart(cluster: &mut Cluster<KvNode>, id: NodeId, every: u64) {
     cluster.with_node(id, |node| node.config.snapshot_every = every);
 }
 
-/// One random fault: a crash (never more than two servers down), a restart, a partition or a
-/// heal.
+/// One random fault: a crash (never more than two servers down), a restart, a partition, the
+/// leader cut off alone, or a heal.
 fn fault(cluster: &mut Cluster<KvNode>, rng: &mut Rng, every: u64) {
     let ids = cluster.ids();
     let id = ids[rng.range(0, ids.len() as u64) as usize];
     let down = ids.iter().filter(|&&id| !cluster.is_up(id)).count();
-    match rng.range(0, 4) {
+    match rng.range(0, 5) {
         0 if cluster.is_up(id) && down < 2 => cluster.crash(id),
         0 | 1 => {
             let crashed: Vec<NodeId> =
@@ -88,6 +121,14 @@ fn fault(cluster: &mut Cluster<KvNode>, rng: &mut Rng, every: u64) {
                 if rng.chance(0.5) { left.push(id) } else { right.push(id) }
             }
             cluster.partition(&[&left, &right]);
+        }
+        // The leader alone on one side (the lab's disconnect(leader)): it leads on, stale,
+        // while the others elect a new one.
+        3 => {
+            if let Some((leader, _)) = cluster.leaders().into_iter().max_by_key(|&(_, term)| term) {
+                let others: Vec<NodeId> = ids.into_iter().filter(|&id| id != leader).collect();
+                cluster.partition(&[&[leader], &others]);
+            }
         }
         _ => cluster.heal(),
     }

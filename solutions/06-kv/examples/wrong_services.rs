@@ -1,0 +1,414 @@
+//! Deliberately wrong key-value services, and how often the randomized run catches each.
+//!
+//! Each wrong service is the reference [`KvNode`] with one classic mistake (dissertation §6),
+//! made by a wrapper that changes what the node answers or remembers:
+//!
+//! - `stale-read`: the leader answers a read at once from its store, without the leadership
+//!   round or the no-op (§6.4): a deposed leader serves stale values;
+//! - `no-dedup`: the sessions are forgotten after every input, so a retried write applies again
+//!   (§6.3);
+//! - `sessions-not-in-snapshot`: a store loaded from a snapshot (after a restart or an
+//!   InstallSnapshot) comes without its sessions (§6.3, §7);
+//! - `answer-before-commit`: the leader answers a write as soon as it proposes it, with what its
+//!   own store would answer (§6.2);
+//! - `wrong-request`: a write waits at its index whatever happens, and gets the answer of the
+//!   entry applied there, whichever it is (§6.2: the entry at the index must have the write's
+//!   term, and a deposed leader answers "not leader").
+//!
+//! `cargo run --release -p kv-solution --example wrong_services [-- <seeds>]` runs each over
+//! seeds `1..=<seeds>` (default 1,000) of the randomized run of `tests/random.rs` and prints its
+//! catch rate and the first seed that caught it; `-- <seeds> stats` also prints the reference's
+//! operations per second and messages per operation.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use harness::service::clients::{ClientLink, Clients};
+use harness::service::kv::{KvOp, KvOutput, random_op};
+use harness::service::{Answer, Reply, Request, Service};
+use harness::{
+    Applied, Cluster, Compact, Config, Envelope, Index, NetworkConfig, Node, NodeId, NotLeader,
+    Persist, Replicate, Rng, Snapshot, Status, Term,
+};
+use kv::{Entry, KvConfig, KvNode, Message, PersistentState, StorageWrite};
+
+const CORRECT: u8 = 0;
+const STALE_READ: u8 = 1;
+const NO_DEDUP: u8 = 2;
+const SESSIONS_NOT_IN_SNAPSHOT: u8 = 3;
+const ANSWER_BEFORE_COMMIT: u8 = 4;
+const WRONG_REQUEST: u8 = 5;
+
+/// The reference with mistake `BUG`.
+struct Wrong<const BUG: u8> {
+    node: KvNode,
+    /// `wrong-request`: the writes this node proposed, by index, as (client, seq).
+    waiting: std::collections::BTreeMap<Index, (u64, u64)>,
+}
+
+impl<const BUG: u8> Wrong<BUG> {
+    fn of(node: KvNode) -> Self {
+        Wrong { node, waiting: std::collections::BTreeMap::new() }
+    }
+}
+
+impl<const BUG: u8> Wrong<BUG> {
+    /// Runs one input of the inner node, then makes the mistake.
+    fn input(&mut self, input: impl FnOnce(&mut KvNode)) {
+        input(&mut self.node);
+        match BUG {
+            NO_DEDUP => self.node.store.sessions.clear(),
+            WRONG_REQUEST => {
+                for (&index, write) in &self.node.pending {
+                    self.waiting.insert(index, (write.client, write.seq));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `wrong-request`: whatever entry is applied at a write's index answers that write, and
+    /// nothing else does (no "not leader" for it, ever).
+    fn answer_by_index(&mut self, applied: &[Applied<String>]) {
+        for entry in applied {
+            let Some((client, seq)) = self.waiting.remove(&entry.index) else { continue };
+            let answer = match Entry::decode(&entry.command) {
+                Entry::Noop => Answer::Done(KvOutput::Ok),
+                Entry::Request(request) => {
+                    let session = self.node.store.sessions.get(&request.client);
+                    match session.filter(|s| s.last_seq == request.seq).map(|s| s.answer.clone()) {
+                        Some(Ok(output)) => Answer::Done(output),
+                        Some(Err(error)) => Answer::Refused(error.to_string()),
+                        None => continue,
+                    }
+                }
+            };
+            self.node.answer(client, seq, answer);
+        }
+    }
+}
+
+impl<const BUG: u8> Node for Wrong<BUG> {
+    type Message = Message;
+    type Command = String;
+
+    fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self {
+        Wrong::of(KvNode::new(id, peers, config, rng))
+    }
+    fn id(&self) -> NodeId {
+        self.node.id()
+    }
+    fn tick(&mut self) {
+        self.input(|node| node.tick());
+    }
+    fn step(&mut self, from: NodeId, message: Message) {
+        self.input(|node| node.step(from, message));
+    }
+    fn take_messages(&mut self) -> Vec<Envelope<Message>> {
+        self.node.take_messages()
+    }
+    fn status(&self) -> Status {
+        self.node.status()
+    }
+    fn log_entry(&self, index: Index) -> Option<(Term, &String)> {
+        self.node.log_entry(index)
+    }
+}
+
+impl<const BUG: u8> Replicate for Wrong<BUG> {
+    fn propose(&mut self, command: String) -> Result<(Index, Term), NotLeader> {
+        self.node.propose(command)
+    }
+    fn take_committed(&mut self) -> Vec<Applied<String>> {
+        let applied = self.node.take_committed();
+        if BUG == WRONG_REQUEST {
+            self.answer_by_index(&applied);
+        }
+        applied
+    }
+}
+
+impl<const BUG: u8> Persist for Wrong<BUG> {
+    type State = PersistentState;
+    type Write = StorageWrite;
+    fn take_persist(&mut self) -> Vec<StorageWrite> {
+        self.node.take_persist()
+    }
+    fn apply_write(state: &mut PersistentState, write: StorageWrite) {
+        KvNode::apply_write(state, write);
+    }
+    fn restart(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        state: Self::State,
+    ) -> Self {
+        let mut node = KvNode::restart(id, peers, config, rng, state);
+        if BUG == SESSIONS_NOT_IN_SNAPSHOT {
+            node.store.sessions.clear();
+        }
+        Wrong::of(node)
+    }
+}
+
+impl<const BUG: u8> Compact for Wrong<BUG> {
+    fn compact(&mut self, index: Index, snapshot: Vec<u8>) {
+        self.node.compact(index, snapshot);
+    }
+    fn take_snapshot(&mut self) -> Option<Snapshot> {
+        let snapshot = self.node.take_snapshot();
+        if BUG == SESSIONS_NOT_IN_SNAPSHOT && snapshot.is_some() {
+            self.node.store.sessions.clear();
+        }
+        snapshot
+    }
+}
+
+impl<const BUG: u8> Service for Wrong<BUG> {
+    type Op = KvOp;
+    type Output = KvOutput;
+
+    fn request(&mut self, request: Request<KvOp>) {
+        let node = &mut self.node;
+        if node.is_leader() && Kv::validate(&request.op) {
+            match BUG {
+                STALE_READ if request.op.is_read() => {
+                    let value = node.store.get(request.op.key()).cloned();
+                    let answer = Answer::Done(KvOutput::Value(value));
+                    return node.answer(request.client, request.seq, answer);
+                }
+                ANSWER_BEFORE_COMMIT if !request.op.is_read() => {
+                    let (client, seq) = (request.client, request.seq);
+                    let mut store = node.store.clone();
+                    let index = node.state().log.last_index() + 1;
+                    let answer = store.apply(index, client, seq, &request.op);
+                    node.request(request);
+                    node.pending.retain(|_, write| (write.client, write.seq) != (client, seq));
+                    let answer =
+                        answer.map_or_else(|e| Answer::Refused(e.to_string()), Answer::Done);
+                    return node.answer(client, seq, answer);
+                }
+                _ => {}
+            }
+        }
+        self.input(|node| node.request(request));
+    }
+
+    fn take_replies(&mut self) -> Vec<Reply<KvOutput>> {
+        let mut replies = self.node.take_replies();
+        if BUG == WRONG_REQUEST {
+            let waiting: Vec<(u64, u64)> = self.waiting.values().copied().collect();
+            replies.retain(|reply| {
+                !matches!(reply.answer, Answer::NotLeader { .. })
+                    || !waiting.contains(&(reply.client, reply.seq))
+            });
+        }
+        replies
+    }
+}
+
+/// Whether an op passes the size limits.
+struct Kv;
+impl Kv {
+    fn validate(op: &KvOp) -> bool {
+        kv::Store::validate(op).is_ok()
+    }
+}
+
+/// The settings of node `node` of a run: compaction every `every` entries.
+trait Configure {
+    fn configure(&mut self, every: u64);
+    fn store(&self) -> &kv::Store;
+}
+
+impl<const BUG: u8> Configure for Wrong<BUG> {
+    fn configure(&mut self, every: u64) {
+        self.node.config = KvConfig { snapshot_every: every, ..KvConfig::default() };
+    }
+    fn store(&self) -> &kv::Store {
+        &self.node.store
+    }
+}
+
+/// The randomized run of `tests/random.rs`, for any service; panics with the report if a check
+/// fails. Returns the cluster and its clients.
+fn run<N>(seed: u64) -> (Cluster<N>, Clients<KvOp, KvOutput>)
+where
+    N: Service<Op = KvOp, Output = KvOutput> + Configure + 'static,
+{
+    let network = NetworkConfig::unreliable();
+    let mut cluster = Cluster::<N>::with_config(5, seed, Config::default(), network).with_disks();
+    cluster.service_snapshots();
+    let mut faults = cluster.fork_rng(2);
+    let every = faults.range(4, 20);
+    for id in cluster.ids() {
+        cluster.with_node(id, |node| node.configure(every));
+    }
+    // Six clients call every kind of operation; three only read, as monitors do, and stay with
+    // whichever server answers them.
+    let mut kv = Clients::new(&cluster, 9, ClientLink::unreliable());
+    let mut workload = cluster.fork_rng(3);
+    for client in 1..=6 {
+        for n in 0..25 {
+            kv.submit(client, random_op(&mut workload, 3, client, n));
+        }
+    }
+    for client in 7..=9 {
+        for _ in 0..40 {
+            let key = format!("k{}", workload.range(0, 3));
+            kv.submit(client, KvOp::Get { key });
+        }
+    }
+    for _ in 0..30 {
+        fault(&mut cluster, &mut faults, every);
+        let ticks = faults.range(10, 80);
+        kv.run_for(&mut cluster, ticks);
+    }
+    cluster.heal();
+    for id in cluster.ids() {
+        if !cluster.is_up(id) {
+            restart(&mut cluster, id, every);
+        }
+    }
+    let done = kv.run_until_idle(&mut cluster, 10_000);
+    cluster.ensure(done, || "liveness: not every operation completed".to_string());
+    cluster.check_logs();
+    let agreed = cluster.run_until(500, |c| {
+        let applied: Vec<u64> = c.ids().iter().map(|&id| c.status(id).commit_index).collect();
+        applied.iter().all(|&index| index == applied[0])
+    });
+    cluster.ensure(agreed, || "the servers did not all commit the same index".into());
+    cluster.run_for(2);
+    let first = cluster.node(1).store().clone();
+    for id in cluster.ids() {
+        let same = *cluster.node(id).store() == first;
+        cluster.ensure(same, || format!("State Machine Safety (§5.4.3) violated: n1 and n{id}"));
+    }
+    kv.check_linearizable(&cluster);
+    (cluster, kv)
+}
+
+fn restart<N: Service + Configure + 'static>(cluster: &mut Cluster<N>, id: NodeId, every: u64) {
+    cluster.restart(id);
+    cluster.with_node(id, |node| node.configure(every));
+}
+
+fn fault<N: Service + Configure + 'static>(cluster: &mut Cluster<N>, rng: &mut Rng, every: u64) {
+    let ids = cluster.ids();
+    let id = ids[rng.range(0, ids.len() as u64) as usize];
+    let down = ids.iter().filter(|&&id| !cluster.is_up(id)).count();
+    match rng.range(0, 5) {
+        0 if cluster.is_up(id) && down < 2 => cluster.crash(id),
+        0 | 1 => {
+            let crashed: Vec<NodeId> =
+                ids.iter().copied().filter(|&id| !cluster.is_up(id)).collect();
+            if let Some(&id) = crashed.first() {
+                restart(cluster, id, every);
+            }
+        }
+        2 => {
+            let (mut left, mut right) = (Vec::new(), Vec::new());
+            for id in ids {
+                if rng.chance(0.5) { left.push(id) } else { right.push(id) }
+            }
+            cluster.partition(&[&left, &right]);
+        }
+        // The leader alone on one side (the lab's disconnect(leader)): it leads on, stale,
+        // while the others elect a new one.
+        3 => {
+            if let Some((leader, _)) = cluster.leaders().into_iter().max_by_key(|&(_, term)| term) {
+                let others: Vec<NodeId> = ids.into_iter().filter(|&id| id != leader).collect();
+                cluster.partition(&[&[leader], &others]);
+            }
+        }
+        _ => cluster.heal(),
+    }
+}
+
+/// Runs `BUG` over `seeds`; returns how many seeds failed, the first that did and its reason.
+fn catch_rate<const BUG: u8>(seeds: u64) -> (u64, Option<(u64, String)>) {
+    let mut caught = 0;
+    let mut first = None;
+    for seed in 1..=seeds {
+        let result = catch_unwind(AssertUnwindSafe(|| run::<Wrong<BUG>>(seed)));
+        if let Err(panic) = result {
+            caught += 1;
+            if first.is_none() {
+                let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+                let rule =
+                    text.lines().find(|l| l.starts_with("harness:")).unwrap_or("").to_string();
+                first = Some((seed, rule));
+            }
+        }
+    }
+    (caught, first)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seeds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1_000);
+    // Quiet: failing runs replay only to print, and here nobody reads the reports.
+    std::panic::set_hook(Box::new(|_| {}));
+    if args.iter().any(|a| a == "stats") {
+        stats(seeds);
+    }
+    let results = [
+        ("correct (the reference)", catch_rate::<CORRECT>(seeds)),
+        ("stale-read", catch_rate::<STALE_READ>(seeds)),
+        ("no-dedup", catch_rate::<NO_DEDUP>(seeds)),
+        ("sessions-not-in-snapshot", catch_rate::<SESSIONS_NOT_IN_SNAPSHOT>(seeds)),
+        ("answer-before-commit", catch_rate::<ANSWER_BEFORE_COMMIT>(seeds)),
+        ("wrong-request", catch_rate::<WRONG_REQUEST>(seeds)),
+    ];
+    println!("{:<26} {:>8}  first seed caught, and the rule", "service", "caught");
+    for (name, (caught, first)) in results {
+        let rate = 100.0 * caught as f64 / seeds as f64;
+        let first = first.map_or("-".to_string(), |(seed, rule)| format!("{seed}: {rule}"));
+        let first: String = first.chars().take(110).collect();
+        println!("{name:<26} {caught:>4}/{seeds} ({rate:.1}%)  {first}");
+    }
+}
+
+/// The reference's operations per second (wall clock, this machine) and Raft messages per
+/// operation, over the randomized runs of `seeds`, and over a quiet run with no fault.
+fn stats(seeds: u64) {
+    let start = Instant::now();
+    let (mut ops, mut messages) = (0, 0);
+    for seed in 1..=seeds {
+        let (cluster, kv) = run::<Wrong<CORRECT>>(seed);
+        ops += kv.history().completed() as u64;
+        messages += cluster.stats().total().sent;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "randomized runs: {ops} operations in {seconds:.2} s: {:.0} ops/s, {:.1} messages per op",
+        ops as f64 / seconds,
+        messages as f64 / ops as f64
+    );
+    let start = Instant::now();
+    let mut cluster = Cluster::<Wrong<CORRECT>>::new(5, 1).with_disks();
+    cluster.service_snapshots();
+    let mut kv = Clients::new(&cluster, 10, ClientLink::reliable());
+    let mut workload = Rng::new(1);
+    for client in 1..=10 {
+        for n in 0..500 {
+            kv.submit(client, random_op(&mut workload, 10, client, n));
+        }
+    }
+    assert!(kv.run_until_idle(&mut cluster, 100_000));
+    let seconds = start.elapsed().as_secs_f64();
+    let ops = kv.history().completed() as f64;
+    let stats = cluster.stats();
+    let reads = kv.history().records().iter().filter(|r| r.op.is_read()).count();
+    println!(
+        "quiet run (5 servers, 10 clients, 5,000 ops, {reads} reads): {:.0} ops/s, {:.1} \
+         messages per op ({} ReadIndex, {} AppendEntries), {} ticks",
+        ops / seconds,
+        stats.total().sent as f64 / ops,
+        stats.kind("ReadIndex").sent,
+        stats.kind("AppendEntries").sent,
+        cluster.now()
+    );
+    kv.check_linearizable(&cluster);
+}
