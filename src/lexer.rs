@@ -226,18 +226,7 @@ impl Lexer<'_> {
     /// A `"…"` string whose opening quote is at `self.pos`; `start` includes any prefix.
     fn string(&mut self, start: usize, quote: usize) -> Result<(), LexError> {
         self.pos = quote + 1;
-        loop {
-            match self.peek(0) {
-                Some(b'\\') => self.pos += 2,
-                Some(b'"') => {
-                    self.pos += 1;
-                    self.push(Kind::Str, start);
-                    return Ok(());
-                }
-                Some(_) => self.pos += 1,
-                None => return Err(self.error(start, "string")),
-            }
-        }
+        self.escaped(start, b'"', Kind::Str)
     }
 
     /// A raw string `r#"…"#` whose `#`s (if any) start at `self.pos`.
@@ -267,7 +256,7 @@ impl Lexer<'_> {
         match (chars.next(), chars.next()) {
             (Some('\\'), _) => {
                 self.pos = start + 1;
-                self.char_body(start)
+                self.escaped(start, b'\'', Kind::Char)
             }
             (Some(c), Some('\'')) => {
                 self.pos = start + 1 + c.len_utf8() + 1;
@@ -284,17 +273,20 @@ impl Lexer<'_> {
         }
     }
 
-    /// The rest of an escaped char literal, from just after its opening quote.
-    fn char_body(&mut self, start: usize) -> Result<(), LexError> {
+    /// The rest of a string or an escaped char literal up to its closing byte `close`, from
+    /// just after its opening quote (a char literal ends before the end of its line).
+    fn escaped(&mut self, start: usize, close: u8, kind: Kind) -> Result<(), LexError> {
+        let what = if kind == Kind::Str { "string" } else { "char literal" };
         loop {
             match self.peek(0) {
                 Some(b'\\') => self.pos += 2,
-                Some(b'\'') => {
+                Some(byte) if byte == close => {
                     self.pos += 1;
-                    self.push(Kind::Char, start);
+                    self.push(kind, start);
                     return Ok(());
                 }
-                Some(b'\n') | None => return Err(self.error(start, "char literal")),
+                Some(b'\n') if kind == Kind::Char => return Err(self.error(start, what)),
+                None => return Err(self.error(start, what)),
                 Some(_) => self.pos += 1,
             }
         }
@@ -337,7 +329,7 @@ impl Lexer<'_> {
             }
             ("b", Some(b'\''), _) => {
                 self.pos += 1;
-                self.char_body(start)
+                self.escaped(start, b'\'', Kind::Char)
             }
             _ => {
                 self.push(Kind::Ident, start);
