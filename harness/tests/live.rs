@@ -150,6 +150,8 @@ fn a_broken_rule_stops_the_clock() {
     assert!(refused.starts_with("the run stopped at a broken rule (Log Matching"), "{refused}");
     let trace: Value = serde_json::from_str(&run.trace_json()).expect("JSON");
     assert_eq!(trace["failure"], why.as_str());
+    let update = run.update(0, 0, 0);
+    assert_eq!(update["failure"], why.as_str(), "the page is told, and stops its clock");
     let replayed = Session::replay(stage, 7, run.actions().to_vec(), now);
     assert_eq!(replayed.trace_json(), run.trace_json(), "the failure replays");
 }
