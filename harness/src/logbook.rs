@@ -80,9 +80,14 @@ impl<N: Node> Cluster<N> {
     /// event: the checks fail before [`Cluster::record_log`] runs, and the entry that broke a
     /// rule is the one the page must show.
     pub(crate) fn write_failed_trace(&self, why: &str) {
-        let last: Vec<LogChange> =
-            (1..=self.slots.len() as NodeId).filter_map(|id| self.log_change(id)).collect();
+        let last = self.unrecorded_log_changes();
         crate::report::write_trace_with(self.seed, &self.trace, Some(why), &last);
+    }
+
+    /// The log changes the logbook has not recorded yet: at a failure, those of the failing
+    /// event (the live page's trace carries them too, [`crate::live`]).
+    pub(crate) fn unrecorded_log_changes(&self) -> Vec<LogChange> {
+        (1..=self.slots.len() as NodeId).filter_map(|id| self.log_change(id)).collect()
     }
 
     /// What changed in node `id`'s log since the logbook last saw it, if anything (and if the

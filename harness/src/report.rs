@@ -337,7 +337,7 @@ pub fn trace_file_json(seed: u64, trace: &Trace, failure: Option<&str>) -> Strin
 }
 
 /// [`trace_file_json`] with `last`, log changes not yet in the logbook, at its end.
-fn trace_file_json_with(
+pub(crate) fn trace_file_json_with(
     seed: u64,
     trace: &Trace,
     failure: Option<&str>,

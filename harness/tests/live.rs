@@ -152,6 +152,11 @@ fn a_broken_rule_stops_the_clock() {
     assert_eq!(trace["failure"], why.as_str());
     let update = run.update(0, 0, 0);
     assert_eq!(update["failure"], why.as_str(), "the page is told, and stops its clock");
+    // The failing event's log change is there (the checks saw it before the logbook): n2's
+    // entry that differs from the leader's, which the grid and the trace page must show.
+    let last = trace["logs"].as_array().and_then(|logs| logs.last()).cloned().expect("logs");
+    assert_eq!(last["node"], 2, "the failing node's log change comes last: {last}");
+    assert_eq!(update["logs"].as_array().and_then(|l| l.last()), Some(&last));
     let replayed = Session::replay(stage, 7, run.actions().to_vec(), now);
     assert_eq!(replayed.trace_json(), run.trace_json(), "the failure replays");
 }

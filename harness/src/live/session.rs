@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::action::{Action, Recorded, format_actions};
 use super::stage::Stage;
 use crate::cluster::{Cluster, panic_text};
+use crate::logbook::LogChange;
 use crate::network::NetworkConfig;
 use crate::node::{Node, NodeId, Role};
 
@@ -32,6 +33,9 @@ pub struct Session<N: Node> {
     applied: usize,
     /// The rule the run broke (or the node's panic), once it has: the clock stops.
     failure: Option<String>,
+    /// The log changes of the failing event, which the checks saw before the logbook did: the
+    /// entry that broke a rule is the one the page must show.
+    failing_logs: Vec<LogChange>,
     /// Bumped whenever the run is computed again (time travel): the page starts over.
     generation: u64,
     /// The furthest tick computed along these actions (how far the time slider reaches).
@@ -51,6 +55,7 @@ impl<N: Node> Session<N> {
             actions: Vec::new(),
             applied: 0,
             failure: None,
+            failing_logs: Vec::new(),
             generation: 0,
             furthest: 0,
             requests: 0,
@@ -307,13 +312,16 @@ impl<N: Node> Session<N> {
         let cluster = &mut self.cluster;
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| f(cluster))) {
             self.failure = Some(why_of(&panic_text(payload)));
+            self.failing_logs = self.cluster.unrecorded_log_changes();
         }
     }
 
     /// The run as the trace file holds it (`RAFT_TRACE`'s format, which the trace page
     /// opens), with the broken rule if there is one.
     pub fn trace_json(&self) -> String {
-        self.cluster.trace_json(self.failure.as_deref())
+        let (seed, trace, failure) =
+            (self.cluster.seed(), self.cluster.trace(), self.failure.as_deref());
+        crate::report::trace_file_json_with(seed, trace, failure, &self.failing_logs)
     }
 
     /// The command that computes this run again, up to now, and writes its trace to `path`.
@@ -336,7 +344,8 @@ impl<N: Node> Session<N> {
         let (events, logs) = if generation == self.generation { (events, logs) } else { (0, 0) };
         let trace = self.cluster.trace();
         let all = trace.all().unwrap_or_default();
-        let changes = trace.logbook.as_ref().map_or(&[][..], |book| &book.changes[..]);
+        let recorded = trace.logbook.as_ref().map_or(&[][..], |book| &book.changes[..]);
+        let changes: Vec<&LogChange> = recorded.iter().chain(&self.failing_logs).collect();
         let config = self.cluster.config();
         let network = self.cluster.network();
         let nodes: Vec<NodeView> = self.cluster.ids().into_iter().map(|id| self.view(id)).collect();
