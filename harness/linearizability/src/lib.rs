@@ -35,8 +35,27 @@
 //!   hopeless. A model says how to split in [`Model::partition`].
 //!
 //! The same design as Porcupine (A. Athalye, the Go checker used by the MIT 6.5840 lab and
-//! etcd's tests), with one difference: when the budget runs out the answer is
-//! [`Verdict::Unknown`], never a pass.
+//! etcd's tests), with three differences: when the budget runs out the answer is
+//! [`Verdict::Unknown`], never a pass; an operation with an unknown outcome may be left out
+//! (rather than placed at the end), and the cache skips a configuration when an earlier one
+//! had the same known operations and state with a *subset* of the unknown ones placed (it
+//! could do everything the new one can); and the failure names the partition, the longest
+//! prefix and the operations that cannot follow it.
+//!
+//! How the search is laid out (for a reader of `search.rs` and `cache.rs`): the calls and
+//! returns of one partition form a doubly linked list in time order; placing an operation
+//! unlinks its two events and undoing it links them back (Knuth's dancing links), so the
+//! search allocates nothing per step. The set of placed operations is one bitset mutated in
+//! place, with a Zobrist hash (one random word per operation, XORed in and out) kept beside
+//! it; the cache stores its copies of those bitsets in one flat arena of words, entries
+//! chained by index, so memory is `n / 8` bytes per cache entry plus the model's state, and
+//! nothing is allocated per entry but what the state holds.
+//!
+//! What it costs: the search is exponential in the number of operations that overlap in time
+//! *within one partition* (that is what the problem is: NP-complete, Gibbons & Korach 1997),
+//! and a non-linearizable history costs more than a linearizable one, because every order
+//! must fail before the answer is "no". Many unknown outcomes make it worse still: each may
+//! take effect at any later point. `examples/bench.rs` measures it.
 //!
 //! # Unknown outcomes
 //!
@@ -46,7 +65,8 @@
 //!
 //! # Determinism and the budget
 //!
-//! The search counts steps (one per operation it tries or takes back) and stops after
+//! The search counts steps (one per event of the list it visits: an operation tried, or a
+//! return that sends it back) and stops after
 //! [`Budget`] steps with [`Verdict::Unknown`]. Steps, not seconds: the verdict for a history and
 //! a budget is the same on every machine, every run. No clocks, threads or hash-order
 //! iteration are involved in any result.
