@@ -76,3 +76,20 @@ fn cas_success_needs_the_expected_value() {
 fn return_before_call_is_refused() {
     check(&RegisterModel, &[op(7, 5, 3, Op::Read, Reply::Value(None))], Budget::default());
 }
+
+/// When several orders reach the same length, the evidence shows the first one the search
+/// found (operations in call order), so the message is the same on every run and reads in
+/// time order: here write 1, write 2, then the read of 3 that nothing explains.
+#[test]
+fn evidence_shows_the_first_longest_prefix() {
+    let history = [
+        op(0, 0, 10, Op::Write(1), Reply::Ok),
+        op(1, 0, 10, Op::Write(2), Reply::Ok),
+        op(2, 20, 21, Op::Read, Reply::Value(Some(3))),
+    ];
+    let verdict = check(&RegisterModel, &history, Budget::default());
+    let Verdict::NotLinearizable(evidence) = &verdict else { panic!("{verdict}") };
+    let order: Vec<usize> = evidence.prefix.iter().map(|op| op.index).collect();
+    assert_eq!(order, [0, 1], "{evidence}");
+    assert_eq!(evidence.state_after_prefix, "Some(2)", "{evidence}");
+}
