@@ -373,6 +373,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 "election_safety",
                 &[
                     "properties::each_checker_names_its_broken_property::case_1_two_leaders_in_one_term",
+                    "properties::each_checker_rejects_every_break_of_a_real_run::case_1_election_safety",
                 ],
             ),
             (
@@ -380,6 +381,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "properties::each_checker_names_its_broken_property::case_2_same_index_and_term_different_prefix",
                     "properties::each_checker_names_its_broken_property::case_3_same_entry_different_command",
+                    "properties::each_checker_rejects_every_break_of_a_real_run::case_2_log_matching",
                 ],
             ),
             (
@@ -390,12 +392,14 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "properties::each_checker_names_its_broken_property::case_5_leader_lacks_what_its_own_follower_committed",
                     "properties::each_checker_names_its_broken_property::case_6_leader_holds_another_command_at_a_committed_index",
                     "properties::each_checker_names_its_broken_property::case_7_figure_8_leader_erased_a_commit",
+                    "properties::each_checker_rejects_every_break_of_a_real_run::case_3_leader_completeness",
                 ],
             ),
             (
                 "state_machine_safety",
                 &[
                     "properties::each_checker_names_its_broken_property::case_8_two_commands_applied_at_one_index",
+                    "properties::each_checker_rejects_every_break_of_a_real_run::case_4_state_machine_safety",
                     "properties::every_checker_accepts_a_legal_state",
                     "properties::every_checker_accepts_every_snapshot_of_a_correct_run",
                 ],
