@@ -340,7 +340,9 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "cluster::agreement_on_an_unreliable_network",
                     "paper::candidate_writes_its_term_and_vote_with_its_request_votes",
+                    "paper::first_difference_costs_the_change_not_the_log",
                     "paper::first_difference_is_where_the_logs_part",
+                    "paper::first_difference_looks_no_further_back_than_the_last_shared_term",
                     "paper::granted_vote_is_written",
                     "paper::newer_term_writes_the_term_and_no_vote",
                     "paper::nothing_changed_nothing_written",
@@ -436,6 +438,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 "handle_install_snapshot",
                 &[
                     "paper::follower_ignores_a_snapshot_at_or_below_its_commit_index",
+                    "paper::follower_installs_a_snapshot_only_past_its_commit_index",
                     "paper::follower_keeps_the_entries_after_the_snapshots_last_entry",
                     "paper::follower_replaces_a_log_that_does_not_hold_the_snapshots_last_entry",
                     "paper::install_snapshot_makes_its_sender_the_leader_and_restarts_the_timer",

@@ -114,10 +114,17 @@ impl<N: Replicate + Persist + 'static> Bare<N> {
     }
 
     /// The size of what node `id`'s disk holds, as
-    /// [`Cluster::persisted_bytes`](crate::Cluster::persisted_bytes) measures it (0 without
-    /// disks or before the node's first write).
+    /// [`Cluster::persisted_bytes`](crate::Cluster::persisted_bytes) measures it (0 before the
+    /// node's first write). Without disks ([`Bare::with_disks`]) it panics, naming the call,
+    /// instead of reading 0.
     pub fn persisted_bytes(&self, id: NodeId) -> usize {
-        self.disks.as_ref().map_or(0, |disks| disks.size(id))
+        match self.disks.as_ref() {
+            Some(disks) => disks.size(id),
+            None => panic!(
+                "persisted_bytes(n{id}): this bare loop keeps no disks, so every size would read \
+                 0: build it with .with_disks()"
+            ),
+        }
     }
 }
 

@@ -583,11 +583,11 @@ impl<N: Node> Cluster<N> {
         }
         let kind = self.tally.kind(&word);
         self.text = word;
-        let bytes = if self.tally.count_bytes { json_len(&message) } else { 0 };
+        let bytes = self.tally.count_bytes.then(|| json_len(&message));
         self.stats.take();
         let (all, to_node) = self.tally.both_mut(to, kind);
-        (all.sent, all.bytes) = (all.sent + 1, all.bytes + bytes);
-        (to_node.sent, to_node.bytes) = (to_node.sent + 1, to_node.bytes + bytes);
+        all.count_sent(bytes);
+        to_node.count_sent(bytes);
         let term = self.slots[id as usize - 1].status.term;
         let life = self.slots[to as usize - 1].life;
         let message = if self.trace.keeps_all() {

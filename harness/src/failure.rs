@@ -70,7 +70,7 @@ impl<N: Node> Cluster<N> {
     /// which were not written when sent (see [`crate::trace::Summary`]): each is a call of its
     /// sender's `Display`, so it runs under the watchdog.
     fn write_summaries(&self) {
-        for record in self.trace.recent() {
+        for record in self.trace.kept() {
             let (Event::Send { from, message, .. }
             | Event::Receive { from, message, .. }
             | Event::Drop { from, message, .. }
@@ -139,7 +139,7 @@ impl<N: Node> Cluster<N> {
             events: self.trace.count(),
             settings,
             nodes: self.slots.len(),
-            recent: self.trace.recent().cloned().collect(),
+            recent: self.trace.kept().cloned().collect(),
             rows,
             diff,
         }

@@ -88,7 +88,18 @@ impl<N: Replicate> Cluster<N> {
     /// lab's `nCommitted`. Like the lab, it counts what every node applied, up or down: a node
     /// that applied `index` and then crashed still counts, and a restarted node counts from the
     /// start for everything it applied in an earlier life.
+    ///
+    /// Only a cluster that tracks what nodes apply knows ([`track_applied`](Cluster::track_applied);
+    /// `propose`, `one` and `submit` call it): in any other, it fails the test, naming the
+    /// call, instead of counting 0.
     pub fn committed_count(&self, index: Index) -> (usize, Option<N::Command>) {
+        if self.hooks.committed.is_none() {
+            self.fail(&format!(
+                "committed_count({index}): this cluster does not track what its nodes apply, so \
+                 every count would read 0: call cluster.track_applied() before the run \
+                 (propose, one and submit call it)"
+            ));
+        }
         self.checks.applied_at(index, &self.ids())
     }
 

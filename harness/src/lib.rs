@@ -44,7 +44,7 @@
 //!   run_for / run_until_idle   restrict(client, &[ids]) unrestrict   give_up() history() counts()
 //!   check_linearizable(&cluster)   (key-value: service/kv.rs, the `linearizability` crate)
 //! MessageStats: kinds, total(), kind(k), to_node(id), received_by(id, k)   (stats.rs)
-//!   cluster.count_bytes()   measure bytes too (off by default: `bytes` stay 0)
+//!   cluster.count_bytes()   measure bytes too (off by default: reading bytes() then fails)
 //! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
 //! watchdog::limit_from(RAFT_WATCHDOG) -> Option<Duration>     (default 30 s; "0": off)
 //! chaos::elections::<N: Persist>(seed) -> Cluster<N>

@@ -53,8 +53,18 @@ impl<N: Node> Cluster<N> {
     }
 
     /// The trace as the `RAFT_TRACE` file holds it: `{"seed", "failure", "nodes", "events",
-    /// "logs"}` (see `docs/harness.md`), for [`crate::page::render`].
+    /// "logs"}` (see `docs/harness.md`), for [`crate::page::render`]. Needs
+    /// [`keep_whole_trace`](Cluster::keep_whole_trace) (or `RAFT_TRACE`): a cluster that keeps
+    /// only its last events and no log changes fails the test, naming the call, rather than
+    /// hand out a trace with most of the run missing.
     pub fn trace_json(&self, failure: Option<&str>) -> String {
+        if !self.trace.keeps_all() {
+            self.fail(&format!(
+                "trace_json(): this cluster keeps only its last {} events and no log changes: \
+                 call cluster.keep_whole_trace() right after building it",
+                crate::trace::RECENT
+            ));
+        }
         crate::report::trace_file_json(self.seed, &self.trace, failure)
     }
 

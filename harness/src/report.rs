@@ -345,7 +345,7 @@ pub(crate) fn trace_file_json_with(
 ) -> String {
     let events = match trace.all() {
         Some(all) => all.iter().collect(),
-        None => trace.recent().collect(),
+        None => trace.kept().collect(),
     };
     let book = trace.logbook.as_ref();
     let nodes = book.map(|book| book.nodes).filter(|&nodes| nodes > 0);

@@ -72,8 +72,16 @@ impl<N: Compact> Cluster<N> {
     }
 
     /// The snapshot state of node `id`'s state machine: the index it applied through and its
-    /// digest.
+    /// digest. Needs [`compact_every`](Cluster::compact_every): without state machines it fails
+    /// the test, naming the call, instead of reading an empty machine.
     pub fn machine(&self, id: NodeId) -> Machine {
+        if self.hooks.snapshots.is_none() {
+            self.fail(&format!(
+                "machine(n{id}): this cluster runs no state machines, so every one would read \
+                 empty: call cluster.compact_every(k) before the first proposal (k = 0: \
+                 compact only when the test asks)"
+            ));
+        }
         self.checks.machine(id)
     }
 }
@@ -81,9 +89,16 @@ impl<N: Compact> Cluster<N> {
 impl<N: Persist> Cluster<N> {
     /// The size of what node `id`'s stable storage holds, in bytes of JSON: bounded when
     /// snapshots are taken (§7), growing with the log when they are not. 0 before its first
-    /// write.
+    /// write. Needs [`with_disks`](Cluster::with_disks): a cluster without disks fails the test,
+    /// naming the call, instead of reading 0.
     pub fn persisted_bytes(&self, id: NodeId) -> usize {
-        self.hooks.disks.as_ref().map_or(0, |disks| disks.size(id))
+        match self.hooks.disks.as_ref() {
+            Some(disks) => disks.size(id),
+            None => self.fail(&format!(
+                "persisted_bytes(n{id}): this cluster keeps no disks, so every size would read \
+                 0: build it with .with_disks()"
+            )),
+        }
     }
 }
 

@@ -10,8 +10,10 @@
 //! Counting is cheap: the kind is found by formatting a message only up to the end of its
 //! first word (`first_word`), and sizes are measured only in a cluster that asked for them
 //! with [`Cluster::count_bytes`] (measuring every message's JSON is a good part of what a
-//! run costs, and only a test about bytes reads them). Without it, `bytes` stay 0 and the
-//! table shows `-`.
+//! run costs, and only a test about bytes reads them). Without it the table shows `-`, and
+//! reading a byte count ([`KindStats::bytes`]) fails the test, naming the call to make: a count
+//! that was never kept must not read as 0, or a test bounding bytes passes whatever the node
+//! sends.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Display, Write as _};
@@ -33,9 +35,56 @@ pub struct KindStats {
     pub dropped: u64,
     /// Extra copies the network made.
     pub duplicated: u64,
-    /// JSON bytes of the messages sent, if the cluster counts them
-    /// ([`Cluster::count_bytes`]); 0 otherwise.
-    pub bytes: u64,
+    /// JSON bytes of the messages sent, if the cluster counts them ([`Cluster::count_bytes`]):
+    /// read with [`KindStats::bytes`]. `None` (`null` in JSON) if it does not.
+    #[serde(rename = "bytes")]
+    measured: Option<u64>,
+}
+
+impl KindStats {
+    /// JSON bytes of the messages sent. Fails the test, naming the call to make, if the
+    /// cluster does not count bytes: [`Cluster::count_bytes`] before the run.
+    pub fn bytes(&self) -> u64 {
+        match self.measured {
+            Some(bytes) => bytes,
+            None => panic!(
+                "message bytes are not counted in this cluster: call cluster.count_bytes() \
+                 before the run (off by default: measuring every message's JSON costs a good \
+                 part of a run); without it every byte count would read 0"
+            ),
+        }
+    }
+
+    /// JSON bytes of the messages sent, `None` if the cluster does not count them.
+    pub fn bytes_if_counted(&self) -> Option<u64> {
+        self.measured
+    }
+
+    /// Counts one message sent, of `bytes` bytes if they are measured.
+    pub(crate) fn count_sent(&mut self, bytes: Option<u64>) {
+        self.sent += 1;
+        if let Some(bytes) = bytes {
+            self.measured = Some(self.measured.unwrap_or(0) + bytes);
+        }
+    }
+
+    /// The counts with bytes kept (from 0) if `counted`, not kept otherwise.
+    fn bytes_kept(mut self, counted: bool) -> Self {
+        self.measured = counted.then(|| self.measured.unwrap_or(0));
+        self
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &KindStats) {
+        self.sent += other.sent;
+        self.delivered += other.delivered;
+        self.dropped += other.dropped;
+        self.duplicated += other.duplicated;
+        self.measured = match (self.measured, other.measured) {
+            (None, None) => None,
+            (mine, theirs) => Some(mine.unwrap_or(0) + theirs.unwrap_or(0)),
+        };
+    }
 }
 
 /// Counts per message kind, in kind order, and per receiving node.
@@ -61,6 +110,12 @@ impl MessageStats {
         MessageStats { kinds, to: Vec::new(), bytes_counted: self.bytes_counted }
     }
 
+    /// True if the cluster counts bytes ([`Cluster::count_bytes`]): only then can
+    /// [`KindStats::bytes`] be read.
+    pub fn bytes_counted(&self) -> bool {
+        self.bytes_counted
+    }
+
     /// How many messages of `kind` node `id` received (stepped): the classic lab's per-server
     /// RPC count, e.g. `received_by(2, "RequestVote")`.
     pub fn received_by(&self, id: NodeId, kind: &str) -> u64 {
@@ -69,7 +124,8 @@ impl MessageStats {
 
     /// The counts of `kind`, all zero if no such message was sent.
     pub fn kind(&self, kind: &str) -> KindStats {
-        self.kinds.get(kind).cloned().unwrap_or_default()
+        let counts = self.kinds.get(kind).cloned().unwrap_or_default();
+        counts.bytes_kept(self.bytes_counted)
     }
 
     /// The counts of the kind of the message summarized as `summary`.
@@ -85,13 +141,9 @@ impl MessageStats {
     pub fn total(&self) -> KindStats {
         let mut total = KindStats::default();
         for kind in self.kinds.values() {
-            total.sent += kind.sent;
-            total.delivered += kind.delivered;
-            total.dropped += kind.dropped;
-            total.duplicated += kind.duplicated;
-            total.bytes += kind.bytes;
+            total.add(kind);
         }
-        total
+        total.bytes_kept(self.bytes_counted)
     }
 }
 
@@ -105,7 +157,8 @@ impl fmt::Display for MessageStats {
         )?;
         let total = self.total();
         for (kind, s) in self.kinds.iter().chain([(&"total".to_string(), &total)]) {
-            let bytes = if self.bytes_counted { s.bytes.to_string() } else { "-".to_string() };
+            let bytes = s.measured.filter(|_| self.bytes_counted);
+            let bytes = bytes.map_or("-".to_string(), |bytes| bytes.to_string());
             writeln!(
                 f,
                 "{:<20} {:>9} {:>9} {:>9} {:>9} {:>11}",
@@ -180,7 +233,8 @@ impl Tally {
         let named = |counts: &[KindStats]| -> Vec<(String, KindStats)> {
             let pairs = self.names.iter().zip(counts);
             let touched = pairs.filter(|(_, counts)| **counts != KindStats::default());
-            touched.map(|(name, counts)| (name.to_string(), counts.clone())).collect()
+            let kept = |counts: &KindStats| counts.clone().bytes_kept(self.count_bytes);
+            touched.map(|(name, counts)| (name.to_string(), kept(counts))).collect()
         };
         let kinds = named(&self.all).into_iter().collect();
         let to = self.to.iter().map(|counts| named(counts)).collect();

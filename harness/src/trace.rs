@@ -291,6 +291,8 @@ pub struct Trace {
     /// Counts events without keeping them: a run that replays its seed to report a failure
     /// ([`quiet_from_now`]).
     quiet: bool,
+    /// How many events were counted and not kept, while quiet.
+    unkept: u64,
 }
 
 /// How many events the trace keeps when it does not keep them all.
@@ -300,13 +302,13 @@ impl Trace {
     /// A trace that keeps the last [`RECENT`] events.
     pub fn new() -> Self {
         let recent = Vec::with_capacity(RECENT);
-        Trace { recent, head: 0, all: None, count: 0, logbook: None, quiet: false }
+        Trace { recent, head: 0, all: None, count: 0, logbook: None, quiet: false, unkept: 0 }
     }
 
     /// From now on, keep every event (for `RAFT_TRACE` and the determinism check).
     pub fn keep_all(&mut self) {
         if self.all.is_none() {
-            self.all = Some(self.recent().cloned().collect());
+            self.all = Some(self.kept().cloned().collect());
             self.logbook = Some(Logbook::default());
             self.quiet = false;
         }
@@ -334,6 +336,7 @@ impl Trace {
             // Dropped here, the event lets go of its message: the receiver gets the message
             // itself, not a copy kept for a summary nobody will read.
             self.count += 1;
+            self.unkept += 1;
             return;
         }
         let record = Record { tick, event };
@@ -350,10 +353,35 @@ impl Trace {
         self.count += 1;
     }
 
-    /// The last events, oldest first.
+    /// The last events (up to [`RECENT`] of them), oldest first.
+    ///
+    /// A randomized run ([`crate::chaos`]) keeps no event while it runs: until [`RECENT`]
+    /// events have been kept since, this fails the test, naming what to call instead, rather
+    /// than reading as empty (or as a few events) where many happened.
     pub fn recent(&self) -> impl Iterator<Item = &Record> {
+        self.ensure_kept("recent()");
+        self.kept()
+    }
+
+    /// The last events kept, oldest first, whatever the run kept.
+    pub(crate) fn kept(&self) -> impl Iterator<Item = &Record> {
         let (newer, older) = self.recent.split_at(self.head);
         older.iter().chain(newer)
+    }
+
+    /// Fails unless the last [`RECENT`] events, or every event so far, were kept.
+    fn ensure_kept(&self, call: &str) {
+        if self.unkept > 0 && self.recent.len() < RECENT {
+            panic!(
+                "trace().{call}: this run kept none of its first {} events (a randomized run \
+                 keeps no timeline while it runs) and only {} since, so the last events would \
+                 read as {}: use harness::determinism::record_events(|| ...) to get every event \
+                 of a run",
+                self.unkept,
+                self.recent.len(),
+                if self.recent.is_empty() { "none" } else { "a few" }
+            );
+        }
     }
 
     /// Every event, if [`Trace::keep_all`] was called before the run.
@@ -366,7 +394,8 @@ impl Trace {
         self.count
     }
 
-    /// The whole trace (or the recent part) as pretty JSON.
+    /// The whole trace (or the recent part) as pretty JSON. Fails as [`Trace::recent`] does
+    /// after a randomized run.
     pub fn to_json(&self) -> String {
         let records: Vec<&Record> = match &self.all {
             Some(all) => all.iter().collect(),

@@ -246,16 +246,30 @@ fn a_failure_that_does_not_come_back_on_replay_is_named_nondeterminism() {
 }
 
 /// A randomized run that passes kept no timeline while it ran (nobody read it): the cluster it
-/// returns counts every event, and its timeline starts where the run ended.
+/// returns counts every event, and its timeline starts where the run ended. Reading its last
+/// events fails, naming `record_events`, until as many events as the trace keeps have happened
+/// since: they would read as none, or as a few, where thousands happened.
 #[test]
 fn a_passing_randomized_run_keeps_no_timeline() {
     let mut cluster = chaos::replication::<Correct>(1);
     let events = cluster.trace().count();
     assert!(events > 1_000, "the run counted {events} events");
-    assert_eq!(cluster.trace().recent().count(), 0, "events kept by a quiet run");
-    // A heartbeat interval: the leader sends at least once (a single tick may be quiet).
-    cluster.run_for(cluster.config().heartbeat_interval);
-    assert!(cluster.trace().recent().count() > 0, "no event kept after the run ended");
+    let read_recent = |cluster: &Cluster<Correct>| {
+        failure_of(|| {
+            let _ = cluster.trace().recent().count();
+        })
+    };
+    let failure = read_recent(&cluster);
+    assert!(failure.contains("kept none of its first"), "{failure}");
+    assert!(failure.contains("harness::determinism::record_events"), "{failure}");
+    let failure = failure_of(|| drop(cluster.trace().to_json()));
+    assert!(failure.contains("record_events"), "{failure}");
+    cluster.tick();
+    let failure = read_recent(&cluster);
+    assert!(failure.contains("and only "), "{failure}");
+    let kept = events + harness::trace::RECENT as u64;
+    assert!(cluster.run_until(1_000, |c| c.trace().count() >= kept), "events stopped");
+    assert_eq!(cluster.trace().recent().count(), harness::trace::RECENT, "events kept since");
 }
 
 /// A randomized run injects the faults its plan promises: over a few seeds, nodes crash and

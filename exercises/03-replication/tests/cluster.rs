@@ -39,9 +39,9 @@ fn sent(cluster: &Cluster<RaftNode>, kind: &str) -> u64 {
 }
 
 /// JSON bytes of the messages of `kind` handed to the network so far (counted only in a
-/// cluster that asked: `count_bytes`).
+/// cluster that asked, `count_bytes`; reading them in any other fails).
 fn bytes(cluster: &Cluster<RaftNode>, kind: &str) -> u64 {
-    cluster.stats().kinds.get(kind).map_or(0, |counts| counts.bytes)
+    cluster.stats().kind(kind).bytes()
 }
 
 /// Every message handed to the network so far.
@@ -62,6 +62,9 @@ fn basic_agreement_commits_each_command_at_the_next_index() {
     for seed in seeds() {
         for nodes in [3, 5] {
             let mut cluster = Cluster::<RaftNode>::new(nodes, seed);
+            // What nodes apply is tracked from the start, so that "nothing applied yet" is seen,
+            // not assumed (`one` would start tracking only at the first proposal).
+            cluster.track_applied();
             for index in 1..=3 {
                 let early = applied_by(&cluster, index);
                 cluster.ensure(early == 0, || {

@@ -154,6 +154,51 @@ fn first_difference_is_where_the_logs_part(
     );
 }
 
+/// Walking back from the end, the search ends at the first index where both logs hold the same
+/// term: by Log Matching the entries before it are the same (§5.3), so it never looks there,
+/// and a write costs the change, not the log. These logs of 10,000 shared entries differ once
+/// *before* the last shared one, at `planted` (impossible in Raft; built so to see where the
+/// search looked): the answer is still just past the shared entries. A search from the front,
+/// or one that reads every index, finds the planted difference instead.
+#[rstest]
+#[case::at_the_first_entry(1)]
+#[case::in_the_middle(5_000)]
+#[case::just_before_the_last_shared_entry(9_999)]
+fn first_difference_looks_no_further_back_than_the_last_shared_term(#[case] planted: Index) {
+    let shared: Index = 10_000;
+    // Stored: term 1 before `planted`, 2 from it on. New: term 1 up to `planted`, 2 after it.
+    let stored: Vec<Term> = (1..=shared).map(|index| if index < planted { 1 } else { 2 }).collect();
+    let mut new: Vec<Term> =
+        (1..=shared).map(|index| if index <= planted { 1 } else { 2 }).collect();
+    new.extend([3, 3]);
+    assert_eq!(
+        first_difference(&log_of(&stored), &log_of(&new)),
+        shared + 1,
+        "stored log: {shared} entries, term 2 from index {planted} on; new log: the same with \
+         term 1 at {planted}, then 2 entries of term 3. Both hold term 2 at index {shared}: the \
+         search stops there and never reaches index {planted} (§5.3)"
+    );
+}
+
+/// What the search costs does not grow with the log: it reads from the end back to the first
+/// shared term. Here the logs start after a snapshot through index 2^40 (stage 5's compaction,
+/// stage 1's `Log::after_snapshot`), so a search that reads every index from 1 would take
+/// hours; the watchdog ends it after 30 seconds (`RAFT_WATCHDOG`), naming this test. The
+/// reference reads three indexes (§5.1, §5.3).
+#[test]
+fn first_difference_costs_the_change_not_the_log() {
+    harness::watchdog::watch_this_test();
+    let start: Index = 1 << 40;
+    let stored = Log::after_snapshot(start, 1, entries(start + 1, &[1, 1, 2]));
+    let new = Log::after_snapshot(start, 1, entries(start + 1, &[1, 1, 3, 3]));
+    assert_eq!(
+        first_difference(&stored, &new),
+        start + 3,
+        "logs after a snapshot through {start} (term 1): stored terms [1, 1, 2], new terms \
+         [1, 1, 3, 3] after it"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // §5.1, Figure 2: what is written, and when.
 

@@ -391,6 +391,73 @@ fn follower_ignores_a_snapshot_at_or_below_its_commit_index(
     assert_eq!(node.take_snapshot(), None, "take_snapshot(): nothing to load");
 }
 
+/// Follower 2 with a snapshot of its own through 2 (term 1) and entries 3-8 of terms
+/// 1 2 2 3 3 3 after it; it applied through 4 and learned that 6 is committed, which it has not
+/// applied yet: snapshot 2 < last_applied 4 < commit_index 6 < last index 8.
+fn follower_with_a_snapshot_behind_on_applying() -> RaftNode {
+    let mut node = restarted(2, &[1, 3], disk(3, (2, 1), &[1, 2, 2, 3, 3, 3]));
+    assert_eq!(node.take_snapshot().map(|s| s.index), Some(2), "take_snapshot() after a restart");
+    node.step(1, append(3, (4, 2), &[], 4));
+    let applied: Vec<Index> = node.take_committed().iter().map(|entry| entry.index).collect();
+    assert_eq!(applied, vec![3, 4], "take_committed() once leader 1 commits 4");
+    node.step(1, append(3, (6, 3), &[], 6));
+    sent(&mut node);
+    node.take_persist();
+    node
+}
+
+/// What that follower holds before any InstallSnapshot: (log, snapshot, commit_index).
+fn unchanged() -> (Log, &'static str, Index) {
+    (after(2, 1, &[1, 2, 2, 3, 3, 3]), "state@2", 6)
+}
+
+/// Whether an InstallSnapshot is installed depends on `commit_index` alone: a snapshot through
+/// an index at or before it brings nothing new, however it compares with the node's own
+/// snapshot, with what it applied or with its log; it is ignored, or the state machine and
+/// `commit_index` would go back. A snapshot past it is installed: the log keeps the entries
+/// after the snapshot's last entry if it holds that entry (rule 6), and is discarded otherwise
+/// (rule 7); `commit_index` moves to the snapshot's index, and the state machine loads it
+/// (§7, Figure 13). Either way the reply says the follower holds everything through it, and
+/// the state machine goes on from where it was.
+#[rstest]
+#[case::older_than_its_own_snapshot((1, 1), unchanged(), None, &[5, 6])]
+#[case::at_its_own_snapshot((2, 1), unchanged(), None, &[5, 6])]
+#[case::newer_than_its_snapshot_but_applied((3, 1), unchanged(), None, &[5, 6])]
+#[case::at_last_applied((4, 2), unchanged(), None, &[5, 6])]
+#[case::past_last_applied_but_committed((5, 2), unchanged(), None, &[5, 6])]
+#[case::at_commit_index((6, 3), unchanged(), None, &[5, 6])]
+#[case::past_commit_index_holding_it((7, 3), (after(7, 3, &[3]), "state@7", 7), Some(7), &[])]
+#[case::past_commit_index_conflicting((7, 4), (after(7, 4, &[]), "state@7", 7), Some(7), &[])]
+#[case::past_the_end_of_the_log((10, 3), (after(10, 3, &[]), "state@10", 10), Some(10), &[])]
+fn follower_installs_a_snapshot_only_past_its_commit_index(
+    #[case] last: (Index, Term),
+    #[case] expected: (Log, &str, Index),
+    #[case] handed_out: Option<Index>,
+    #[case] applied_after: &[Index],
+) {
+    let mut node = follower_with_a_snapshot_behind_on_applying();
+    node.step(1, install(3, last));
+    let (log, snapshot, commit_index) = expected;
+    assert_eq!(
+        holds(&node),
+        (log, snapshot.to_string(), commit_index),
+        "(log, snapshot, commit_index) after an InstallSnapshot through {last:?} (index, term), \
+         of a follower with a snapshot through 2, last_applied 4, commit_index 6 and entries to \
+         8: only a snapshot past commit_index is installed (§7, Figure 13)"
+    );
+    assert_eq!(sent(&mut node), vec![(1, installed(3, last.0))], "the reply (Figure 13)");
+    assert_eq!(
+        node.take_snapshot().map(|s| s.index),
+        handed_out,
+        "take_snapshot() after that InstallSnapshot"
+    );
+    let applied: Vec<Index> = node.take_committed().iter().map(|entry| entry.index).collect();
+    assert_eq!(
+        applied, applied_after,
+        "take_committed() after that InstallSnapshot: the state machine goes on from where it was"
+    );
+}
+
 /// An InstallSnapshot comes from the leader of its term: a candidate of that term steps down
 /// and follows it, and the election timer restarts (§5.2).
 #[rstest]
