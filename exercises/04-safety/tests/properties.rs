@@ -326,12 +326,12 @@ fn breaks(property: Property, servers: &[ServerSnapshot], visit: &mut Visit<'_>)
     let mut work = servers.to_vec();
     let pairs = (0..servers.len()).flat_map(|a| (0..servers.len()).map(move |b| (a, b)));
     for (a, b) in pairs.filter(|(a, b)| a != b) {
-        let work = Changes { servers, work: &mut work, visit: &mut *visit };
+        let changes = Changes { servers, work: &mut work, visit: &mut *visit };
         match property {
-            Property::ElectionSafety => two_leaders_of_one_term(work, a, b),
-            Property::LogMatching => shared_entry_with_another_prefix(work, a, b),
-            Property::LeaderCompleteness => leader_without_a_committed_entry(work, a, b),
-            Property::StateMachineSafety => another_entry_applied(work, a, b),
+            Property::ElectionSafety => two_leaders_of_one_term(changes, a, b),
+            Property::LogMatching => shared_entry_with_another_prefix(changes, a, b),
+            Property::LeaderCompleteness => leader_without_a_committed_entry(changes, a, b),
+            Property::StateMachineSafety => another_entry_applied(changes, a, b),
         }
     }
 }
