@@ -212,9 +212,11 @@ pub trait Model {
 pub struct Budget(pub u64);
 
 impl Budget {
-    /// The default: ten million steps, which takes a few seconds at most on a laptop (see
-    /// `examples/bench.rs`) and decides every history of the course's tests and every outside
-    /// history in `tests/data` with room to spare.
+    /// The default: ten million steps. It decides every history of this crate's tests and
+    /// every outside history in `tests/data` with room to spare (the largest needs about
+    /// 400,000). Spending it all takes a few seconds for the register model and up to a
+    /// minute for a key-value history full of long appended values, whose state is cloned and
+    /// hashed at every step (`examples/bench.rs`, README.md).
     pub const DEFAULT: Budget = Budget(10_000_000);
 }
 

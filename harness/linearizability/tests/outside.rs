@@ -161,7 +161,9 @@ fn expect<M: Model>(
 /// Jepsen's etcd histories: the checker agrees with Knossos and Porcupine on every one.
 #[test]
 fn jepsen_etcd_histories_get_their_known_verdicts() {
-    for (name, linearizable) in [("etcd_000.log", false), ("etcd_002.log", true)] {
+    for (name, linearizable) in
+        [("etcd_000.log", false), ("etcd_002.log", true), ("etcd_005.log", true)]
+    {
         let history = parse_jepsen_etcd(&data(name));
         expect(&RegisterModel, name, &history, linearizable);
     }
