@@ -126,4 +126,5 @@ fn memoization_collapses_orders_of_concurrent_writes() {
     assert!(matches!(verdict, Verdict::NotLinearizable(_)), "{verdict}");
     assert!(stats.steps < 3_000, "{} steps: is the cache consulted?", stats.steps);
     assert_eq!(stats.peak_cache_entries, 256, "one entry per subset of the 8 writes");
+    assert_eq!(stats.peak_cache_bitset_bytes, 256 * 8, "one 64-bit word per entry (9 known ops)");
 }
