@@ -470,6 +470,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 "Store::execute",
                 &[
                     "paper::execute_does_what_a_sequential_map_does",
+                    "paper::execute_accepts_an_append_up_to_exactly_the_limit",
                     "paper::execute_on_absent_keys",
                     "paper::execute_refuses_an_append_whose_result_is_too_long",
                 ],

@@ -184,6 +184,15 @@ fn execute_refuses_an_append_whose_result_is_too_long() {
     assert_eq!(store.get("x").map(String::len), Some(MAX_VALUE_BYTES), "x unchanged");
 }
 
+/// An append that brings the value to exactly the limit is accepted: the limit is inclusive.
+#[test]
+fn execute_accepts_an_append_up_to_exactly_the_limit() {
+    let mut store = Store::new(10);
+    store.data.insert("x".into(), "v".repeat(MAX_VALUE_BYTES - 1));
+    assert_eq!(store.execute(&append("x", "w")), Ok(KvOutput::Ok));
+    assert_eq!(store.get("x").map(String::len), Some(MAX_VALUE_BYTES));
+}
+
 /// A new request is applied and its number and answer recorded in the client's session (§6.3).
 #[test]
 fn apply_records_the_last_request_of_each_client() {
