@@ -261,9 +261,11 @@ fn everyone_crashes_and_restarts() {
     }
 }
 
-/// Fifteen clients, seven servers, random operations of every kind on a few keys, over an
+/// Fifteen clients, seven servers, random operations of every kind on eight keys, over an
 /// unreliable network with partitions: the history is linearizable (the lab's linearizability
-/// test with random keys).
+/// test with random keys). Eight keys, not four: with some 45 operations on a key, many of
+/// them of unknown outcome after partitions, one seed in 10,000 (3996) took the checker past
+/// its default budget; about 22 a key keeps every seed decided.
 #[test]
 fn fifteen_clients_on_seven_servers_with_random_keys_are_linearizable() {
     for seed in seeds() {
@@ -273,7 +275,7 @@ fn fifteen_clients_on_seven_servers_with_random_keys_are_linearizable() {
         let mut faults = cluster.fork_rng(2);
         for client in 1..=15 {
             for n in 0..12 {
-                kv.submit(client, random_op(&mut workload, 4, client, n));
+                kv.submit(client, random_op(&mut workload, 8, client, n));
             }
         }
         for _ in 0..6 {

@@ -4,7 +4,7 @@
 //! largest cache.
 //!
 //! ```sh
-//! cargo run --release -p linearizability --example bench
+//! cargo run --release -p linearizability --example checker_bench
 //! ```
 //!
 //! The histories come from `tests/support` (a sequential run with random overlapping

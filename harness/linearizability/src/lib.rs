@@ -55,7 +55,7 @@
 //! *within one partition* (that is what the problem is: NP-complete, Gibbons & Korach 1997),
 //! and a non-linearizable history costs more than a linearizable one, because every order
 //! must fail before the answer is "no". Many unknown outcomes make it worse still: each may
-//! take effect at any later point. `examples/bench.rs` measures it.
+//! take effect at any later point. `examples/checker_bench.rs` measures it.
 //!
 //! # Unknown outcomes
 //!
@@ -216,7 +216,7 @@ impl Budget {
     /// every outside history in `tests/data` with room to spare (the largest needs about
     /// 400,000). Spending it all takes a few seconds for the register model and up to a
     /// minute for a key-value history full of long appended values, whose state is cloned and
-    /// hashed at every step (`examples/bench.rs`, README.md).
+    /// hashed at every step (`examples/checker_bench.rs`, README.md).
     pub const DEFAULT: Budget = Budget(10_000_000);
 }
 
