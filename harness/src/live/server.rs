@@ -135,6 +135,10 @@ pub fn serve<N: Node>(
 }
 
 /// The session's loop: answer requests, tick at the page's pace, end when the page is gone.
+///
+/// The wall clock here only paces the ticks for the eye; it never reaches the simulation. A run is
+/// fixed by its seed and its actions, each recorded with the tick it came at, so a replay
+/// ([`Session::replay`]) gives the same trace bytes whatever the pace was.
 fn run<N: Node>(
     session: &mut Session<N>,
     options: &Options,
