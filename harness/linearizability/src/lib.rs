@@ -320,9 +320,53 @@ pub fn check_with_stats<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     budget: Budget,
 ) -> (Verdict, Stats) {
+    let (verdict, stats, _) = search_partitions(model, history, budget);
+    (verdict, stats)
+}
+
+/// [`check`], and for a linearizable history the order it found: for each partition of
+/// [`Model::partition`] (in its order), the indexes of the operations in the order they take
+/// effect. An operation with an unknown outcome that is not in the order never took effect.
+/// Any other verdict comes back as the error. For pictures of a history (the course's trace
+/// page numbers each operation by its place here).
+///
+/// ```
+/// use linearizability::{linearize, Budget, Operation, Outcome};
+/// use linearizability::kv::{KvModel, Op, Reply};
+///
+/// let op = |client, call, at, input, output| Operation {
+///     client, call, input, outcome: Outcome::Returned { at, output },
+/// };
+/// let history = vec![
+///     // a read that overlaps a write and sees it: the write must take effect first
+///     op(1, 0, 10, Op::Get { key: "x".into() }, Reply::Value(Some("1".into()))),
+///     op(2, 2, 8, Op::Put { key: "x".into(), value: "1".into() }, Reply::Ok),
+/// ];
+/// let order = linearize(&KvModel, &history, Budget::default()).expect("linearizable");
+/// assert_eq!(order, vec![vec![1, 0]]);
+/// ```
+pub fn linearize<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Budget,
+) -> Result<Vec<Vec<usize>>, Verdict> {
+    match search_partitions(model, history, budget) {
+        (Verdict::Linearizable, _, orders) => Ok(orders),
+        (verdict, _, _) => Err(verdict),
+    }
+}
+
+/// Searches every partition in turn, until one fails; the verdict, the cost, and the order
+/// found for each partition searched.
+fn search_partitions<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: Budget,
+) -> (Verdict, Stats, Vec<Vec<usize>>) {
     validate(history);
     let partitions = model.partition(history);
     let mut stats = Stats::default();
+    let mut orders = Vec::with_capacity(partitions.len());
     let count = partitions.len();
     for (number, partition) in partitions.iter().enumerate() {
         let remaining = budget.0 - stats.steps;
@@ -339,10 +383,10 @@ pub fn check_with_stats<M: Model>(
                 .unwrap_or_else(|| format!("partition {} of {count}", number + 1))
         };
         match result.outcome {
-            search::SearchOutcome::Linearizable => {}
+            search::SearchOutcome::Linearizable { order } => orders.push(order),
             search::SearchOutcome::Stuck { prefix } => {
                 let evidence = evidence::explain(model, history, partition, &prefix, name());
-                return (Verdict::NotLinearizable(evidence), stats);
+                return (Verdict::NotLinearizable(evidence), stats, orders);
             }
             search::SearchOutcome::OutOfBudget => {
                 let verdict = Verdict::Unknown {
@@ -351,11 +395,11 @@ pub fn check_with_stats<M: Model>(
                     partition: name(),
                     operations: partition.len(),
                 };
-                return (verdict, stats);
+                return (verdict, stats, orders);
             }
         }
     }
-    (Verdict::Linearizable, stats)
+    (Verdict::Linearizable, stats, orders)
 }
 
 /// Refuses a history no real run can produce: a return before its call.

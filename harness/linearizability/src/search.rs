@@ -16,8 +16,9 @@ use crate::{Model, Operation, Outcome};
 
 /// How a partition's search ended.
 pub(crate) enum SearchOutcome {
-    /// Every returned operation was placed.
-    Linearizable,
+    /// Every returned operation was placed. `order`: the operations placed (history indexes),
+    /// in the order they take effect; an unknown outcome left out of it never took effect.
+    Linearizable { order: Vec<usize> },
     /// No order works. `prefix`: the longest sequence of operations (history indexes, in
     /// linearization order) the search managed to place.
     Stuck { prefix: Vec<usize> },
@@ -217,7 +218,8 @@ pub(crate) fn search<M: Model>(
 
     let outcome = loop {
         if must_place == 0 {
-            break SearchOutcome::Linearizable;
+            let order = stack.iter().map(|&(op, _)| partition[op]).collect();
+            break SearchOutcome::Linearizable { order };
         }
         if steps >= budget {
             break SearchOutcome::OutOfBudget;
