@@ -9,41 +9,58 @@
 //! [`node`]: [`Node`] (elections: every stage), [`Replicate`] (proposals and committed
 //! entries: stage 3 on) and [`Persist`] (crash and restart: state to persist).
 //!
+//! # The rooms
+//!
+//! ```text
+//! simulation/  the world a node lives in: node contract, cluster and clock, network, faults and
+//!              disks, a state machine per node, the lab's helpers, rng, stage 6's service.
+//!              Open it to see what the harness does between your node's calls.
+//! checks/      what a run is judged by: Raft's safety rules, persistence across restarts,
+//!              determinism, the watchdog. Open it when a rule fired and you want its exact test.
+//! reports/     what a run leaves to read: the failure report, the trace and logbook, the trace
+//!              page, message stats. Open it to change what a failure or a trace shows.
+//! runs/        ways to run many or watch one: seeds, randomized chaos runs, the bare benchmark
+//!              loop, live in a browser. Open it to change how seeds and faults are drawn.
+//! ```
+//!
+//! Every module keeps its short path at the crate root (`harness::network`, `harness::chaos`,
+//! ...): the rooms arrange the source, the paths tests use stay as they were.
+//!
 //! # The API in one page
 //!
 //! ```text
-//! Cluster<N: Node>                                  (cluster.rs: the clock, events, checks)
+//! Cluster<N: Node>                          (simulation/cluster.rs: the clock, events, checks)
 //!   new(nodes, seed) / with_config(nodes, seed, Config, NetworkConfig)
 //!   seed() now() ids() config() node(id) is_up(id) status(id) stats() trace() network()
 //!   tick() run_for(ticks) run_until(max_ticks, |c| cond) -> bool   check_logs()
 //!   deliver(to, from, message)      a message the test built, stepped now, checks after
 //!   with_node(id, |node| -> R) -> R reach one node mutably, checks after
 //!   note(name, value)   fork_rng(stream)   set_budgets(Budgets)
-//!   crash(id) isolate(id) disconnect(id) connect(id) is_connected(id)        (faults.rs)
+//!   crash(id) isolate(id) disconnect(id) connect(id) is_connected(id)  (simulation/faults.rs)
 //!   partition(&[&[..], &[..]]) cut(from, to) heal() set_network(cfg)
 //!   set_message_fault(MessageFault { name, matches, loss, extra_delay }) clear_message_faults()
-//!   leaders() -> Vec<(NodeId, Term)>   majority_leader() -> Option<NodeId>      (lab.rs)
+//!   leaders() -> Vec<(NodeId, Term)>   majority_leader() -> Option<NodeId>   (simulation/lab.rs)
 //!   check_one_leader() -> NodeId   check_no_leader()   check_terms() -> Term
-//!   fail(why) -> !   ensure(condition, || why)   set_replay(|seed| command)     (failure.rs)
+//!   fail(why) -> !   ensure(condition, || why)   set_replay(|seed| command)  (reports/failure.rs)
 //! Cluster<N: Persist + 'static>
 //!   with_disks(self) -> Self      REQUIRED before restart: nodes persist after every event
 //!   restart(id)                   checked: same term, vote and log as at the crash
 //! Cluster<N: Replicate>
 //!   propose(id, cmd) -> Result<(Index, Term), NotLeader>
-//!   one(cmd, expected, retry) -> Index      the classic lab's one()              (lab.rs)
+//!   one(cmd, expected, retry) -> Index      the classic lab's one()   (simulation/lab.rs)
 //!   run_clients(&mut [Client]) -> Vec<Index>  clients side by side, one tick per round
 //!   submit(cmd, expected) -> Index          = one(cmd, expected, true), the earlier name
 //!   committed_count(index) -> (usize, Option<Command>)   every node, up or down (lab)
 //!   track_applied()   (propose/one call it; applied entries are checked from then on)
 //! Client::new(cmd, expected, retry)  .poll(&mut cluster) -> Option<Result<Index, String>>
-//! Cluster<N: Service> (stage 6: a node that is a replicated service)          (service/)
+//! Cluster<N: Service> (stage 6: a node that is a replicated service)  (simulation/service/)
 //!   request(id, Request { client, seq, op })   take_replies(id) -> Vec<Reply>
 //!   service_snapshots()   check the snapshots a service takes itself (opaque bytes)
-//! Clients::new(&cluster, count, ClientLink::reliable() / unreliable())   (service/clients.rs)
+//! Clients::new(&cluster, count, ClientLink::reliable() / unreliable())  (simulation/service/)
 //!   submit(client, op) call(&mut cluster, client, op, max_ticks) -> output tick(&mut cluster)
 //!   run_for / run_until_idle   restrict(client, &[ids]) unrestrict   give_up() history() counts()
-//!   check_linearizable(&cluster)   (key-value: service/kv.rs, the `linearizability` crate)
-//! MessageStats: kinds, total(), kind(k), to_node(id), received_by(id, k)   (stats.rs)
+//!   check_linearizable(&cluster)   (key-value: service::kv, the `linearizability` crate)
+//! MessageStats: kinds, total(), kind(k), to_node(id), received_by(id, k)   (reports/stats.rs)
 //!   cluster.count_bytes()   measure bytes too (off by default: reading bytes() then fails)
 //! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
 //! watchdog::limit_from(RAFT_WATCHDOG) -> Option<Duration>     (default 30 s; "0": off)
@@ -75,31 +92,19 @@
 //! command that replays the run, the seed and settings, the last 40 events as a timeline with
 //! one column per node, and a table of every node's state. See `docs/harness.md`.
 
-pub mod bare;
-pub mod chaos;
 pub mod checks;
-pub mod client;
-pub mod cluster;
-pub mod determinism;
-mod disk;
-mod failure;
-mod faults;
-mod lab;
-pub mod live;
-pub mod logbook;
-pub mod machine;
-pub mod network;
-pub mod node;
-pub mod page;
-mod persistence;
-pub mod report;
-pub mod rng;
-pub mod seeds;
-pub mod service;
-mod snapshots;
-pub mod stats;
-pub mod trace;
-pub mod watchdog;
+pub mod reports;
+pub mod runs;
+pub mod simulation;
+
+// The short paths every test, stage and tool uses (`harness::network::NetworkConfig`).
+pub use checks::{determinism, watchdog};
+pub use reports::{logbook, page, report, stats, trace};
+pub use runs::{bare, chaos, live, seeds};
+pub use simulation::{client, cluster, machine, network, node, rng, service};
+// The same short paths inside the crate, for the modules that stay private to it.
+pub(crate) use checks::persistence;
+pub(crate) use simulation::{disk, snapshots};
 
 pub use checks::Violation;
 pub use client::Client;
