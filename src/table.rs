@@ -449,6 +449,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "cluster::a_crashed_follower_is_repaired_with_a_snapshot",
                     "cluster::a_disconnected_follower_is_repaired_with_a_snapshot",
+                    "cluster::a_held_back_snapshot_arrives_after_its_follower_committed_past_it",
                     "cluster::every_node_compacts_on_its_own_as_it_applies",
                     "cluster::every_node_crashes_and_restarts_repeatedly",
                     "cluster::restart_write_restart_keeps_the_snapshot",

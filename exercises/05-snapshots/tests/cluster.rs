@@ -8,7 +8,8 @@
 //! back with the snapshot it had. Every test runs over `harness::seeds()` and bounds what each
 //! node keeps on disk.
 
-use harness::{Cluster, Config, NetworkConfig, NodeId, seeds};
+use data_structures::{Message, Role};
+use harness::{Cluster, Config, Index, MessageFault, NetworkConfig, NodeId, seeds};
 use snapshots::RaftNode;
 
 /// Every node compacts its log once it applied this many entries past its snapshot.
@@ -187,6 +188,160 @@ fn snapshots_survive_loss_duplication_and_reordering() {
         commit(&mut cluster, 34, 3, 5);
         check_bounded(&mut cluster);
     }
+}
+
+/// The seeds of a story built to reach one schedule: the default ones, in the stress pass too
+/// (more seeds would tell the same story again), or the one a failure report's replay names.
+fn story_seeds() -> Vec<u64> {
+    if std::env::var_os("RAFT_SEED").is_some() {
+        seeds()
+    } else {
+        harness::seeds::DEFAULT_SEEDS.to_vec()
+    }
+}
+
+/// Runs until `condition` holds, at most `max_ticks` ticks; fails with the report, naming
+/// `step`, if it never does: a story that does not happen as told tests nothing.
+fn story_step(
+    cluster: &mut Cluster<RaftNode>,
+    step: &str,
+    max_ticks: u64,
+    condition: impl FnMut(&Cluster<RaftNode>) -> bool,
+) {
+    let reached = cluster.run_until(max_ticks, condition);
+    cluster.ensure(reached, || {
+        format!("the test's story did not happen: {step} within {max_ticks} ticks")
+    });
+}
+
+/// How many messages of `kind` to node `id` are on their way.
+fn in_flight(cluster: &Cluster<RaftNode>, id: NodeId, kind: &str) -> u64 {
+    let counts = cluster.stats().to_node(id).kind(kind);
+    counts.sent + counts.duplicated - counts.delivered - counts.dropped
+}
+
+/// The `next_index` of `leader` for `peer` (0 if it no longer leads).
+fn next_index(cluster: &Cluster<RaftNode>, leader: NodeId, peer: NodeId) -> Index {
+    match &cluster.node(leader).state().role {
+        Role::Leader { next_index, .. } => next_index[&peer],
+        _ => 0,
+    }
+}
+
+fn is_append_entries(message: &Message) -> bool {
+    matches!(message, Message::AppendEntries(_))
+}
+
+fn is_install_snapshot(message: &Message) -> bool {
+    matches!(message, Message::InstallSnapshot(_))
+}
+
+/// Extra ticks for every AppendEntries: fewer than an election timeout minus a heartbeat, so
+/// followers do not time out, but enough that some are always on their way.
+const SLOW: u64 = 10;
+/// Extra ticks for every InstallSnapshot: long enough for the follower to catch up first.
+const HELD_BACK: u64 = 100;
+
+/// An InstallSnapshot the network held back arrives after its follower caught up through
+/// AppendEntries and committed past the snapshot: it brings nothing new, and the follower's
+/// `commit_index`, log and state machine must not go back to it (§7, Figure 13; Figure 2:
+/// `commit_index` never decreases).
+///
+/// The story, in one term: a follower with a snapshot of its own through 5 keeps receiving
+/// entries, but its acknowledgements are lost (a one-way cut), so the leader, which believes
+/// it still needs entry 6, compacts through 15 and sends it the snapshot, which the network
+/// holds back. The cut heals: the follower's answer to an AppendEntries still on its way tells
+/// the leader where it is, the leader sends it the next entries as usual, and it commits
+/// through 20. Only then does the old snapshot arrive: newer than the follower's own snapshot,
+/// but not past its `commit_index`. A follower that compares it with its own snapshot installs
+/// it, and its `commit_index` goes down from 20 to 15 ("Commit index monotonicity").
+#[test]
+fn a_held_back_snapshot_arrives_after_its_follower_committed_past_it() {
+    for seed in story_seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed).with_disks();
+        // Nodes compact only when the test asks.
+        cluster.compact_every(0);
+        commit(&mut cluster, 1, 5, 3);
+        let leader = cluster.check_one_leader();
+        let (term, behind) = (cluster.status(leader).term, leader % 3 + 1);
+        cluster.compact(behind);
+        cluster.cut(behind, leader);
+        commit(&mut cluster, 6, 10, 2);
+        let snapshot = compact_with_a_snapshot_held_back(&mut cluster, leader, behind);
+        cluster.note(
+            "story",
+            format!(
+                "n{behind}'s acknowledgements to leader n{leader} were cut; n{leader} compacted \
+                 through {snapshot} and its InstallSnapshot to n{behind} is held back \
+                 {HELD_BACK} ticks; n{behind} commits past {snapshot} through AppendEntries \
+                 before it arrives"
+            ),
+        );
+        cluster.connect(behind);
+        story_step(&mut cluster, "the leader learns where the follower is", 20, |c| {
+            next_index(c, leader, behind) > snapshot
+        });
+        cluster.clear_message_faults();
+        commit(&mut cluster, 16, 5, 3);
+        let reached = cluster.status(behind).commit_index;
+        let waiting = in_flight(&cluster, behind, "InstallSnapshot");
+        cluster.ensure(
+            reached > snapshot && waiting > 0 && cluster.status(leader).term == term,
+            || {
+                format!(
+                    "the test's story did not happen: n{behind} reached commit_index {reached} in \
+                 term {} (the story's is {term}), with {waiting} InstallSnapshot through \
+                 {snapshot} still on its way",
+                    cluster.status(behind).term
+                )
+            },
+        );
+        story_step(&mut cluster, "the held-back snapshots arrive", 2 * HELD_BACK, |c| {
+            in_flight(c, behind, "InstallSnapshot") == 0
+        });
+        let now = cluster.status(behind).commit_index;
+        cluster.ensure(now >= reached && installs_received(&cluster, behind) > 0, || {
+            format!("n{behind}'s commit_index went from {reached} to {now} (§7)")
+        });
+    }
+}
+
+/// With `behind`'s acknowledgements cut, `leader` compacts through everything it applied while
+/// AppendEntries to `behind` are still on their way, and sends `behind` its snapshot, held
+/// back; returns the snapshot's last index.
+fn compact_with_a_snapshot_held_back(
+    cluster: &mut Cluster<RaftNode>,
+    leader: NodeId,
+    behind: NodeId,
+) -> Index {
+    let slow = MessageFault {
+        name: "slow",
+        matches: is_append_entries,
+        loss: 0.0,
+        extra_delay: (SLOW, SLOW),
+    };
+    cluster.set_message_fault(slow);
+    let commit_index = cluster.status(leader).commit_index;
+    // A heartbeat later, every AppendEntries on its way is a slow one.
+    cluster.run_for(cluster.config().heartbeat_interval);
+    story_step(cluster, "the follower learns the leader's commit_index", 2 * SLOW, |c| {
+        c.status(behind).commit_index == commit_index && in_flight(c, behind, "AppendEntries") > 0
+    });
+    let held = MessageFault {
+        name: "held back",
+        matches: is_install_snapshot,
+        loss: 0.0,
+        extra_delay: (HELD_BACK, HELD_BACK),
+    };
+    cluster.set_message_fault(held);
+    cluster.compact(leader);
+    story_step(
+        cluster,
+        "the leader sends its snapshot",
+        cluster.config().heartbeat_interval,
+        |c| in_flight(c, behind, "InstallSnapshot") > 0,
+    );
+    cluster.status(leader).snapshot_index
 }
 
 /// Same seed, same run: the snapshots, the messages and the trace (design contract 5).
