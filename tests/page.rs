@@ -3,6 +3,9 @@
 //! compares what the page shows with what it computes from the trace itself: one lane per node,
 //! one arrow per message (sent, copied or dropped), the violation marker on the event after
 //! which the check failed, and the roles and terms the state table shows at every step.
+//! Stage 6 runs also get the history view: a bar per operation per client, numbered in the
+//! order the checker found, open-ended where the outcome is unknown, and the operations that
+//! cannot be placed outlined.
 //!
 //! Skipped, with a note, where no Chromium is installed; `RAFT_BROWSER_TEST=1` (CI) makes a
 //! missing browser a failure. `CHROMIUM=<path>` picks the binary. Screenshots go to
@@ -22,6 +25,14 @@ use std::time::{Duration, Instant};
 use browser::chromium;
 use common::{LOG_MISMATCH, Toy};
 use harness::Cluster;
+use harness::service::clients::{ClientLink, Clients};
+use harness::service::kv::{KvOp, KvOutput};
+use harness::service::{Answer, Reply, Request, Service};
+use harness::{
+    Applied, Compact, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Rng,
+    Snapshot, Status, Term,
+};
+use kv::{KvNode, Message, PersistentState, StorageWrite};
 use raft_course::stages::repo_root;
 use serde_json::Value;
 
@@ -269,14 +280,260 @@ fn the_demo_run_draws_in_the_browser() {
     };
     raft_course::demo::run(&options, &mut std::io::sink()).expect("the demo runs");
     let html = std::fs::read_to_string(&page).expect("the demo wrote its page");
-    let open = "<script id=\"trace\" type=\"application/json\">";
-    let start = html.find(open).expect("the trace is inline") + open.len();
-    let end = start + html[start..].find("</script>").expect("and ends");
-    let trace: Value = serde_json::from_str(&html[start..end]).expect("the inline trace is JSON");
+    let trace = inline_trace(&html);
     let result = selftest(&chromium, &page, "demo");
     check(&result, &trace);
     assert!(result["dropped"].as_u64() > Some(0), "the partition drops messages: {result}");
     let events = trace["events"].as_array().expect("the trace has events");
     let compactions = events.iter().filter(|e| e["event"] == "compact").count();
     assert!(compactions > 0, "the demo's nodes compact their logs: {compactions} compactions");
+}
+
+/// The trace file a page holds inline.
+fn inline_trace(html: &str) -> Value {
+    let open = "<script id=\"trace\" type=\"application/json\">";
+    let start = html.find(open).expect("the trace is inline") + open.len();
+    let end = start + html[start..].find("</script>").expect("and ends");
+    serde_json::from_str(&html[start..end]).expect("the inline trace is JSON")
+}
+
+/// What the history view showed against the trace's `history`: a bar per operation, the
+/// numbers of the order found, the open-ended bars of the unknown outcomes, the outlined
+/// operations that cannot be placed, and a click on a bar moving the timeline to its request.
+fn check_history(result: &Value, trace: &Value) {
+    let history = &trace["history"];
+    let view = &result["history"];
+    let operations = history["operations"].as_array().expect("the trace has a history");
+    assert_eq!(view["bars"], operations.len(), "a bar per operation: {view}");
+    let numbered: Vec<(u64, u64)> = operations
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| Some((i as u64, op["order"].as_u64()?)))
+        .collect();
+    let shown: Vec<(u64, u64)> = view["numbered"]
+        .as_array()
+        .expect("numbered bars")
+        .iter()
+        .map(|bar| {
+            assert_eq!(
+                bar[2].as_str(),
+                Some(bar[1].to_string().as_str()),
+                "the number drawn: {bar}"
+            );
+            (bar[0].as_u64().expect("op"), bar[1].as_u64().expect("order"))
+        })
+        .collect();
+    assert_eq!(shown, numbered, "each bar numbered with its place in the order found");
+    let unknown: Vec<u64> = (0..operations.len() as u64)
+        .filter(|&i| operations[i as usize]["returned"].is_null())
+        .collect();
+    assert_eq!(view["open"], serde_json::json!(unknown), "unknown outcomes drawn open-ended");
+    assert_eq!(view["openReachesTheEnd"], true, "an open-ended bar runs to the end of the axis");
+    let culprits: Vec<u64> = (0..operations.len() as u64)
+        .filter(|&i| operations[i as usize]["cannot_place"] == true)
+        .collect();
+    assert_eq!(view["culprits"], serde_json::json!(culprits), "the operations outlined");
+    let clicked = &view["clicked"];
+    let op = &operations[clicked["op"].as_u64().expect("a bar was clicked") as usize];
+    let request =
+        format!("c{}#{} {}", op["client"], op["seq"], op["op"].as_str().unwrap_or_default());
+    assert_eq!(
+        clicked["text"].as_str(),
+        Some(request.as_str()),
+        "the click moved the timeline to the request: {clicked}"
+    );
+}
+
+/// Three clients of the stage 6 reference put, append and read two keys while the leader
+/// crashes and comes back; one last operation is given up on (an unknown outcome).
+fn kv_run(seed: u64) -> Cluster<KvNode> {
+    let mut cluster = Cluster::<KvNode>::new(3, seed).with_disks();
+    cluster.service_snapshots();
+    cluster.keep_whole_trace();
+    let mut kv = Clients::new(&cluster, 3, ClientLink::unreliable());
+    for n in 0..4 {
+        kv.submit(1, KvOp::Append { key: "x".into(), value: format!("a{n};") });
+        kv.submit(2, KvOp::Get { key: "x".into() });
+        kv.submit(3, KvOp::Put { key: "y".into(), value: format!("p{n}") });
+        kv.submit(2, KvOp::Get { key: "y".into() });
+    }
+    kv.run_for(&mut cluster, 60);
+    let leader = cluster.check_one_leader();
+    cluster.crash(leader);
+    kv.run_for(&mut cluster, 60);
+    cluster.restart(leader);
+    assert!(kv.run_until_idle(&mut cluster, 3_000), "the clients finish");
+    kv.submit(3, KvOp::Put { key: "y".into(), value: "last".into() });
+    kv.tick(&mut cluster);
+    kv.give_up();
+    kv.check_linearizable(&cluster);
+    cluster
+}
+
+/// A linearizable history: every operation a bar on its client's row, numbered in the order
+/// the checker found, the one given up on open-ended.
+#[test]
+fn a_linearizable_history_is_drawn_with_its_order() {
+    let cluster = kv_run(1);
+    let text = cluster.trace_json(None);
+    let trace: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(trace["history"]["verdict"], "linearizable");
+    let Some(chromium) = chromium() else { return };
+    let page = out_dir().join("history.html");
+    std::fs::write(&page, harness::page::render(&text).expect("renders")).expect("written");
+    let result = selftest(&chromium, &page, "history");
+    check(&result, &trace);
+    check_history(&result, &trace);
+    let numbered = result["history"]["numbered"].as_array().map_or(0, Vec::len);
+    assert!(numbered > 10, "most operations are numbered: {numbered}");
+    assert_eq!(result["history"]["open"].as_array().map(Vec::len), Some(1), "one given up");
+}
+
+/// The stage 6 reference, except that every read answers "absent": a read that misses an
+/// acknowledged write (dissertation §6.3), which the linearizability check catches.
+struct ForgetfulReads(KvNode);
+
+impl Node for ForgetfulReads {
+    type Message = Message;
+    type Command = String;
+
+    fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self {
+        ForgetfulReads(KvNode::new(id, peers, config, rng))
+    }
+    fn id(&self) -> NodeId {
+        self.0.id()
+    }
+    fn tick(&mut self) {
+        self.0.tick();
+    }
+    fn step(&mut self, from: NodeId, message: Message) {
+        self.0.step(from, message);
+    }
+    fn take_messages(&mut self) -> Vec<Envelope<Message>> {
+        self.0.take_messages()
+    }
+    fn status(&self) -> Status {
+        self.0.status()
+    }
+    fn log_entry(&self, index: Index) -> Option<(Term, &String)> {
+        self.0.log_entry(index)
+    }
+}
+
+impl Replicate for ForgetfulReads {
+    fn propose(&mut self, command: String) -> Result<(Index, Term), NotLeader> {
+        self.0.propose(command)
+    }
+    fn take_committed(&mut self) -> Vec<Applied<String>> {
+        self.0.take_committed()
+    }
+}
+
+impl Persist for ForgetfulReads {
+    type State = PersistentState;
+    type Write = StorageWrite;
+    fn take_persist(&mut self) -> Vec<StorageWrite> {
+        self.0.take_persist()
+    }
+    fn apply_write(state: &mut PersistentState, write: StorageWrite) {
+        KvNode::apply_write(state, write);
+    }
+    fn restart(
+        id: NodeId,
+        peers: Vec<NodeId>,
+        config: Config,
+        rng: Rng,
+        state: Self::State,
+    ) -> Self {
+        ForgetfulReads(KvNode::restart(id, peers, config, rng, state))
+    }
+}
+
+impl Compact for ForgetfulReads {
+    fn compact(&mut self, index: Index, snapshot: Vec<u8>) {
+        self.0.compact(index, snapshot);
+    }
+    fn take_snapshot(&mut self) -> Option<Snapshot> {
+        self.0.take_snapshot()
+    }
+}
+
+impl Service for ForgetfulReads {
+    type Op = KvOp;
+    type Output = KvOutput;
+
+    fn request(&mut self, request: Request<KvOp>) {
+        self.0.request(request);
+    }
+    fn take_replies(&mut self) -> Vec<Reply<KvOutput>> {
+        let mut replies = self.0.take_replies();
+        for reply in &mut replies {
+            if let Answer::Done(KvOutput::Value(value)) = &mut reply.answer {
+                *value = None;
+            }
+        }
+        replies
+    }
+}
+
+/// Run by [`a_non_linearizable_history_outlines_what_cannot_be_placed`] in a child process with
+/// `RAFT_TRACE` set, as a learner replays a failing stage 6 test. Fails on purpose.
+#[test]
+#[ignore = "fails on purpose; run by a_non_linearizable_history_outlines_what_cannot_be_placed"]
+fn planted_reads_that_miss_writes() {
+    let mut cluster = Cluster::<ForgetfulReads>::new(3, 2).with_disks();
+    cluster.service_snapshots();
+    let mut kv = Clients::new(&cluster, 3, ClientLink::reliable());
+    for n in 0..3 {
+        kv.submit(1, KvOp::Put { key: "x".into(), value: format!("{n}") });
+        kv.submit(2, KvOp::Get { key: "x".into() });
+        kv.submit(3, KvOp::Append { key: "y".into(), value: format!("{n};") });
+    }
+    kv.run_until_idle(&mut cluster, 2_000);
+    kv.check_linearizable(&cluster);
+}
+
+/// A failing stage 6 run, traced as its report says: the trace file holds the history and the
+/// verdict, and the page outlines the read that cannot be placed after the numbered prefix.
+#[test]
+fn a_non_linearizable_history_outlines_what_cannot_be_placed() {
+    let dir = out_dir();
+    let trace_path = dir.join("history-failing.json");
+    let _ = std::fs::remove_file(&trace_path);
+    let output = Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--ignored", "--exact", "planted_reads_that_miss_writes", "--nocapture"])
+        .env("RAFT_TRACE", &trace_path)
+        .output()
+        .expect("the child test runs");
+    assert!(!output.status.success(), "the planted bug was not caught");
+    let report = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    assert!(
+        report.contains("draws this history beside the timeline"),
+        "the report points at the page:\n{report}"
+    );
+    let text = std::fs::read_to_string(&trace_path).expect("the failing run wrote its trace");
+    let trace: Value = serde_json::from_str(&text).expect("JSON");
+    let failure = trace["failure"].as_str().unwrap_or_default();
+    assert!(failure.starts_with("Linearizability (dissertation §6.3) violated"), "{failure}");
+    let history = &trace["history"];
+    assert_eq!(history["verdict"], "not linearizable", "{history}");
+    assert_eq!(history["key"], "x", "the key whose reads miss the writes");
+    let culprits: Vec<&Value> = history["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter(|op| op["cannot_place"] == true)
+        .collect();
+    assert!(!culprits.is_empty(), "the evidence names operations that cannot be placed");
+    assert!(
+        culprits.iter().any(|op| op["op"] == "get x" && op["output"] == "absent"),
+        "a read of x that saw nothing is among them: {culprits:?}"
+    );
+    let Some(chromium) = chromium() else { return };
+    let page = dir.join("history-failing.html");
+    std::fs::write(&page, harness::page::render(&text).expect("renders")).expect("written");
+    let result = selftest(&chromium, &page, "history-failing");
+    check(&result, &trace);
+    check_history(&result, &trace);
+    assert_eq!(result["history"]["key"], "x", "the view opens on the failing key: {result}");
 }

@@ -9,6 +9,14 @@
 //! event's details on a click, and filters by node and message kind. It draws only the rows in
 //! view, so a 100,000-event run stays usable.
 //!
+//! A stage 6 run whose clients' history was checked (the trace file's `history`,
+//! [`crate::service::view`]) gets a history view above the timeline: a row per client on the
+//! time axis, a bar per operation from call to return (open-ended when the outcome is
+//! unknown), each numbered with its place in the order the checker found, a line through a
+//! key's linearization points, and, when the history is not linearizable, the operations that
+//! cannot be placed outlined. A click on a bar moves the timeline to where its request
+//! reached a server.
+//!
 //! `cargo run -p harness --bin trace-page -- trace.json` writes `trace.html` beside it.
 //!
 //! Opened with `?selftest=1`, the page checks itself after it has drawn (lanes, arrows, the
@@ -22,6 +30,8 @@ use serde_json::Value;
 
 const STYLE: &str = include_str!("page/page.css");
 const SCRIPT: &str = include_str!("page/page.js");
+/// The history view of a stage 6 run (the trace file's `history`, [`crate::service::view`]).
+const HISTORY_SCRIPT: &str = include_str!("page/history.js");
 /// Applying the trace file's log changes: shared with the live page ([`crate::live`]).
 pub(crate) const LOGS_SCRIPT: &str = include_str!("page/logs.js");
 
@@ -50,7 +60,8 @@ pub fn render(trace_json: &str) -> Result<String, String> {
          <noscript>This page draws the run with JavaScript; the trace is in the page source \
          as JSON.</noscript>\n\
          <script id=\"trace\" type=\"application/json\">{data}</script>\n\
-         <script>\n{LOGS_SCRIPT}</script>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+         <script>\n{LOGS_SCRIPT}</script>\n<script>\n{HISTORY_SCRIPT}</script>\n\
+         <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
         title = escape_html(&title),
     ))
 }

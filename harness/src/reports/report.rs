@@ -327,11 +327,14 @@ struct TraceFile<'a> {
     events: Vec<&'a Record>,
     #[serde(skip_serializing_if = "Option::is_none")]
     logs: Option<Vec<&'a LogChange>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<serde_json::Value>,
 }
 
-/// The trace file's text: `{"seed", "failure", "nodes", "events", "logs"}`, pretty JSON.
-/// `nodes` and `logs` (every change to every log, [`crate::logbook`]) are there when the
-/// cluster kept its whole trace.
+/// The trace file's text: `{"seed", "failure", "nodes", "events", "logs", "history"}`, pretty
+/// JSON. `nodes` and `logs` (every change to every log, [`crate::logbook`]) are there when the
+/// cluster kept its whole trace; `history` when, besides, a stage 6 run checked its clients'
+/// history ([`crate::service::view`]).
 pub fn trace_file_json(seed: u64, trace: &Trace, failure: Option<&str>) -> String {
     trace_file_json_with(seed, trace, failure, &[])
 }
@@ -350,7 +353,8 @@ pub(crate) fn trace_file_json_with(
     let book = trace.logbook.as_ref();
     let nodes = book.map(|book| book.nodes).filter(|&nodes| nodes > 0);
     let logs = book.map(|book| book.changes.iter().chain(last).collect());
-    let file = TraceFile { seed, failure, nodes, events, logs };
+    let history = trace.history.borrow().clone();
+    let file = TraceFile { seed, failure, nodes, events, logs, history };
     serde_json::to_string_pretty(&file).expect("a trace serializes to JSON")
 }
 

@@ -10,7 +10,7 @@
 //! the summaries of their messages. Until then it holds the message itself ([`Sent`]), shared
 //! with the network that carries it. The text is the same either way, byte for byte.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt::{self, Display, Write as _};
 use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
@@ -293,6 +293,10 @@ pub struct Trace {
     quiet: bool,
     /// How many events were counted and not kept, while quiet.
     unkept: u64,
+    /// The clients' history and the checker's verdict, as the trace file's `history`, once a
+    /// stage 6 run checked it ([`crate::service::view`]); set through a shared reference,
+    /// since the check has only that of the cluster.
+    pub(crate) history: RefCell<Option<serde_json::Value>>,
 }
 
 /// How many events the trace keeps when it does not keep them all.
@@ -302,7 +306,16 @@ impl Trace {
     /// A trace that keeps the last [`RECENT`] events.
     pub fn new() -> Self {
         let recent = Vec::with_capacity(RECENT);
-        Trace { recent, head: 0, all: None, count: 0, logbook: None, quiet: false, unkept: 0 }
+        Trace {
+            recent,
+            head: 0,
+            all: None,
+            count: 0,
+            logbook: None,
+            quiet: false,
+            unkept: 0,
+            history: RefCell::new(None),
+        }
     }
 
     /// From now on, keep every event (for `RAFT_TRACE` and the determinism check).

@@ -227,12 +227,20 @@
 
   // ---- The page's skeleton. ----
 
+  // The failure's first line; a longer text (a linearizability failure's evidence and history)
+  // folded under it, so that the diagram keeps the screen.
+  function failureText(why) {
+    const cut = why.indexOf("\n");
+    if (cut < 0) return `<p class="failure" id="failure">✗ FAILED: ${esc(why)}</p>`;
+    return `<p class="failure" id="failure">✗ FAILED: ${esc(why.slice(0, cut))}</p>` +
+      `<details class="failure-more"><summary>the whole failure (${why.split("\n").length - 1} more lines)</summary><pre>${esc(why.slice(cut + 1))}</pre></details>`;
+  }
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
   const lastTick = E.length ? E[E.length - 1].tick : 0;
   document.body.insertAdjacentHTML("beforeend", `
 <header>
   <h1>Raft run: seed ${esc(T.seed)}, ${N} node${N === 1 ? "" : "s"}, ${E.length.toLocaleString("en")} events, ticks 0 to ${lastTick}</h1>
-  ${T.failure ? `<p class="failure" id="failure">✗ FAILED: ${esc(T.failure)}</p>` : ""}
+  ${T.failure ? failureText(T.failure) : ""}
   <div class="controls">
     <button id="first" title="first event (Home)">« first</button>
     <button id="back" title="step back (← or k)">◀ back</button>
@@ -265,6 +273,34 @@
   const $ = (id) => document.getElementById(id);
   const scroller = $("scroller"), space = $("space"), win = $("window");
 
+  // The clients' history, for a stage 6 run that checked it (page/history.js).
+  const history = T.history ? window.historyView(T.history, lastTick, { selectOperation: selectOperation }) : null;
+  if (history) {
+    document.body.classList.add("with-history");
+    document.querySelector("main").before(history.element);
+    history.draw();
+  }
+  // The timeline's event for a history bar: where the operation's request (`c2#5 put x=1`)
+  // first reached a server, else the first event at its call's tick.
+  function selectOperation(op) {
+    const request = `c${op.client}#${op.seq} `;
+    let found = -1, first = -1;
+    for (let i = 0; i < E.length && found < 0; i++) {
+      if (E[i].tick < op.call) continue;
+      if (first < 0) first = i;
+      if (E[i].event === "client" && String(E[i].text).startsWith(request)) found = i;
+    }
+    const i = found >= 0 ? found : first;
+    if (i >= 0) {
+      if (!visible(i)) {
+        kindOn.set(kindIndex[i], true);
+        nodeOn[column(E[i]) || 0] = true;
+        relayout();
+      }
+      select(i, true);
+    }
+  }
+
   $("node-filters").innerHTML = Array.from({ length: N }, (_, k) =>
     `<label><input type="checkbox" data-node="${k + 1}" checked> n${k + 1}</label>`).join("");
   $("kind-filters").innerHTML = [...kinds.entries()].map(([k, count]) =>
@@ -295,6 +331,7 @@
       case "compact": return `compact through ${e.index}`;
       case "restore": return `state machine ← snapshot through ${e.index}`;
       case "propose": return e.index != null ? `propose ${e.command} → index ${e.index}` : `propose ${e.command}: not leader`;
+      case "client": return `client ${e.text}`;
       case "with_node": return `with_node (the test reached in) t${e.term}`;
       case "crash": return "CRASH";
       case "restart": return `RESTART t${e.term}`;
@@ -303,6 +340,24 @@
       case "failure": return `FAILED: ${e.why}`;
       default: return e.event;
     }
+  }
+  // A log command as the log grid shows it: stage 6's entries are JSON (`{"Request": {"client":
+  // 1, "seq": 2, "op": {"Put": {"key": "x", "value": "1"}}}}`, `"Noop"`), shown as `c1#2 put x
+  // 1` and `no-op`; anything else as it is. The whole command is in the entry's tooltip.
+  function shortCommand(text) {
+    let entry;
+    try {
+      const inner = JSON.parse(text); // the Debug form of a string is a JSON string here
+      entry = typeof inner === "string" ? JSON.parse(inner) : null;
+    } catch (err) {
+      return text;
+    }
+    if (entry === "Noop") return "no-op";
+    const r = entry && entry.Request;
+    if (!r || typeof r.op !== "object" || r.op === null) return text;
+    const [kind, args] = Object.entries(r.op)[0] || ["?", {}];
+    const values = Object.values(args || {}).map((v) => (v === null ? "absent" : String(v)));
+    return `c${r.client}#${r.seq} ${kind.toLowerCase()} ${values.join(" ")}`;
   }
   function fit(text, px) {
     const max = Math.max(4, Math.floor(px / 6.1));
@@ -467,7 +522,7 @@
           if (!x) { out.push(`<td class="more">-</td>`); continue; }
           const committed = index <= s.commit;
           const flagged = flaggedIndex === index && flaggedNodes.has(n) && i === violationEvent;
-          out.push(`<td><span class="entry${committed ? " committed" : ""}${flagged ? " flagged" : ""}" title="index ${index}, term ${x[0]}${committed ? ", committed" : ""}: ${esc(x[1])}">t${x[0]} ${esc(fit(x[1], 9 * 6.1))}${committed ? " ✓" : ""}</span></td>`);
+          out.push(`<td><span class="entry${committed ? " committed" : ""}${flagged ? " flagged" : ""}" title="index ${index}, term ${x[0]}${committed ? ", committed" : ""}: ${esc(x[1])}">t${x[0]} ${esc(fit(shortCommand(x[1]), 11 * 6.1))}${committed ? " ✓" : ""}</span></td>`);
         }
         out.push(`</tr>`);
       }
@@ -499,6 +554,7 @@
     if (i < -1 || i >= E.length) return;
     cursor = i;
     if (i >= 0) details(i);
+    if (history) history.showTick(i >= 0 ? E[i].tick : null);
     showState();
     if (scroll && i >= 0) {
       const y = rowsBefore[i] * ROW;
@@ -643,6 +699,13 @@
         result.rowsExpectedWithoutN1 = E.filter((e) => MESSAGE_EVENTS[e.event] ? e.from !== 1 && e.to !== 1 : column(e) !== 1).length;
         box.checked = true;
         box.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      // The history view: what it draws, and a click on a bar moves the timeline to its request.
+      if (history) {
+        result.history = history.selftest();
+        const target = result.history.culprits[0] !== undefined ? result.history.culprits[0] : 0;
+        document.querySelector(`#history g[data-op="${target}"] rect.bar`).dispatchEvent(new MouseEvent("click", { bubbles: true }));
+        result.history.clicked = { op: target, event: cursor, text: cursor >= 0 ? String(E[cursor].text || "") : "" };
       }
     } catch (err) {
       errors.push("selftest: " + (err && err.stack || err));

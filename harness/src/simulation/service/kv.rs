@@ -16,6 +16,7 @@ use crate::rng::Rng;
 use crate::service::Service;
 use crate::service::clients::Clients;
 use crate::service::history::History;
+use crate::service::view;
 
 /// An operation on the key-value store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,16 +167,22 @@ impl Clients<KvOp, KvOutput> {
     /// if each operation took effect at one instant between its call and its return). Fails
     /// with `cluster`'s report otherwise, the checker's evidence and the whole history in it;
     /// a budget that runs out fails too, never passes. Returns the number of operations.
+    ///
+    /// A cluster that keeps its whole trace (`RAFT_TRACE`) also gets the history and the
+    /// verdict in its trace file, for the trace page's history view ([`view`]).
     pub fn check_linearizable<N: Service<Op = KvOp, Output = KvOutput> + 'static>(
         &self,
         cluster: &Cluster<N>,
     ) -> usize {
         let history = self.history();
-        let verdict = check_history(history, Budget::default());
+        let operations = history.operations(KvOp::to_model, KvOutput::to_model);
+        let answer = linearizability::linearize(&KvModel, &operations, Budget::default());
+        cluster.show_history(|| view::view(history, |op| op.key().to_string(), &answer));
+        let verdict = match answer {
+            Ok(_) => return history.records().len(),
+            Err(verdict) => verdict,
+        };
         let Verdict::NotLinearizable(evidence) = &verdict else {
-            if verdict.is_linearizable() {
-                return history.records().len();
-            }
             cluster.fail(&format!(
                 "Linearizability (dissertation §6.3) not decided for the clients' history of {} \
                  operations: {verdict}",
@@ -197,7 +204,10 @@ impl Clients<KvOp, KvOutput> {
             "Linearizability (dissertation §6.3) violated: the clients' history of {} operations \
              ({} returned) cannot be explained by any one-at-a-time order within the \
              operations' intervals.\n{evidence}\n\nThe operations on {} up to #{last}, the last \
-             {} (client#seq [call tick, return tick] operation → output):\n  {}",
+             {} (client#seq [call tick, return tick] operation → output):\n  {}\n\nThe trace \
+             page (`page:` above) draws this history beside the timeline: a bar per operation per \
+             client, the prefix numbered in the order found, the operations that cannot follow \
+             it outlined.",
             lines.len(),
             history.completed(),
             evidence.partition,

@@ -15,6 +15,8 @@
 //!   linearizability by the `linearizability` crate; a failure prints the usual report with the
 //!   part of the history that cannot be linearized.
 //! - [`kv`]: the key-value operations of stage 6 and their sequential model.
+//! - [`view`]: the history and the checker's verdict as the trace page draws them (a bar per
+//!   operation per client, the order found, the operations that cannot be placed).
 //!
 //! # Why a client link, not the network between servers
 //!
@@ -28,6 +30,7 @@
 pub mod clients;
 pub mod history;
 pub mod kv;
+pub mod view;
 
 use std::fmt::{self, Debug, Display};
 
@@ -128,6 +131,15 @@ impl<N: Service + 'static> Cluster<N> {
             self.node_panicked(id, "request()", panic);
         }
         self.after_event(id);
+    }
+
+    /// Puts `view` (the clients' history, checked) into the trace file, for the trace page's
+    /// history view, if the cluster keeps its whole trace; `view` is built only then.
+    pub(crate) fn show_history(&self, view: impl FnOnce() -> view::HistoryView) {
+        if self.trace.keeps_all() {
+            let json = serde_json::to_value(view()).expect("a history view serializes");
+            self.trace.history.replace(Some(json));
+        }
     }
 
     /// The replies node `id` sent since the last call (none if it is crashed), each traced.
