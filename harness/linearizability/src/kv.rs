@@ -123,6 +123,11 @@ impl Model for KvModel {
         (next, reply)
     }
 
+    /// A `Get`, and a `Cas` that answered `false`, change nothing.
+    fn is_read_only(&self, input: &Op, output: Option<&Reply>) -> bool {
+        matches!((input, output), (Op::Get { .. }, _) | (Op::Cas { .. }, Some(Reply::Cas(false))))
+    }
+
     /// One partition per key, in key order.
     fn partition(&self, history: &[Operation<Op, Reply>]) -> Vec<Vec<usize>> {
         let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

@@ -56,4 +56,9 @@ impl Model for RegisterModel {
             Op::Cas { .. } => (*state, Reply::Cas(false)),
         }
     }
+
+    /// A `Read`, and a `Cas` that answered `false`, change nothing.
+    fn is_read_only(&self, input: &Op, output: Option<&Reply>) -> bool {
+        matches!((input, output), (Op::Read, _) | (Op::Cas { .. }, Some(Reply::Cas(false))))
+    }
 }

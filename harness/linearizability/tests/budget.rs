@@ -128,3 +128,29 @@ fn memoization_collapses_orders_of_concurrent_writes() {
     assert_eq!(stats.peak_cache_entries, 256, "one entry per subset of the 8 writes");
     assert_eq!(stats.peak_cache_bitset_bytes, 256 * 8, "one 64-bit word per entry (9 known ops)");
 }
+
+/// Reads that fit are placed as soon as they may, with no other order tried
+/// ([`linearizability::Model::is_read_only`]): twelve overlapping reads of one value, then a
+/// read of a value never written, is rejected after one configuration per read, not one per
+/// subset of the reads (4,096) as when each read's placement is a choice.
+#[test]
+fn reads_that_fit_do_not_multiply_the_orders_searched() {
+    let mut history: Vec<Operation<Op, Reply>> = (0..12)
+        .map(|client| Operation {
+            client,
+            call: 0,
+            input: Op::Read,
+            outcome: Outcome::Returned { at: 10, output: Reply::Value(None) },
+        })
+        .collect();
+    history.push(Operation {
+        client: 12,
+        call: 20,
+        input: Op::Read,
+        outcome: Outcome::Returned { at: 21, output: Reply::Value(Some(2)) },
+    });
+    let (verdict, stats) = check_with_stats(&RegisterModel, &history, Budget::default());
+    assert!(matches!(verdict, Verdict::NotLinearizable(_)), "{verdict}");
+    assert_eq!(stats.peak_cache_entries, 13, "the empty set, then one entry per read placed");
+    assert!(stats.steps < 40, "{} steps: is each read that fits placed at once?", stats.steps);
+}

@@ -131,6 +131,10 @@ impl Model for LabKv {
         }
     }
 
+    fn is_read_only(&self, input: &Op, output: Option<&Reply>) -> bool {
+        KvModel.is_read_only(input, output)
+    }
+
     fn partition(&self, history: &[Operation<Op, Reply>]) -> Vec<Vec<usize>> {
         KvModel.partition(history)
     }
