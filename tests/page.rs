@@ -345,7 +345,8 @@ fn check_history(result: &Value, trace: &Value) {
 }
 
 /// Three clients of the stage 6 reference put, append and read two keys while the leader
-/// crashes and comes back; one last operation is given up on (an unknown outcome).
+/// crashes and comes back; one last operation is given up on (an unknown outcome), 100 ticks
+/// before the run ends.
 fn kv_run(seed: u64) -> Cluster<KvNode> {
     let mut cluster = Cluster::<KvNode>::new(3, seed).with_disks();
     cluster.service_snapshots();
@@ -366,6 +367,8 @@ fn kv_run(seed: u64) -> Cluster<KvNode> {
     kv.submit(3, KvOp::Put { key: "y".into(), value: "last".into() });
     kv.tick(&mut cluster);
     kv.give_up();
+    // The run goes on, so that the open-ended bar must reach past the ticks after it.
+    kv.run_for(&mut cluster, 100);
     kv.check_linearizable(&cluster);
     cluster
 }
