@@ -43,9 +43,10 @@ usage:
                                <stage> instead of its reference, then run its tests;
                                `--undo` puts the reference back (e.g. `carry 2`, `carry 2
                                --undo`, `carry election 4`)
-  cargo run -- demo            a five-server cluster of the stage 5 reference, live: keys
-                               crash the leader, partition, heal, propose (q quits); then
-                               the run as a page (target/demo.html). Options: --scripted (a
+  cargo run -- demo            five servers of the stage 6 reference and three clients,
+                               live: keys crash the leader, partition, heal, send client
+                               operations (q quits); then the run as a page with the
+                               clients' history (target/demo.html). Options: --scripted (a
                                fixed story, no keys, exits by itself), --seed N, --frame-ms N
                                (pause per tick; 0 prints one frame per step), --page PATH
   cargo run -- live            five servers in your browser, live, as in the paper's

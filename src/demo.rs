@@ -1,8 +1,10 @@
-//! `cargo run -- demo`: a cluster of the latest stage's reference (`snapshots::RaftNode`), live in
-//! the terminal: roles, terms, logs and commit indexes as they change, at a pace a person can
-//! follow. `--scripted` plays a fixed story unattended (elect, replicate, crash the leader,
-//! partition, heal, propose) and exits; without it, keys (a letter and Enter) drive the
-//! cluster. Either way the run is written as a trace page at the end ([`harness::page`]).
+//! `cargo run -- demo`: a cluster of the latest stage's reference (`kv::KvNode`, the key-value
+//! service on Raft) and three clients, live in the terminal: roles, terms, logs, commit indexes
+//! and each client's last operation as they change, at a pace a person can follow.
+//! `--scripted` plays a fixed story unattended (elect, write, crash the leader, partition,
+//! heal, read back) and exits; without it, keys (a letter and Enter) drive the cluster. Either
+//! way the clients' history is checked for linearizability and the run is written as a trace
+//! page at the end ([`harness::page`]), with the history view above the timeline.
 //!
 //! The cluster is the harness's simulated one, so every check of the course runs after every
 //! event, and the run is fixed by its seed; only the pause between frames reads a clock, and it
@@ -13,8 +15,10 @@ use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::Duration;
 
+use harness::service::clients::{ClientLink, Clients};
+use harness::service::kv::{KvOp, KvOutput};
 use harness::{Cluster, NodeId, Role};
-use snapshots::RaftNode;
+use kv::{Entry, KvConfig, KvNode};
 
 /// What `cargo run -- demo` was asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,8 +35,8 @@ pub struct Options {
 
 /// The keys of the interactive mode.
 pub const KEYS: &str = "keys (then Enter): c crash the leader · r restart the crashed · \
-    p partition the leader with one follower from the rest · h heal · s propose a command · \
-    q quit and write the page";
+    p partition the leader with one follower from the rest · h heal · s the clients write and \
+    read · q quit and write the page";
 
 impl Options {
     /// Reads `demo`'s arguments: `--scripted`, `--seed N`, `--frame-ms N`, `--page PATH`.
@@ -65,28 +69,34 @@ impl Options {
     }
 }
 
-/// The demo's cluster and what it shows.
+/// The demo's cluster, its clients and what it shows.
 struct Demo<'a> {
-    cluster: Cluster<RaftNode>,
+    cluster: Cluster<KvNode>,
+    clients: Clients<KvOp, KvOutput>,
     options: &'a Options,
     out: &'a mut dyn Write,
     caption: String,
-    proposed: u64,
+    /// Rounds of operations the clients were given so far.
+    rounds: u64,
 }
 
 /// How many applied entries each node's log keeps before it compacts them into a snapshot.
 const COMPACT_EVERY: u64 = 4;
+/// How many clients call the service.
+const CLIENTS: u64 = 3;
 
 /// Runs the demo, writing frames to `out`; returns the page's path.
 pub fn run(options: &Options, out: &mut dyn Write) -> io::Result<PathBuf> {
-    let mut cluster = Cluster::<RaftNode>::new(5, options.seed).with_disks();
-    // Every node compacts its log every 4 applied entries (§7), so a server that was away
-    // catches up with an InstallSnapshot.
-    cluster.compact_every(COMPACT_EVERY);
+    let mut cluster = Cluster::<KvNode>::new(5, options.seed).with_disks();
+    cluster.service_snapshots();
     cluster.keep_whole_trace();
+    for id in cluster.ids() {
+        compact_often(&mut cluster, id);
+    }
     let seed = options.seed;
     cluster.set_replay(|_| format!("cargo run -- demo --scripted --seed {seed}"));
-    let mut demo = Demo { cluster, options, out, caption: String::new(), proposed: 0 };
+    let clients = Clients::new(&cluster, CLIENTS as usize, ClientLink::reliable());
+    let mut demo = Demo { cluster, clients, options, out, caption: String::new(), rounds: 0 };
     if options.scripted {
         demo.scripted()?;
     } else {
@@ -102,21 +112,23 @@ impl Demo<'_> {
         );
         self.until(400, |c| c.majority_leader().is_some())?;
         let leader = self.leader();
-        self.say(&format!("2/7 n{leader} leads: it replicates three commands (§5.3)"));
-        for _ in 0..3 {
-            self.propose(leader);
-        }
+        self.say(&format!(
+            "2/7 n{leader} leads: three clients write and read through it; a write is answered \
+             once committed (§5.3, dissertation §6)"
+        ));
+        self.operations();
         self.run(40)?;
         self.say(&format!(
             "3/7 n{leader} crashes: the others time out and elect a new leader (§5.2)"
         ));
+        self.operations();
+        self.run(3)?;
         self.cluster.crash(leader);
         self.until(400, |c| c.majority_leader().is_some())?;
-        let second = self.leader();
-        self.propose(second);
-        self.run(30)?;
+        self.run(60)?;
         self.say(&format!("4/7 n{leader} restarts from its disk and catches up (§5.1, §5.3)"));
         self.cluster.restart(leader);
+        compact_often(&mut self.cluster, leader);
         self.run(40)?;
         let leader = self.leader();
         let buddy = self.cluster.ids().into_iter().find(|&id| id != leader).expect("5 nodes");
@@ -124,23 +136,27 @@ impl Demo<'_> {
             self.cluster.ids().into_iter().filter(|&id| id != leader && id != buddy).collect();
         self.say(&format!(
             "5/7 partition {{n{leader} n{buddy}}} | the other three: the majority elects its own \
-             leader; n{leader}'s new entry cannot commit (§5.4.2)"
+             leader; c1, kept on n{leader}'s side, waits: its write cannot commit there (§5.4.2)"
         ));
         self.cluster.partition(&[&[leader, buddy], &rest]);
-        self.propose(leader);
+        self.clients.restrict(1, &[leader, buddy]);
+        self.operations();
         self.until(400, |c| c.leaders().iter().any(|(id, _)| rest.contains(id)))?;
-        let majority = self.leader_among(&rest);
-        self.propose(majority);
-        self.run(40)?;
-        self.say("6/7 heal: the old leader sees a higher term, steps down, and its uncommitted entry is replaced (§5.3)");
-        self.cluster.heal();
         self.run(60)?;
-        self.say("7/7 one more command, committed on all five");
-        let leader = self.leader();
-        self.propose(leader);
-        self.until(200, |c| {
-            c.ids().iter().all(|&id| c.status(id).commit_index >= c.status(leader).last_log_index)
-        })?;
+        self.say("6/7 heal: the old leader steps down, its uncommitted entry is replaced, and c1's retries reach the new leader (§5.3, §6.3)");
+        self.cluster.heal();
+        self.clients.unrestrict(&self.cluster);
+        self.run(100)?;
+        self.say("7/7 the clients read every key back; the history is checked for linearizability");
+        self.operations();
+        let patience = 400;
+        for _ in 0..patience {
+            if self.clients.all_idle() {
+                break;
+            }
+            self.clients.tick(&mut self.cluster);
+            self.frame(false)?;
+        }
         self.run(10)?;
         Ok(())
     }
@@ -168,6 +184,7 @@ impl Demo<'_> {
                             .collect();
                         for &id in &down {
                             self.cluster.restart(id);
+                            compact_often(&mut self.cluster, id);
                         }
                         self.say(&format!("restarted {down:?}"));
                     }
@@ -187,13 +204,10 @@ impl Demo<'_> {
                         self.cluster.heal();
                         self.say("healed the network");
                     }
-                    "s" => match self.cluster.majority_leader() {
-                        Some(leader) => {
-                            self.propose(leader);
-                            self.say(&format!("proposed to n{leader}"));
-                        }
-                        None => self.say("no leader reachable by a majority: nothing proposed"),
-                    },
+                    "s" => {
+                        self.operations();
+                        self.say("each client calls one more write, then a read");
+                    }
                     "" => {}
                     other => self.say(&format!("unknown key `{other}`; {KEYS}")),
                 },
@@ -204,7 +218,11 @@ impl Demo<'_> {
         }
     }
 
-    fn finish(self) -> io::Result<PathBuf> {
+    fn finish(mut self) -> io::Result<PathBuf> {
+        // What is still waiting has an unknown outcome; then the check (it fails the run with
+        // its report if the history is not linearizable) puts the history in the trace.
+        self.clients.give_up();
+        let operations = self.clients.check_linearizable(&self.cluster);
         let page = harness::page::render(&self.cluster.trace_json(None)).map_err(|error| {
             io::Error::other(format!("the demo's trace does not render: {error}"))
         })?;
@@ -214,7 +232,7 @@ impl Demo<'_> {
         std::fs::write(&self.options.page, page)?;
         writeln!(
             self.out,
-            "\ndemo: {} events; the run as a page: {}",
+            "\ndemo: {} events, {operations} client operations, linearizable; the run as a page: {}",
             self.cluster.trace().count(),
             self.options.page.display()
         )?;
@@ -225,10 +243,20 @@ impl Demo<'_> {
         self.caption = caption.to_string();
     }
 
-    fn propose(&mut self, id: NodeId) {
-        self.proposed += 1;
-        let command = format!("x{}", self.proposed);
-        let _ = self.cluster.propose(id, command);
+    /// Gives each client two more operations: client 1 puts `x`, client 2 appends to `x`,
+    /// client 3 appends to `y`; then each reads the key it wrote.
+    fn operations(&mut self) {
+        self.rounds += 1;
+        let n = self.rounds;
+        let key = |client: u64| if client == 3 { "y" } else { "x" }.to_string();
+        for client in 1..=CLIENTS {
+            let write = match client {
+                1 => KvOp::Put { key: key(client), value: format!("{n}") },
+                _ => KvOp::Append { key: key(client), value: format!("{client}.{n};") },
+            };
+            self.clients.submit(client, write);
+            self.clients.submit(client, KvOp::Get { key: key(client) });
+        }
     }
 
     fn leader(&self) -> NodeId {
@@ -238,27 +266,22 @@ impl Demo<'_> {
             .unwrap_or(1)
     }
 
-    fn leader_among(&self, ids: &[NodeId]) -> NodeId {
-        let leaders = self.cluster.leaders();
-        leaders.iter().rev().find(|(id, _)| ids.contains(id)).map(|l| l.0).unwrap_or(ids[0])
-    }
-
-    /// Runs `ticks` ticks, one frame each.
+    /// Runs `ticks` ticks (the clients' rounds), one frame each.
     fn run(&mut self, ticks: u64) -> io::Result<()> {
         for _ in 0..ticks {
-            self.cluster.tick();
+            self.clients.tick(&mut self.cluster);
             self.frame(false)?;
         }
         self.frame(true)
     }
 
     /// Runs until `done` holds, at most `max` ticks, one frame each.
-    fn until(&mut self, max: u64, done: impl Fn(&Cluster<RaftNode>) -> bool) -> io::Result<()> {
+    fn until(&mut self, max: u64, done: impl Fn(&Cluster<KvNode>) -> bool) -> io::Result<()> {
         for _ in 0..max {
             if done(&self.cluster) {
                 break;
             }
-            self.cluster.tick();
+            self.clients.tick(&mut self.cluster);
             self.frame(false)?;
         }
         self.frame(true)
@@ -282,7 +305,7 @@ impl Demo<'_> {
     fn render(&self) -> String {
         let c = &self.cluster;
         let mut out = format!(
-            "Raft demo: 5 servers of snapshots::RaftNode (stage 5 reference), seed {}, tick {}\n{}\n\n",
+            "Raft demo: 5 servers of kv::KvNode (stage 6 reference), 3 clients, seed {}, tick {}\n{}\n\n",
             self.options.seed,
             c.now(),
             self.caption
@@ -313,6 +336,10 @@ impl Demo<'_> {
                 status.term, status.commit_index
             ));
         }
+        out.push_str("\n  client  last operation [call tick, return tick] → answer\n");
+        for client in 1..=CLIENTS {
+            out.push_str(&format!("  c{client:<6} {}\n", self.last_operation(client)));
+        }
         out.push_str(&format!("\n{} events so far. ", c.trace().count()));
         if !self.options.scripted {
             out.push_str(KEYS);
@@ -322,8 +349,38 @@ impl Demo<'_> {
     }
 }
 
-/// A node's last entries: `4·t2 "x3"✓`.
-fn log_line(c: &Cluster<RaftNode>, id: NodeId) -> String {
+impl Demo<'_> {
+    /// Client `client`'s latest operation: `put x=2 [40, 46] → ok`, or what it waits for.
+    fn last_operation(&self, client: u64) -> String {
+        let records = self.clients.history().records();
+        let Some(record) = records.iter().rev().find(|record| record.client == client) else {
+            return "-".to_string();
+        };
+        let tries = match record.attempts {
+            1 => String::new(),
+            n => format!(" ({n} attempts)"),
+        };
+        match &record.returned {
+            Some((at, output)) => {
+                format!("{} [{}, {at}] → {output}{tries}", record.op, record.call)
+            }
+            None if self.clients.is_idle(client) => {
+                format!("{} [{}, ?] → unknown", record.op, record.call)
+            }
+            None => format!("{} [{}, …] waiting{tries}", record.op, record.call),
+        }
+    }
+}
+
+/// Sets node `id` to compact its log every [`COMPACT_EVERY`] applied entries (§7), so that a
+/// server that was away catches up with an InstallSnapshot (again after each restart).
+fn compact_often(cluster: &mut Cluster<KvNode>, id: NodeId) {
+    let config = KvConfig { snapshot_every: COMPACT_EVERY, ..KvConfig::default() };
+    cluster.with_node(id, |node| node.config = config);
+}
+
+/// A node's last entries: `4·t2 c1#2 put x=2✓`.
+fn log_line(c: &Cluster<KvNode>, id: NodeId) -> String {
     use harness::Node as _;
     let status = c.status(id);
     let node = c.node(id);
@@ -340,7 +397,13 @@ fn log_line(c: &Cluster<RaftNode>, id: NodeId) -> String {
     for index in first..=last {
         if let Some((term, command)) = node.log_entry(index) {
             let mark = if index <= status.commit_index { "✓" } else { "" };
-            parts.push(format!("{index}·t{term} {command:?}{mark}"));
+            let entry = match Entry::decode(command) {
+                Entry::Noop => "no-op".to_string(),
+                Entry::Request(request) => {
+                    format!("c{}#{} {}", request.client, request.seq, request.op)
+                }
+            };
+            parts.push(format!("{index}·t{term} {entry}{mark}"));
         }
     }
     if parts.is_empty() { "(empty)".to_string() } else { parts.join(" ") }

@@ -266,8 +266,9 @@ fn a_failing_run_shows_its_violation_in_the_browser() {
     check(&result, &trace);
 }
 
-/// The demo's scripted run (crash, restart, partition, heal on the stage 5 reference, which
-/// compacts every 4 entries): a run that passes, with crashes, drops, snapshots and five lanes.
+/// The demo's scripted run (crash, restart, partition, heal on the stage 6 reference, which
+/// compacts every 4 entries, with three clients): a run that passes, with crashes, drops,
+/// snapshots, five lanes, and the clients' history drawn with its order.
 #[test]
 fn the_demo_run_draws_in_the_browser() {
     let Some(chromium) = chromium() else { return };
@@ -283,10 +284,18 @@ fn the_demo_run_draws_in_the_browser() {
     let trace = inline_trace(&html);
     let result = selftest(&chromium, &page, "demo");
     check(&result, &trace);
+    check_history(&result, &trace);
+    assert_eq!(trace["history"]["verdict"], "linearizable");
     assert!(result["dropped"].as_u64() > Some(0), "the partition drops messages: {result}");
     let events = trace["events"].as_array().expect("the trace has events");
-    let compactions = events.iter().filter(|e| e["event"] == "compact").count();
-    assert!(compactions > 0, "the demo's nodes compact their logs: {compactions} compactions");
+    let installs = events
+        .iter()
+        .filter(|e| {
+            e["event"] == "send"
+                && e["message"].as_str().is_some_and(|m| m.starts_with("InstallSnapshot"))
+        })
+        .count();
+    assert!(installs > 0, "a server that was away catches up with a snapshot: {installs} sent");
 }
 
 /// The trace file a page holds inline.
