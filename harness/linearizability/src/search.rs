@@ -300,7 +300,7 @@ pub(crate) fn search<M: Model>(
 
     let outcome = 'search: loop {
         if must_place == 0 {
-            let order = stack.iter().map(|&(op, _)| partition[op]).collect();
+            let order = stack.iter().map(|frame| partition[frame.op]).collect();
             break SearchOutcome::Linearizable { order };
         }
         if steps >= budget {
