@@ -10,7 +10,7 @@
 //! This module is the core: the slots, the clock, message delivery, and the drain-and-check
 //! after every event. The rest of `Cluster`'s methods live with their concept: faults
 //! (`faults.rs`), the classic lab's helpers (`lab.rs`, [`crate::client`]), and failure reports
-//! (`failure.rs`).
+//! (`reports/failure.rs`).
 
 use std::any::Any;
 use std::cell::OnceCell;

@@ -1,4 +1,4 @@
-// The live page's script (harness/src/live/server.rs serves it inline). No library, no build
+// The live page's script (harness/src/runs/live/server.rs serves it inline). No library, no build
 // step, no network beyond its own server: it polls GET /update for the run's events (the trace
 // file's format) and POSTs the person's clicks to /input. It draws what the events say, at the
 // event it stands at: playing, it follows the newest; paused, "step" walks one event at a time
@@ -114,7 +114,7 @@
           break;
         default: break;
       }
-      window.applyLogChanges(st, LOGS, i); // page/logs.js, shared with the trace page
+      window.applyLogChanges(st, LOGS, i); // reports/page/logs.js, shared with the trace page
     }
     st.after = upto;
     if (st.drops.length > 40) st.drops.splice(0, st.drops.length - 40);
