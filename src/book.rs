@@ -17,7 +17,9 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::source::normalize;
 
 /// Pages the book build writes into the book itself (not files of `docs/`): `.ci/run` writes
 /// each after `mdbook build`, and must name it (`traces/demo.html`, or `book_trace backup …`
@@ -213,21 +215,6 @@ pub fn heading_ids(text: &str) -> Vec<String> {
         });
     }
     ids
-}
-
-/// Removes `.` and resolves `..` lexically.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

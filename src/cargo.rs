@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::libtest;
 use crate::process::{self, Finished, Stderr};
+use crate::source::normalize;
 
 /// A build longer than this is stopped: a cold build of the workspace takes about a minute.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(20 * 60);
@@ -28,8 +29,6 @@ pub struct Cargo {
     pub program: OsString,
     /// The workspace root, where cargo runs.
     pub root: PathBuf,
-    /// `Some(dir)` to build into `dir` instead of the workspace's target directory.
-    pub target_dir: Option<PathBuf>,
     /// Show cargo's own progress while building (a first, long build).
     pub show_build: bool,
 }
@@ -56,11 +55,12 @@ impl TestBinary {
     }
 }
 
-/// The outcome of building one package's tests.
+/// The outcome of building one package's tests: `T` is its test executables
+/// ([`Cargo::build_tests`]) or their runs ([`Tested`]).
 #[derive(Clone, Debug)]
-pub enum Build {
-    /// It compiled: its test executables.
-    Built(Vec<TestBinary>),
+pub enum Build<T> {
+    /// It compiled.
+    Built(T),
     /// It did not compile.
     Failed {
         /// The package whose code has the first error, if cargo says (it may be a dependency).
@@ -77,26 +77,13 @@ pub struct BinaryRun {
     pub binary: TestBinary,
     /// What its output says.
     pub report: libtest::Report,
-    /// Killed at [`RUN_LIMIT`].
-    pub timed_out: bool,
     /// Exit status as text (`exit status: 101`, `signal: 6 (SIGABRT)`), and the end of its
     /// output, for a run that did not complete normally.
     pub crash: Option<String>,
 }
 
-/// The outcome of testing one package.
-#[derive(Clone, Debug)]
-pub enum Tested {
-    /// It compiled; each test executable's run.
-    Ran(Vec<BinaryRun>),
-    /// It did not compile (see [`Build::Failed`]).
-    NotCompiled {
-        /// The package whose code has the first error, if cargo says.
-        culprit: Option<String>,
-        /// The first error.
-        first_error: String,
-    },
-}
+/// The outcome of testing one package: each test executable's run, or the first error.
+pub type Tested = Build<Vec<BinaryRun>>;
 
 /// A package as `cargo metadata` describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,15 +100,12 @@ impl Cargo {
     /// Cargo at the workspace `root`, with the workspace's own target directory.
     pub fn new(root: &Path) -> Self {
         let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-        Cargo { program, root: root.to_path_buf(), target_dir: None, show_build: false }
+        Cargo { program, root: root.to_path_buf(), show_build: false }
     }
 
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.current_dir(&self.root);
-        if let Some(dir) = &self.target_dir {
-            command.env("CARGO_TARGET_DIR", dir);
-        }
         command
     }
 
@@ -132,7 +116,7 @@ impl Cargo {
 
     /// Builds `package`'s test executables (unit and integration tests; doc tests are not
     /// built by `--no-run`).
-    pub fn build_tests(&self, package: &str) -> io::Result<Build> {
+    pub fn build_tests(&self, package: &str) -> io::Result<Build<Vec<TestBinary>>> {
         let mut command = self.command();
         command.args(["test", "--no-run", "--message-format=json", "-p", package]);
         let stderr = match self.show_build {
@@ -173,7 +157,7 @@ impl Cargo {
         let report = libtest::parse(&finished.stdout);
         let normal_end = report.complete && finished.status.is_some_and(|s| s.code().is_some());
         let crash = (!normal_end).then(|| describe_crash(&finished));
-        Ok(BinaryRun { binary: binary.clone(), report, timed_out: finished.timed_out(), crash })
+        Ok(BinaryRun { binary: binary.clone(), report, crash })
     }
 
     /// The names of the tests in `binary` (`--list`), without running them.
@@ -199,13 +183,10 @@ impl Cargo {
     /// Builds `package`'s tests, then runs them all.
     pub fn test_package(&self, package: &str) -> io::Result<Tested> {
         match self.build_tests(package)? {
-            Build::Built(binaries) => {
-                let runs = binaries.iter().map(|b| self.run_tests(b)).collect::<io::Result<_>>()?;
-                Ok(Tested::Ran(runs))
-            }
-            Build::Failed { culprit, first_error } => {
-                Ok(Tested::NotCompiled { culprit, first_error })
-            }
+            Build::Built(binaries) => Ok(Build::Built(
+                binaries.iter().map(|b| self.run_tests(b)).collect::<io::Result<_>>()?,
+            )),
+            Build::Failed { culprit, first_error } => Ok(Build::Failed { culprit, first_error }),
         }
     }
 
@@ -233,7 +214,7 @@ fn read_package(package: &Value) -> Package {
         .into_iter()
         .flatten()
         .filter(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "test")))
-        .filter_map(|t| t["src_path"].as_str().map(normalize))
+        .filter_map(|t| t["src_path"].as_str().map(|path| normalize(Path::new(path))))
         .collect();
     Package {
         name: package["name"].as_str().unwrap_or_default().to_string(),
@@ -242,23 +223,8 @@ fn read_package(package: &Value) -> Package {
     }
 }
 
-/// Resolves `..` components lexically (`solutions/x/../../exercises/x/tests/a.rs`).
-pub fn normalize(path: &str) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in Path::new(path).components() {
-        match component {
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    normal
-}
-
 /// Reads cargo's JSON messages: the test executables it built, or the first error.
-fn read_build(package: &str, finished: &Finished) -> Build {
+fn read_build(package: &str, finished: &Finished) -> Build<Vec<TestBinary>> {
     let mut binaries = Vec::new();
     let mut first_error: Option<(Option<String>, String)> = None;
     for line in finished.stdout.lines() {
@@ -329,13 +295,5 @@ mod tests {
         let id = "path+file:///w/exercises/02-election#election@0.1.0";
         assert_eq!(package_name_of_id(id), "election");
         assert_eq!(package_name_of_id("path+file:///w/harness#0.1.0"), "harness");
-    }
-
-    #[test]
-    fn parent_components_are_resolved() {
-        assert_eq!(
-            normalize("/w/solutions/x/../../exercises/x/tests/a.rs"),
-            Path::new("/w/exercises/x/tests/a.rs")
-        );
     }
 }

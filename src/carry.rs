@@ -27,9 +27,9 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use crate::source::{self, Parsed};
+use crate::source::{self, Parsed, normalize};
 use crate::stages::{STAGES, Stage};
 
 /// How a later stage takes an earlier stage's code.
@@ -132,21 +132,6 @@ pub fn stage_named(word: &str) -> Result<Stage, String> {
 /// The stage after `stage`, if any.
 pub fn next_stage(stage: &Stage) -> Option<Stage> {
     STAGES.iter().find(|s| s.number == stage.number + 1).copied()
-}
-
-/// Removes `.` and resolves `..` lexically.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// `../` once per component of `dir` (relative to the root): from `dir` back to the root.
@@ -878,7 +863,7 @@ harness.workspace = true
             ],
             complete: true,
         };
-        let runs = [BinaryRun { binary, report, timed_out: false, crash: None }];
+        let runs = [BinaryRun { binary, report, crash: None }];
         let verdict = verdict(&runs, &[Some("propose".to_string())]);
         assert_eq!(verdict.passed, 1);
         assert_eq!(verdict.waiting, 1);

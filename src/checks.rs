@@ -18,7 +18,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::cargo::{BinaryRun, Build, Cargo, Package, Tested};
+use crate::cargo::{BinaryRun, Build, Cargo, Package};
 use crate::drift;
 use crate::fresh::{self, Freshness};
 use crate::hints;
@@ -28,39 +28,17 @@ use crate::source::{self, Parsed};
 use crate::stages::{STAGES, Stage};
 use crate::steps;
 
-/// One thing a check found wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// The stage it concerns (`stage 1 data-structures`), if any.
-    pub stage: Option<String>,
-    /// What is wrong, with the evidence (names, lines, an output excerpt).
-    pub what: String,
-}
-
-impl Problem {
-    fn new(stage: &Stage, what: impl Into<String>) -> Self {
-        Problem { stage: Some(stage.label()), what: what.into() }
-    }
-
-    fn global(what: impl Into<String>) -> Self {
-        Problem { stage: None, what: what.into() }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.stage {
-            Some(stage) => write!(f, "{stage}: {}", self.what),
-            None => write!(f, "{}", self.what),
-        }
-    }
+/// One thing a check found wrong, with the evidence (names, lines, an output excerpt), as
+/// `stage 1 data-structures: what is wrong`.
+fn at(stage: &Stage, what: impl fmt::Display) -> String {
+    format!("{}: {what}", stage.label())
 }
 
 /// What a check found: its problems (none: it passed) and a few words on what it saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Findings {
-    /// Everything wrong.
-    pub problems: Vec<Problem>,
+    /// Everything wrong, one paragraph each ([`at`] names the stage).
+    pub problems: Vec<String>,
     /// What was checked, e.g. `stage 1 data-structures: 40 tests`.
     pub notes: Vec<String>,
 }
@@ -149,7 +127,7 @@ impl Check {
                     findings.merge(each_stage(|stage| tests_shared(root, &packages, stage)));
                     findings
                 }
-                Err(error) => problem(Problem::global(error.to_string())),
+                Err(error) => problem(error.to_string()),
             },
         }
     }
@@ -163,7 +141,7 @@ fn each_stage(check: impl Fn(&Stage) -> Findings) -> Findings {
     findings
 }
 
-fn problem(problem: Problem) -> Findings {
+fn problem(problem: String) -> Findings {
     Findings { problems: vec![problem], notes: Vec::new() }
 }
 
@@ -179,7 +157,7 @@ fn note(note: String) -> Findings {
 pub fn stubs_fail(cargo: &Cargo, stage: &Stage) -> Findings {
     let stubs = match stub_messages(&cargo.root.join(stage.exercise_dir()).join("src")) {
         Ok(stubs) => stubs,
-        Err(error) => return problem(Problem::new(stage, error)),
+        Err(error) => return problem(at(stage, error)),
     };
     judge(cargo, stage, stage.name, |result| match result.outcome {
         Outcome::Passed => Some("passes on the stubs: it does not need the learner's code"),
@@ -221,7 +199,7 @@ fn judge(
     }
     findings.problems.extend(capped(stage, bad));
     if total == 0 {
-        findings.problems.push(Problem::new(stage, format!("`{package}` has no tests")));
+        findings.problems.push(at(stage, format!("`{package}` has no tests")));
     }
     findings.notes.push(format!("{}: {total} tests", stage.label()));
     findings
@@ -230,12 +208,12 @@ fn judge(
 /// Builds and runs `package`'s tests; a build failure or an I/O error is the findings.
 fn tested(cargo: &Cargo, stage: &Stage, package: &str) -> Result<Vec<BinaryRun>, Findings> {
     match cargo.test_package(package) {
-        Ok(Tested::Ran(runs)) => Ok(runs),
-        Ok(Tested::NotCompiled { culprit, first_error }) => {
+        Ok(Build::Built(runs)) => Ok(runs),
+        Ok(Build::Failed { culprit, first_error }) => {
             let culprit = culprit
                 .filter(|c| c != package)
                 .map_or_else(String::new, |c| format!(" (the error is in `{c}`)"));
-            Err(problem(Problem::new(
+            Err(problem(at(
                 stage,
                 format!(
                     "`{package}` does not compile{culprit}; see `{}`:\n{}",
@@ -244,7 +222,7 @@ fn tested(cargo: &Cargo, stage: &Stage, package: &str) -> Result<Vec<BinaryRun>,
                 ),
             )))
         }
-        Err(error) => Err(problem(Problem::new(stage, format!("`{package}`: {error}")))),
+        Err(error) => Err(problem(at(stage, format!("`{package}`: {error}")))),
     }
 }
 
@@ -253,7 +231,7 @@ fn runs_problems(stage: &Stage, runs: &[BinaryRun]) -> Findings {
     let mut findings = Findings::default();
     for run in runs {
         if let Some(crash) = &run.crash {
-            findings.problems.push(Problem::new(
+            findings.problems.push(at(
                 stage,
                 format!("test target `{}` of `{}` {crash}", run.binary.target, run.binary.package),
             ));
@@ -266,12 +244,12 @@ fn runs_problems(stage: &Stage, runs: &[BinaryRun]) -> Findings {
 const SHOWN_TESTS: usize = 5;
 
 /// The first [`SHOWN_TESTS`] test problems, then one line counting the rest.
-fn capped(stage: &Stage, problems: Vec<String>) -> Vec<Problem> {
+fn capped(stage: &Stage, problems: Vec<String>) -> Vec<String> {
     let hidden = problems.len().saturating_sub(SHOWN_TESTS);
-    let mut shown: Vec<Problem> =
-        problems.into_iter().take(SHOWN_TESTS).map(|p| Problem::new(stage, p)).collect();
+    let mut shown: Vec<String> =
+        problems.into_iter().take(SHOWN_TESTS).map(|p| at(stage, p)).collect();
     if hidden > 0 {
-        shown.push(Problem::new(stage, format!("… and {hidden} more tests like these")));
+        shown.push(at(stage, format!("… and {hidden} more tests like these")));
     }
     shown
 }
@@ -318,14 +296,14 @@ pub fn no_stubs_in_solutions(root: &Path) -> Findings {
     let mut files = 0;
     let found = source::gather(&root.join("solutions"), |file, parsed| {
         files += 1;
-        let mut problems = Vec::new();
+        let mut problems: Vec<String> = Vec::new();
         for (index, token) in parsed.tokens.iter().enumerate() {
             for name in ["todo", "unimplemented"] {
                 if parsed.is_macro_call(index, name) {
                     let line = crate::lexer::line_of(parsed.source, token.start);
                     let shown = relative(root, file);
                     let what = format!("{shown}:{line}: `{name}!` in a reference solution");
-                    problems.push(Problem::global(what));
+                    problems.push(what);
                 }
             }
         }
@@ -333,7 +311,7 @@ pub fn no_stubs_in_solutions(root: &Path) -> Findings {
     });
     match found {
         Ok(problems) => Findings { problems, notes: vec![format!("{files} files")] },
-        Err(error) => problem(Problem::global(error)),
+        Err(error) => problem(error),
     }
 }
 
@@ -346,7 +324,7 @@ pub fn no_drift(root: &Path, stage: &Stage) -> Findings {
         match (files_under(&exercise_src), files_under(&solution_src)) {
             (Ok(e), Ok(s)) => (e, s),
             (Err(error), _) | (_, Err(error)) => {
-                return problem(Problem::new(stage, error.to_string()));
+                return problem(at(stage, error.to_string()));
             }
         };
     let mut findings = Findings::default();
@@ -355,7 +333,7 @@ pub fn no_drift(root: &Path, stage: &Stage) -> Findings {
             true => (&exercise_src, &solution_src),
             false => (&solution_src, &exercise_src),
         };
-        findings.problems.push(Problem::new(
+        findings.problems.push(at(
             stage,
             format!(
                 "{} has no counterpart {}",
@@ -372,12 +350,12 @@ pub fn no_drift(root: &Path, stage: &Stage) -> Findings {
         let (exercise, solution) = match (read(&exercise_path), read(&solution_path)) {
             (Ok(e), Ok(s)) => (e, s),
             (Err(error), _) | (_, Err(error)) => {
-                findings.problems.push(Problem::new(stage, error));
+                findings.problems.push(at(stage, error));
                 continue;
             }
         };
         if let Err(drift) = drift::compare(&exercise, &solution) {
-            findings.problems.push(Problem::new(
+            findings.problems.push(at(
                 stage,
                 format!(
                     "drift at {}:{} / {}:{}: {}",
@@ -406,16 +384,13 @@ fn files_under(dir: &Path) -> io::Result<BTreeSet<PathBuf>> {
 pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Findings {
     let solution_package = stage.solution_package();
     let Some(solution) = packages.iter().find(|p| p.name == solution_package) else {
-        return problem(Problem::new(
-            stage,
-            format!("no package `{solution_package}` in the workspace"),
-        ));
+        return problem(at(stage, format!("no package `{solution_package}` in the workspace")));
     };
     let tests_dir = root.join(stage.exercise_dir()).join("tests");
     let exercise_tests = match top_level_rust_files(&tests_dir) {
         Ok(files) => files,
         Err(error) => {
-            return problem(Problem::new(
+            return problem(at(
                 stage,
                 format!("cannot read {}: {error}", relative(root, &tests_dir)),
             ));
@@ -425,12 +400,12 @@ pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Finding
     if exercise_tests.is_empty() {
         findings
             .problems
-            .push(Problem::new(stage, format!("{} has no test files", relative(root, &tests_dir))));
+            .push(at(stage, format!("{} has no test files", relative(root, &tests_dir))));
     }
     let used: BTreeSet<&PathBuf> = solution.test_sources.iter().collect();
     for test in &exercise_tests {
         if !used.contains(test) {
-            findings.problems.push(Problem::new(
+            findings.problems.push(at(
                 stage,
                 format!(
                     "{} is not a [[test]] of `{solution_package}` ({}/Cargo.toml): the reference never runs it",
@@ -442,7 +417,7 @@ pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Finding
     }
     for source in &solution.test_sources {
         if !source.starts_with(&tests_dir) {
-            findings.problems.push(Problem::new(
+            findings.problems.push(at(
                 stage,
                 format!(
                     "`{solution_package}` has a test of its own, {}: tests belong in {}",
@@ -455,7 +430,7 @@ pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Finding
     let own_dir = root.join(stage.solution_dir()).join("tests");
     for stray in top_level_rust_files(&own_dir).unwrap_or_default() {
         if !solution.test_sources.contains(&stray) {
-            findings.problems.push(Problem::new(
+            findings.problems.push(at(
                 stage,
                 format!(
                     "{} is never run (not a [[test]] target): tests belong in {}",
@@ -492,7 +467,7 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
         ] {
             match packages.iter().find(|p| p.name == package) {
                 Some(found) if found.dir == root.join(&dir) => {}
-                Some(found) => findings.problems.push(Problem::new(
+                Some(found) => findings.problems.push(at(
                     stage,
                     format!(
                         "package `{package}` is in {}, expected {}",
@@ -500,7 +475,7 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
                         dir.display()
                     ),
                 )),
-                None => findings.problems.push(Problem::new(
+                None => findings.problems.push(at(
                     stage,
                     format!(
                         "no package `{package}` ({}) among the workspace members",
@@ -520,9 +495,9 @@ pub fn stage_table_matches_workspace(root: &Path, packages: &[Package]) -> Findi
             .collect();
         dirs.sort();
         for dir in dirs.iter().filter(|d| !known.contains(*d)) {
-            findings.problems.push(Problem::global(format!(
+            findings.problems.push(format!(
                 "{parent}/{dir} is not in the stage table (src/stages.rs), so no check covers it"
-            )));
+            ));
         }
     }
     findings
@@ -537,11 +512,11 @@ pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
     let root = cargo.root.as_path();
     let steps = match steps::steps(root, stage) {
         Ok(steps) => steps,
-        Err(error) => return problem(Problem::new(stage, error)),
+        Err(error) => return problem(at(stage, error)),
     };
     let chapter = stage.hints().display().to_string();
     let mut findings = Findings::default();
-    let mut complain = |what: String| findings.problems.push(Problem::new(stage, what));
+    let mut complain = |what: String| findings.problems.push(at(stage, what));
     for problem in hints_on_request(root, stage).into_iter().chain(no_spoilers(root, stage)) {
         complain(problem);
     }
@@ -553,7 +528,7 @@ pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
     let solution_functions = functions_in(&root.join(stage.solution_dir()).join("src"), false);
     let (exercise_stubs, solution_functions) = match (exercise_stubs, solution_functions) {
         (Ok(e), Ok(s)) => (e, s),
-        (Err(error), _) | (_, Err(error)) => return problem(Problem::new(stage, error)),
+        (Err(error), _) | (_, Err(error)) => return problem(at(stage, error)),
     };
     let sections: Vec<&hints::Section> = steps.iter().flat_map(|s| &s.sections).collect();
     for stub in &exercise_stubs {
@@ -590,7 +565,7 @@ pub fn steps_cover(cargo: &Cargo, stage: &Stage) -> Findings {
     }
     let all = match listed_tests(cargo, &stage.solution_package()) {
         Ok(all) => all,
-        Err(error) => return problem(Problem::new(stage, error)),
+        Err(error) => return problem(at(stage, error)),
     };
     for (target, name) in &all {
         let owners: Vec<usize> =
@@ -856,12 +831,10 @@ pub fn fresh_recorded(root: &Path, stage: &Stage, strict: bool) -> Findings {
     let fix = "if a maintainer changed the exercise on purpose, `cargo run -- fingerprint` \
                records it anew (a carry: `cargo run -- carry <stage> --undo`)";
     match (fresh::freshness(root, stage), fresh::learners_work(root, stage)) {
-        (unknown @ Freshness::NotRecorded(_), _) => {
-            problem(Problem::new(stage, format!("{unknown}; {fix}")))
-        }
+        (unknown @ Freshness::NotRecorded(_), _) => problem(at(stage, format!("{unknown}; {fix}"))),
         (_, None) => note(format!("{}: the fresh exercise", stage.label())),
         (_, Some(why)) if strict => {
-            problem(Problem::new(stage, format!("{why} (RAFT_STRICT_CHECKS is set); {fix}")))
+            problem(at(stage, format!("{why} (RAFT_STRICT_CHECKS is set); {fix}")))
         }
         (_, Some(why)) => note(format!(
             "{}: your work, {why}; the checks about the fresh exercise skip it",

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use std::path::Path;
 
-use crate::cargo::{Cargo, Tested};
+use crate::cargo::{Build, Cargo};
 use crate::carry;
 use crate::checks::CHECKS;
 use crate::fresh;
@@ -363,8 +363,8 @@ fn carry(root: &Path, from: &str, into: Option<&str>, undo: bool) -> ExitCode {
     let cargo = Cargo::new(root);
     let stubs = crate::checks::stub_messages(&root.join(into.exercise_dir()).join("src"));
     let verdict = match (cargo.test_package(into.name), stubs) {
-        (Ok(Tested::Ran(runs)), Ok(stubs)) => carry::verdict(&runs, &stubs),
-        (Ok(Tested::NotCompiled { first_error, .. }), _) => {
+        (Ok(Build::Built(runs)), Ok(stubs)) => carry::verdict(&runs, &stubs),
+        (Ok(Build::Failed { first_error, .. }), _) => {
             println!(
                 "  {} does not compile with your {} code; the first error:\n{first_error}\n  (see it all: {})",
                 into.label(),
@@ -422,7 +422,7 @@ fn verify() -> ExitCode {
             println!("     {note}");
         }
         for problem in &findings.problems {
-            println!("   - {}", problem.to_string().replace('\n', "\n     "));
+            println!("   - {}", problem.replace('\n', "\n     "));
         }
         if !findings.problems.is_empty() {
             failed.push(check.title());

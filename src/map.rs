@@ -6,7 +6,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::cargo::{Cargo, Tested};
+use crate::cargo::{Build, Cargo};
 use crate::fresh;
 use crate::hints_cli;
 use crate::libtest::Outcome;
@@ -191,7 +191,7 @@ fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
     }
     map.stubs = steps::stubs_left(&cargo.root, stage)?;
     map.standing = match cargo.test_package(stage.name)? {
-        Tested::Ran(runs) => {
+        Build::Built(runs) => {
             for run in &runs {
                 for result in &run.report.results {
                     let test = (run.binary.table_name().to_string(), result.name.clone());
@@ -207,7 +207,7 @@ fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
             let passed = map.tests.len() - map.failing.len();
             Standing::Tested { passed, total: map.tests.len(), crashed: crashed.collect() }
         }
-        Tested::NotCompiled { culprit, first_error } => {
+        Build::Failed { culprit, first_error } => {
             let culprit = culprit.filter(|c| c != stage.name);
             Standing::NotCompiling { culprit, first_error }
         }

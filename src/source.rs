@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::lexer::{self, Kind, Token};
 
@@ -269,6 +269,22 @@ pub fn rust_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// `path` with `.` removed and `..` resolved lexically
+/// (`solutions/x/../../exercises/x/tests/a.rs` → `exercises/x/tests/a.rs`).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
 /// Does `printed`, the text after `not yet implemented: ` in a failure's output (up to the
 /// end of its line), come from a `todo!` whose message is `template`? Placeholders (`{…}`)
 /// stand for any text, and the line may go on after the message (a report may quote it).
@@ -354,6 +370,12 @@ fn free(x: impl Into<String>) -> impl Fn() -> u32 {
         let parsed = Parsed::new(SOURCE).unwrap();
         let names: Vec<String> = parsed.functions().into_iter().map(|f| f.name).collect();
         assert_eq!(names, ["Log::fmt", "Node::tick", "free"]);
+    }
+
+    #[test]
+    fn parent_components_are_resolved() {
+        let path = Path::new("/w/solutions/x/../../exercises/./x/tests/a.rs");
+        assert_eq!(normalize(path), Path::new("/w/exercises/x/tests/a.rs"));
     }
 
     #[test]

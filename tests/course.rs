@@ -287,7 +287,7 @@ fn tests_are_placed() {
 /// Each hint section's first name and the tests that first pass once it is written, as
 /// table entries: a function, or its cases where they part ways.
 fn placed(stage: &raft_course::stages::Stage) -> Vec<(String, Vec<String>)> {
-    use raft_course::cargo::Tested;
+    use raft_course::cargo::Build;
     use raft_course::libtest::Outcome;
     use raft_course::{carry, hints, source};
     use std::collections::BTreeMap;
@@ -315,7 +315,7 @@ fn placed(stage: &raft_course::stages::Stage) -> Vec<(String, Vec<String>)> {
             let covered = |name: &str| sections[..written].iter().any(|s| s.covers(name));
             std::fs::write(file, carry::fill(text, &donor, covered).unwrap().text).unwrap();
         }
-        let Tested::Ran(runs) = cargo().test_package(stage.name).unwrap() else {
+        let Build::Built(runs) = cargo().test_package(stage.name).unwrap() else {
             panic!("{} does not compile with {written} sections written", stage.label())
         };
         for run in &runs {
