@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::source::normalize;
+use crate::source::{files_with, normalize};
 
 /// Pages the book build writes into the book itself (not files of `docs/`): `.ci/run` writes
 /// each after `mdbook build`, and must name it (`traces/demo.html`, or `book_trace backup …`
@@ -35,7 +35,8 @@ pub const GENERATED: &[&str] = &[
 pub fn problems(root: &Path) -> Vec<String> {
     let docs = root.join("docs");
     let mut problems = Vec::new();
-    let pages = markdown_files(&docs);
+    let mut pages = files_with(&docs, "md").unwrap_or_default();
+    pages.sort();
     let summary = fs::read_to_string(docs.join("SUMMARY.md")).unwrap_or_default();
     if summary.is_empty() {
         problems.push("docs/SUMMARY.md is missing or empty".to_string());
@@ -112,22 +113,6 @@ pub fn problems(root: &Path) -> Vec<String> {
         }
     }
     problems
-}
-
-/// The Markdown files under `dir`, sorted.
-fn markdown_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else { return files };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(markdown_files(&path));
-        } else if path.extension().is_some_and(|e| e == "md") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
 }
 
 /// The lines of `text` outside fenced code blocks, with their 1-based numbers.

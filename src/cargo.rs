@@ -7,7 +7,7 @@
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -52,6 +52,15 @@ impl TestBinary {
     /// Its name in the step table (`src/table.rs`): the target's, or `lib` for unit tests.
     pub fn table_name(&self) -> &str {
         if self.is_lib { "lib" } else { &self.target }
+    }
+
+    /// Where its tests are, for messages: `tests/log.rs`, or `src/ (unit tests)`.
+    pub fn shown(&self) -> String {
+        if self.is_lib {
+            "src/ (unit tests)".to_string()
+        } else {
+            format!("tests/{}.rs", self.target)
+        }
     }
 }
 
@@ -187,6 +196,18 @@ impl Cargo {
                 binaries.iter().map(|b| self.run_tests(b)).collect::<io::Result<_>>()?,
             )),
             Build::Failed { culprit, first_error } => Ok(Build::Failed { culprit, first_error }),
+        }
+    }
+
+    /// Runs `cargo <args>` in the foreground, the terminal its own (`cluster`, `live`): the
+    /// exit code of what it ran.
+    pub fn foreground(&self, args: impl IntoIterator<Item = String>) -> ExitCode {
+        match self.command().args(args).status() {
+            Ok(status) => ExitCode::from(status.code().map_or(1, |code| code.clamp(0, 255) as u8)),
+            Err(error) => {
+                eprintln!("error: cannot run cargo: {error}");
+                ExitCode::FAILURE
+            }
         }
     }
 

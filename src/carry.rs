@@ -29,6 +29,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::map::plural;
 use crate::source::{self, Parsed, normalize};
 use crate::stages::{STAGES, Stage};
 
@@ -61,6 +62,14 @@ impl Link {
     /// What the link takes from the earlier stage's exercise, relative to the root.
     pub fn learners(&self, from: &Stage) -> PathBuf {
         from.exercise_dir().join(&self.code)
+    }
+
+    /// What it takes of the learner's, for messages: a file, or `exercises/… (the crate)`.
+    fn shown(&self, from: &Stage) -> String {
+        match self.via {
+            Via::Include => self.learners(from).display().to_string(),
+            Via::Dependency => format!("{} (the crate)", from.exercise_dir().display()),
+        }
     }
 }
 
@@ -388,10 +397,7 @@ pub fn describe(plan: &Plan) -> String {
         return out;
     }
     for (link, outcome) in &plan.links {
-        let what = match link.via {
-            Via::Include => link.learners(from).display().to_string(),
-            Via::Dependency => format!("{} (the crate)", from.exercise_dir().display()),
-        };
+        let what = link.shown(from);
         let place = format!("{}:{}", link.file.display(), link.line + 1);
         let line = match outcome {
             Outcome::Carried { yours } if yours.is_empty() => {
@@ -445,10 +451,6 @@ pub fn undo_hint(plan: &Plan) -> String {
     )
 }
 
-fn plural(count: usize, word: &str) -> String {
-    format!("{count} {word}{}", if count == 1 { "" } else { "s" })
-}
-
 /// The links through which `stage` takes a learner's code of an earlier stage (a carry), as
 /// `stage 3 replication takes exercises/02-election/src/node.rs`; empty for the fresh layout.
 pub fn carried_into(root: &Path, stage: &Stage) -> Vec<String> {
@@ -456,12 +458,8 @@ pub fn carried_into(root: &Path, stage: &Stage) -> Vec<String> {
         .iter()
         .filter(|from| from.number < stage.number)
         .flat_map(|from| {
-            links(root, from, stage).unwrap_or_default().into_iter().filter(|link| link.yours).map(
-                move |link| match link.via {
-                    Via::Include => link.learners(from).display().to_string(),
-                    Via::Dependency => format!("{} (the crate)", from.exercise_dir().display()),
-                },
-            )
+            let links = links(root, from, stage).unwrap_or_default().into_iter();
+            links.filter(|link| link.yours).map(move |link| link.shown(from))
         })
         .collect()
 }
@@ -485,10 +483,7 @@ pub fn verdict(runs: &[crate::cargo::BinaryRun], stubs: &[Option<String>]) -> Ve
     use crate::libtest::Outcome;
     let mut verdict = Verdict::default();
     for run in runs {
-        let target = match run.binary.is_lib {
-            true => "src/ (unit tests)".to_string(),
-            false => format!("tests/{}.rs", run.binary.target),
-        };
+        let target = run.binary.shown();
         for result in &run.report.results {
             match result.outcome {
                 Outcome::Passed => verdict.passed += 1,

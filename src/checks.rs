@@ -218,7 +218,7 @@ fn tested(cargo: &Cargo, stage: &Stage, package: &str) -> Result<Vec<BinaryRun>,
                 format!(
                     "`{package}` does not compile{culprit}; see `{}`:\n{}",
                     Cargo::errors_command(package),
-                    indent(&process::tail(&first_error, 20))
+                    process::indent(&process::tail(&first_error, 20), "    ")
                 ),
             )))
         }
@@ -263,11 +263,10 @@ fn test_problem(run: &BinaryRun, result: &TestResult, problem: &str) -> String {
     if result.output.is_empty() {
         return format!("{name} {problem}");
     }
-    format!("{name} {problem}; its output:\n{}", indent(&process::tail(&result.output, 15)))
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|line| format!("    {line}")).collect::<Vec<_>>().join("\n")
+    format!(
+        "{name} {problem}; its output:\n{}",
+        process::indent(&process::tail(&result.output, 15), "    ")
+    )
 }
 
 /// The `todo!` messages of every stub under `src` (`None` for a bare `todo!()`).
@@ -806,7 +805,10 @@ pub fn listed_tests(cargo: &Cargo, package: &str) -> Result<Vec<(String, String)
     let binaries = match cargo.build_tests(package).map_err(|e| e.to_string())? {
         Build::Built(binaries) => binaries,
         Build::Failed { first_error, .. } => {
-            return Err(format!("`{package}` does not compile:\n{}", indent(&first_error)));
+            return Err(format!(
+                "`{package}` does not compile:\n{}",
+                process::indent(&first_error, "    ")
+            ));
         }
     };
     let mut all = Vec::new();
@@ -946,25 +948,6 @@ mod tests {
                 check.title()
             );
         }
-    }
-
-    /// The shipped chapters and hints: no spoiler, every later need told, no hint in a chapter,
-    /// no last hint that is the code (check 5 runs the same, after a build).
-    #[test]
-    fn the_chapters_spoil_nothing_and_tell_what_later_stages_need() {
-        let root = crate::stages::repo_root();
-        let mut problems = Vec::new();
-        for stage in STAGES {
-            problems.extend(no_spoilers(&root, stage));
-            problems.extend(later_needs_told(&root, stage).unwrap());
-            problems.extend(hints_on_request(&root, stage));
-            for section in hints::read(&root.join(stage.hints())).unwrap() {
-                if let Some(code) = section.hints.last().and_then(|h| hints::reads_as_code(h)) {
-                    problems.push(format!("{}: last hint is the code: {code}", section.heading));
-                }
-            }
-        }
-        assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
     }
 
     #[test]

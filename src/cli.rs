@@ -228,29 +228,21 @@ fn finish(result: Result<String, String>, error_code: u8) -> ExitCode {
             print!("{text}");
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::from(error_code)
-        }
+        Err(error) => fail(error, error_code),
     }
+}
+
+/// Prints the error and gives exit code `code`.
+fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(code)
 }
 
 /// Runs the driver's `raft-cluster` (release) with `args`: the driver is its own package, so
 /// tokio and the sockets stay out of this tool's build.
 fn cluster(root: &Path, args: &[String]) -> ExitCode {
-    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
-        .current_dir(root)
-        .args(["run", "--release", "-q", "-p", "driver", "--bin", "raft-cluster", "--"])
-        .args(args)
-        .status();
-    match status {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8),
-        Err(error) => {
-            eprintln!("cluster: cannot run cargo: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    let driver = ["run", "--release", "-q", "-p", "driver", "--bin", "raft-cluster", "--"];
+    Cargo::new(root).foreground(driver.iter().map(|a| a.to_string()).chain(args.iter().cloned()))
 }
 
 fn demo(options: &crate::demo::Options) -> ExitCode {
@@ -260,20 +252,14 @@ fn demo(options: &crate::demo::Options) -> ExitCode {
 
 fn test_step(root: &Path, what: Option<&str>) -> ExitCode {
     let cargo = Cargo::new(root);
-    let (stage, step) = match aimed_step(&cargo, what, false) {
-        Ok(Aimed { stage, step, .. }) => (stage, step),
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+    let aimed = match aimed_step(&cargo, what, false) {
+        Ok(aimed) => aimed,
+        Err(error) => return fail(error, 2),
     };
-    match step_tests::run(&cargo, &stage, &step) {
+    match step_tests::run(&cargo, &aimed.stage, &aimed.step) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(error, 1),
     }
 }
 
@@ -338,17 +324,13 @@ fn carry(root: &Path, from: &str, into: Option<&str>, undo: bool) -> ExitCode {
     let plan = stages.and_then(|(from, into)| carry::plan(root, &from, &into, undo));
     let plan = match plan {
         Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(error) => return fail(error, 2),
     };
     let (from, into) = (plan.from, plan.into);
     let verb = if undo { "back on the reference of" } else { "on your own code of" };
     println!("{}, {verb} {}:", into.label(), from.label());
     if let Err(error) = carry::apply(root, &plan) {
-        eprintln!("error: cannot rewrite {}: {error}", into.label());
-        return ExitCode::FAILURE;
+        return fail(format!("cannot rewrite {}: {error}", into.label()), 1);
     }
     print!("{}", carry::describe(&plan));
     if undo || !plan.takes_yours() {
@@ -374,14 +356,8 @@ fn carry(root: &Path, from: &str, into: Option<&str>, undo: bool) -> ExitCode {
             print!("\n{}", carry::undo_hint(&plan));
             return ExitCode::FAILURE;
         }
-        (Err(error), _) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-        (_, Err(error)) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
+        (Err(error), _) => return fail(error, 1),
+        (_, Err(error)) => return fail(error, 1),
     };
     print!("{}", carry::describe_verdict(root, &verdict, &from, &into));
     print!("\n{}", carry::undo_hint(&plan));
@@ -444,71 +420,48 @@ fn verify() -> ExitCode {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
+    /// Each command line, and what it is read as: a command, or what is wrong with it.
     #[test]
-    fn no_argument_is_the_map_and_known_words_are_commands() {
-        assert_eq!(parse(&args(&[])), Ok(Command::Map));
-        assert_eq!(parse(&args(&["verify"])), Ok(Command::Verify));
-        assert_eq!(parse(&args(&["--help"])), Ok(Command::Help));
-        assert_eq!(parse(&args(&["watch"])), Ok(Command::Watch { what: None, once: false }));
-    }
-
-    /// `test` and `watch` take a stub or a stage: `watch take_committed` is not refused.
-    #[test]
-    fn test_and_watch_take_a_stub_or_a_stage() {
+    fn arguments_are_read_as_commands_or_refused_naming_what_is_wrong() {
         let what = |word: &str| Some(word.to_string());
-        assert_eq!(parse(&args(&["test", "3"])), Ok(Command::Test { what: what("3") }));
-        assert_eq!(
-            parse(&args(&["watch", "take_committed"])),
-            Ok(Command::Watch { what: what("take_committed"), once: false })
-        );
-        assert_eq!(
-            parse(&args(&["watch", "--once", "3"])),
-            Ok(Command::Watch { what: what("3"), once: true })
-        );
-        assert_eq!(parse(&args(&["watch", "a", "b"])), Err("unexpected argument `b`".to_string()));
-    }
-
-    #[test]
-    fn hint_takes_an_optional_stub_and_level() {
-        let hint =
-            |stub: Option<&str>, level| Ok(Command::Hint { stub: stub.map(Into::into), level });
-        assert_eq!(parse(&args(&["hint"])), hint(None, None));
-        assert_eq!(parse(&args(&["hint", "2"])), hint(None, Some(2)));
-        assert_eq!(parse(&args(&["hint", "Log::term_at"])), hint(Some("Log::term_at"), None));
-        assert_eq!(parse(&args(&["hint", "term_at", "3"])), hint(Some("term_at"), Some(3)));
-        assert_eq!(
-            parse(&args(&["hint", "term_at", "0"])),
-            Err("the hint level `0` is not a number from 1".to_string())
-        );
-        assert_eq!(
-            parse(&args(&["hint", "a", "1", "x"])),
-            Err("unexpected argument `x`".to_string())
-        );
-    }
-
-    #[test]
-    fn wrong_arguments_are_named() {
-        assert_eq!(parse(&args(&["map"])), Err("unknown command `map`".to_string()));
-        assert_eq!(parse(&args(&["verify", "x"])), Err("unexpected argument `x`".to_string()));
-        assert_eq!(
-            parse(&args(&["carry", "1", "2", "3"])),
-            Err("unexpected argument `3`".to_string())
-        );
-        assert!(parse(&args(&["carry"])).unwrap_err().contains("carry needs a stage"));
-    }
-
-    #[test]
-    fn carry_takes_a_stage_an_optional_later_one_and_undo() {
-        let carry = |from: &str, into: Option<&str>, undo| {
-            Ok(Command::Carry { from: from.into(), into: into.map(Into::into), undo })
+        let hint = |stub: Option<&str>, level| Command::Hint { stub: stub.map(Into::into), level };
+        let carry = |from: &str, into: Option<&str>, undo| Command::Carry {
+            from: from.into(),
+            into: into.map(Into::into),
+            undo,
         };
-        assert_eq!(parse(&args(&["carry", "2"])), carry("2", None, false));
-        assert_eq!(parse(&args(&["carry", "election", "4"])), carry("election", Some("4"), false));
-        assert_eq!(parse(&args(&["carry", "2", "--undo"])), carry("2", None, true));
-        assert_eq!(parse(&args(&["carry", "2", "4", "--undo"])), carry("2", Some("4"), true));
+        let wrong = |text: &str| Err(text.to_string());
+        let cases = [
+            (&[][..], Ok(Command::Map)),
+            (&["verify"], Ok(Command::Verify)),
+            (&["--help"], Ok(Command::Help)),
+            // `test` and `watch` take a stub or a stage: `watch take_committed` is not refused.
+            (&["watch"], Ok(Command::Watch { what: None, once: false })),
+            (&["test", "3"], Ok(Command::Test { what: what("3") })),
+            (
+                &["watch", "take_committed"],
+                Ok(Command::Watch { what: what("take_committed"), once: false }),
+            ),
+            (&["watch", "--once", "3"], Ok(Command::Watch { what: what("3"), once: true })),
+            (&["watch", "a", "b"], wrong("unexpected argument `b`")),
+            (&["hint"], Ok(hint(None, None))),
+            (&["hint", "2"], Ok(hint(None, Some(2)))),
+            (&["hint", "Log::term_at"], Ok(hint(Some("Log::term_at"), None))),
+            (&["hint", "term_at", "3"], Ok(hint(Some("term_at"), Some(3)))),
+            (&["hint", "term_at", "0"], wrong("the hint level `0` is not a number from 1")),
+            (&["hint", "a", "1", "x"], wrong("unexpected argument `x`")),
+            (&["carry", "2"], Ok(carry("2", None, false))),
+            (&["carry", "election", "4"], Ok(carry("election", Some("4"), false))),
+            (&["carry", "2", "--undo"], Ok(carry("2", None, true))),
+            (&["carry", "2", "4", "--undo"], Ok(carry("2", Some("4"), true))),
+            (&["carry", "1", "2", "3"], wrong("unexpected argument `3`")),
+            (&["carry"], wrong("carry needs a stage: `cargo run -- carry 2`")),
+            (&["map"], wrong("unknown command `map`")),
+            (&["verify", "x"], wrong("unexpected argument `x`")),
+        ];
+        for (words, expected) in cases {
+            let args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+            assert_eq!(parse(&args), expected, "{words:?}");
+        }
     }
 }

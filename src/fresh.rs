@@ -57,13 +57,6 @@ impl fmt::Display for Freshness {
     }
 }
 
-impl Freshness {
-    /// Is it the fresh exercise?
-    pub fn is_fresh(&self) -> bool {
-        matches!(self, Freshness::Fresh)
-    }
-}
-
 /// FNV-1a, 64 bits, over the text with `\r\n` read as `\n` (a Windows checkout is the same
 /// exercise). Not cryptographic: it tells edited from untouched, nothing more.
 pub fn hash(text: &[u8]) -> String {

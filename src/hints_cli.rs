@@ -1,7 +1,7 @@
 //! `cargo run -- hint [stub] [level]`: one hint at a time, from the stage's hints file
 //! (`docs/hints/NN-stage.md`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::hints::{Section, names_match};
 use crate::stages::{STAGES, Stage};
@@ -25,7 +25,7 @@ pub struct Found {
 
 /// The step `stub` names (else the step the learner is at, by the source: the first stub
 /// left in the chapter's order).
-pub fn find(root: &std::path::Path, stub: Option<&str>) -> Result<Found, String> {
+pub fn find(root: &Path, stub: Option<&str>) -> Result<Found, String> {
     let Some(query) = stub else {
         let Some((stage, step, (_, stub))) = steps::current(root)? else {
             return Err("no stub is left in any stage; `cargo run` shows which tests fail, \
@@ -41,24 +41,7 @@ pub fn find(root: &std::path::Path, stub: Option<&str>) -> Result<Found, String>
         Some((stage, name)) => (Some(stage), name),
         None => (None, query),
     };
-    let mut found = Vec::new();
-    for stage in STAGES.iter().filter(|s| wanted_stage.is_none_or(|w| w == s.name)) {
-        let steps = steps::steps(root, stage)?;
-        let total = steps.len();
-        for step in steps {
-            for section in &step.sections {
-                if section.names.iter().any(|n| names_match(n, name) || names_match(name, n)) {
-                    found.push(Found {
-                        stage: *stage,
-                        step: step.clone(),
-                        section: section.clone(),
-                        steps: total,
-                        name: name.to_string(),
-                    });
-                }
-            }
-        }
-    }
+    let mut found = naming(root, wanted_stage, name)?;
     if found.len() > 1 {
         // Several stages have a stub of this name: the one the learner still has to write.
         let left: Vec<Found> = found
@@ -97,16 +80,31 @@ pub fn find(root: &std::path::Path, stub: Option<&str>) -> Result<Found, String>
     }
 }
 
-/// `name`, or `stage/name` if another stage has a step of that name too.
-pub fn qualified(root: &std::path::Path, stage: &Stage, name: &str) -> Result<String, String> {
-    for other in STAGES.iter().filter(|s| s.name != stage.name) {
-        let steps = steps::steps(root, other)?;
-        let mut names = steps.iter().flat_map(|s| &s.sections).flat_map(|s| &s.names);
-        if names.any(|n| names_match(n, name) || names_match(name, n)) {
-            return Ok(format!("{}/{name}", stage.name));
+/// Every hint section that names `name` (or that `name` names), in every stage or in the
+/// stage called `wanted` alone.
+fn naming(root: &Path, wanted: Option<&str>, name: &str) -> Result<Vec<Found>, String> {
+    let mut found = Vec::new();
+    for stage in STAGES.iter().filter(|s| wanted.is_none_or(|w| w == s.name)) {
+        let steps = steps::steps(root, stage)?;
+        for step in &steps {
+            for section in &step.sections {
+                if section.names.iter().any(|n| names_match(n, name) || names_match(name, n)) {
+                    let (step, section) = (step.clone(), section.clone());
+                    let (steps, name) = (steps.len(), name.to_string());
+                    found.push(Found { stage: *stage, step, section, steps, name });
+                }
+            }
         }
     }
-    Ok(name.to_string())
+    Ok(found)
+}
+
+/// `name`, or `stage/name` if another stage has a step of that name too.
+pub fn qualified(root: &Path, stage: &Stage, name: &str) -> Result<String, String> {
+    match naming(root, None, name)?.iter().any(|found| found.stage != *stage) {
+        true => Ok(format!("{}/{name}", stage.name)),
+        false => Ok(name.to_string()),
+    }
 }
 
 /// The hint at `level` (1 if `None`), with where it comes from and how to get the next one.
@@ -115,10 +113,9 @@ pub fn render(found: &Found, level: Option<usize>) -> Result<String, String> {
     let level = level.unwrap_or(1);
     let Some(hint) = hints.get(level - 1) else {
         return Err(format!(
-            "{} has {} hint{} (`cargo run -- hint {} {}` is the strongest)",
+            "{} has {} (`cargo run -- hint {} {}` is the strongest)",
             found.section.heading,
-            hints.len(),
-            if hints.len() == 1 { "" } else { "s" },
+            crate::map::plural(hints.len(), "hint"),
             found.name,
             hints.len()
         ));

@@ -16,7 +16,9 @@
 //! from showing the map, and only `--yours` builds it, when asked.
 
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
+
+use crate::cargo::Cargo;
 
 use crate::stages::{STAGES, Stage};
 use crate::steps;
@@ -97,12 +99,11 @@ pub fn run(root: &Path, options: &Options) -> ExitCode {
             Ok(left) if left.is_empty() => {}
             Ok(left) => {
                 eprintln!(
-                    "live --yours: your {} still has {} stub{} left, and the first call of a \
+                    "live --yours: your {} still has {} left, and the first call of a \
                      todo!() would stop the servers:\n{}\n\nWrite them (`cargo run` says which \
                      is next), or watch the reference: cargo run -- live --stage {}",
                     stage.label(),
-                    left.len(),
-                    if left.len() == 1 { "" } else { "s" },
+                    crate::map::plural(left.len(), "stub"),
                     left.join("\n"),
                     stage.number
                 );
@@ -115,29 +116,15 @@ pub fn run(root: &Path, options: &Options) -> ExitCode {
         }
     }
     let package = if options.yours { stage.name.to_string() } else { stage.solution_package() };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let example = format!("{package}-live");
     // The exercise's example is behind its `live` feature, so that `cargo test` does not link
     // it at every change of the learner's code; the reference's is always built.
-    let features: &[&str] = if options.yours { &["--features", "live"] } else { &[] };
-    eprintln!(
-        "(building and starting it: cargo run -p {package} {}--example {example})",
-        if options.yours { "--features live " } else { "" }
-    );
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args(["run", "-q", "-p", &package])
-        .args(features)
-        .args(["--example", &example, "--"])
-        .args(&options.rest)
-        .status();
-    match status {
-        Ok(status) => ExitCode::from(status.code().map_or(1, |code| code.clamp(0, 255) as u8)),
-        Err(error) => {
-            eprintln!("error: cannot run cargo: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    let features = if options.yours { "--features live " } else { "" };
+    eprintln!("(building and starting it: cargo run -p {package} {features}--example {example})");
+    let mut args = vec!["run".to_string(), "-q".into(), "-p".into(), package];
+    args.extend(features.split_whitespace().map(str::to_string));
+    args.extend(["--example".to_string(), example, "--".into()]);
+    Cargo::new(root).foreground(args.into_iter().chain(options.rest.clone()))
 }
 
 /// The stubs left in the learner's exercise of `stage`, one line each: `src/log.rs:42 Log::term_at`.
@@ -182,7 +169,7 @@ mod tests {
     fn yours_is_refused_while_stubs_are_left_and_they_are_named() {
         let root = crate::stages::repo_root();
         let stage = STAGES.iter().find(|s| s.number == 2).expect("stage 2");
-        if !crate::fresh::freshness(&root, stage).is_fresh() {
+        if crate::fresh::freshness(&root, stage) != crate::fresh::Freshness::Fresh {
             return; // the learner's work: its stubs are its own business here
         }
         let left = stubs_left(&root, stage).expect("the exercise reads");

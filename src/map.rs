@@ -202,7 +202,7 @@ fn survey_stage(cargo: &Cargo, stage: &Stage) -> io::Result<StageMap> {
                 }
             }
             let crashed = runs.iter().filter_map(|run| {
-                run.crash.as_ref().map(|c| format!("tests/{}.rs {c}", run.binary.target))
+                run.crash.as_ref().map(|c| format!("{} {c}", run.binary.shown()))
             });
             let passed = map.tests.len() - map.failing.len();
             Standing::Tested { passed, total: map.tests.len(), crashed: crashed.collect() }
@@ -292,7 +292,7 @@ fn next_steps(root: &Path, map: &StageMap) -> String {
                 culprit.as_ref().map_or_else(String::new, |c| format!(" (the error is in `{c}`)"));
             out.push_str(&format!(
                 "  fix   the exercise does not compile{whose}; the first error:\n{}\n  see   {}\n",
-                indent(first_line_and_location(first_error)),
+                crate::process::indent(first_line_and_location(first_error), "        "),
                 Cargo::errors_command(stage.name)
             ));
             return out;
@@ -386,10 +386,6 @@ fn first_line_and_location(error: &str) -> &str {
     let mut lines = error.char_indices().filter(|&(_, c)| c == '\n').map(|(i, _)| i);
     let end = lines.nth(1).unwrap_or(error.len());
     &error[..end]
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|line| format!("        {line}")).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -516,10 +512,7 @@ mod tests {
 
     #[test]
     fn a_fresh_clone_points_at_stage_one_its_first_step_and_that_steps_tests() {
-        let maps = [
-            stage_map(0, Standing::Tested { passed: 0, total: 40, crashed: vec![] }, 2),
-            stage_map(1, Standing::Tested { passed: 0, total: 25, crashed: vec![] }, 2),
-        ];
+        let maps = [stage_map(0, tested(0, 40), 2), stage_map(1, tested(0, 25), 2)];
         let text = render(Path::new("/nonexistent"), &maps, None);
         assert!(text.contains("stage 1  data-structures  0/40 passing     not started"), "{text}");
         assert!(text.contains("Next: stage 1 data-structures"), "{text}");
@@ -547,7 +540,7 @@ mod tests {
 
     #[test]
     fn a_step_with_no_stub_left_but_a_failing_test_is_still_next() {
-        let maps = [stage_map(0, Standing::Tested { passed: 2, total: 3, crashed: vec![] }, 0)];
+        let maps = [stage_map(0, tested(2, 3), 0)];
         let text = render(Path::new("/nonexistent"), &maps, None);
         assert!(text.contains("step  2 of 2: `Log::entry`  (1 of its tests failing)"), "{text}");
         assert!(text.contains("fix   its stubs are written, but some of its tests fail"), "{text}");
@@ -563,7 +556,7 @@ mod tests {
     #[test]
     fn a_finished_stage_is_done_and_the_next_one_is_next() {
         let maps = [
-            stage_map(0, Standing::Tested { passed: 40, total: 40, crashed: vec![] }, 0),
+            stage_map(0, tested(40, 40), 0),
             stage_map(
                 1,
                 Standing::NotCompiling {
@@ -585,7 +578,7 @@ mod tests {
 
     #[test]
     fn when_everything_passes_the_map_says_so_and_diffs_only_the_sources() {
-        let maps = [stage_map(0, Standing::Tested { passed: 3, total: 3, crashed: vec![] }, 0)];
+        let maps = [stage_map(0, tested(3, 3), 0)];
         let text = render(Path::new("/x"), &maps, None);
         assert!(text.contains("Every stage passes."), "{text}");
         assert!(

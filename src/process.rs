@@ -105,6 +105,11 @@ pub fn tail(text: &str, lines: usize) -> String {
     excerpt
 }
 
+/// `text` with `by` before each line, for an excerpt inside a message.
+pub fn indent(text: &str, by: &str) -> String {
+    text.lines().map(|line| format!("{by}{line}")).collect::<Vec<_>>().join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,7 @@ impl Stages {
 
     /// `stage` starts building and running.
     pub fn start(&mut self, stage: &Stage) {
-        self.end_line();
+        self.finish();
         eprint!("{}: building and running its tests…", stage.label());
         if !self.terminal {
             eprintln!();
@@ -46,12 +46,8 @@ impl Stages {
         self.current = Some((*stage, Instant::now()));
     }
 
-    /// Every stage is done.
+    /// The stage's line ends with its time (every stage is done, or another starts).
     pub fn finish(&mut self) {
-        self.end_line();
-    }
-
-    fn end_line(&mut self) {
         if let Some((stage, started)) = self.current.take() {
             let seconds = started.elapsed().as_secs_f64();
             match self.terminal {

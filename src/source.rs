@@ -254,6 +254,11 @@ pub fn gather<T>(
 
 /// Every `.rs` file under `dir`, recursively, unsorted.
 pub fn rust_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    files_with(dir, "rs")
+}
+
+/// Every file under `dir` whose name ends in `.extension`, recursively, unsorted.
+pub fn files_with(dir: &Path, extension: &str) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
@@ -261,7 +266,7 @@ pub fn rust_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
             let path = entry?.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == extension) {
                 files.push(path);
             }
         }

@@ -30,12 +30,7 @@ pub fn run(cargo: &Cargo, stage: &Stage, step: &Step) -> io::Result<bool> {
         if names.is_empty() {
             continue;
         }
-        let shown = if binary.is_lib {
-            "src/ (unit tests)".to_string()
-        } else {
-            format!("tests/{target}.rs")
-        };
-        println!("\n──── {shown}: {} of this step's tests ────", names.len());
+        println!("\n──── {}: {} of this step's tests ────", binary.shown(), names.len());
         let mut command = Cargo::test_command(binary);
         command.args(&names).arg("--exact");
         passed &= run_quietly(&mut command)?;

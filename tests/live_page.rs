@@ -461,7 +461,7 @@ fn every_stage_runs_live() {
 fn yours_is_refused_while_stubs_are_left() {
     let root = repo_root();
     let stage = raft_course::stages::STAGES[1];
-    if !raft_course::fresh::freshness(&root, &stage).is_fresh() {
+    if raft_course::fresh::freshness(&root, &stage) != raft_course::fresh::Freshness::Fresh {
         println!("skipped: stage 2's exercise is the learner's work, not the fresh one");
         return;
     }
