@@ -387,15 +387,14 @@ pub fn apply(root: &Path, plan: &Plan) -> io::Result<()> {
 /// What the plan did, for the learner: carried, left and why, unused; and how to undo it.
 pub fn describe(plan: &Plan) -> String {
     let (from, into) = (&plan.from, &plan.into);
-    let mut out = String::new();
     if plan.links.is_empty() {
-        out.push_str(&format!(
+        return format!(
             "{} does not take any code of {}: nothing to carry.\n",
             into.label(),
             from.label()
-        ));
-        return out;
+        );
     }
+    let mut out = String::new();
     for (link, outcome) in &plan.links {
         let what = link.shown(from);
         let place = format!("{}:{}", link.file.display(), link.line + 1);

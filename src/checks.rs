@@ -401,9 +401,8 @@ pub fn tests_shared(root: &Path, packages: &[Package], stage: &Stage) -> Finding
             .problems
             .push(at(stage, format!("{} has no test files", relative(root, &tests_dir))));
     }
-    let used: BTreeSet<&PathBuf> = solution.test_sources.iter().collect();
     for test in &exercise_tests {
-        if !used.contains(test) {
+        if !solution.test_sources.contains(test) {
             findings.problems.push(at(
                 stage,
                 format!(

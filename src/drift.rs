@@ -4,8 +4,6 @@
 //! The exercise is cut into segments at its stubs' bodies; the reference must be those
 //! segments in order, with one balanced `{…}` block (any body) where each stub body was.
 
-use std::fmt;
-
 use crate::lexer::line_of;
 use crate::source::Parsed;
 
@@ -18,16 +16,6 @@ pub struct Drift {
     pub solution_line: usize,
     /// What differs.
     pub reason: String,
-}
-
-impl fmt::Display for Drift {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "exercise line {} / solution line {}: {}",
-            self.exercise_line, self.solution_line, self.reason
-        )
-    }
 }
 
 /// Compares an exercise file with its reference. `Err` on the first drift (or on a file
@@ -176,7 +164,7 @@ impl Log {
         let drifted = SOLUTION.replace("self.entries.is_empty()", "self.last_index() == 0");
         let drift = compare(EXERCISE, &drifted).unwrap_err();
         assert_eq!((drift.exercise_line, drift.solution_line), (11, 11));
-        assert!(drift.reason.contains("self.last_index() == 0"), "{drift}");
+        assert!(drift.reason.contains("self.last_index() == 0"), "{drift:?}");
     }
 
     #[test]
@@ -197,7 +185,7 @@ impl Log {
         let longer = format!("{SOLUTION}\nfn extra() {{}}\n");
         let drift = compare(EXERCISE, &longer).unwrap_err();
         assert_eq!(drift.solution_line, 14);
-        assert!(drift.reason.contains("fn extra() {}"), "{drift}");
+        assert!(drift.reason.contains("fn extra() {}"), "{drift:?}");
         let shorter = SOLUTION.trim_end_matches("}\n");
         assert!(compare(EXERCISE, shorter).is_err());
     }

@@ -5,8 +5,6 @@
 //! alphanumerics after a digit); the course tools only look at identifiers, punctuation,
 //! delimiters and string literals.
 
-use std::fmt;
-
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -46,28 +44,14 @@ impl Token {
     }
 }
 
-/// The source cannot be split into tokens: an unterminated string, char or comment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LexError {
-    /// 1-based line where the unterminated thing starts.
-    pub line: usize,
-    /// What is unterminated.
-    pub what: &'static str,
-}
-
-impl fmt::Display for LexError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: unterminated {}", self.line, self.what)
-    }
-}
-
 /// The 1-based line of byte offset `offset` in `source`.
 pub fn line_of(source: &str, offset: usize) -> usize {
     source.as_bytes()[..offset.min(source.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-/// Splits `source` into tokens.
-pub fn tokenize(source: &str) -> Result<Vec<Token>, LexError> {
+/// Splits `source` into tokens; `Err` names what is unterminated (a string, a char literal, a
+/// comment) and the line where it starts.
+pub fn tokenize(source: &str) -> Result<Vec<Token>, String> {
     let mut lexer = Lexer { source, bytes: source.as_bytes(), pos: 0, tokens: Vec::new() };
     lexer.run()?;
     Ok(lexer.tokens)
@@ -155,7 +139,7 @@ struct Lexer<'a> {
 }
 
 impl Lexer<'_> {
-    fn run(&mut self) -> Result<(), LexError> {
+    fn run(&mut self) -> Result<(), String> {
         while let Some(c) = self.peek(0) {
             let start = self.pos;
             match c {
@@ -187,8 +171,8 @@ impl Lexer<'_> {
         self.push(kind, self.pos - 1);
     }
 
-    fn error(&self, start: usize, what: &'static str) -> LexError {
-        LexError { line: line_of(self.source, start), what }
+    fn error(&self, start: usize, what: &str) -> String {
+        format!("line {}: unterminated {what}", line_of(self.source, start))
     }
 
     fn skip_line_comment(&mut self) {
@@ -201,7 +185,7 @@ impl Lexer<'_> {
     }
 
     /// Block comments nest in Rust: `/* a /* b */ c */` is one comment.
-    fn skip_block_comment(&mut self) -> Result<(), LexError> {
+    fn skip_block_comment(&mut self) -> Result<(), String> {
         let start = self.pos;
         let mut depth = 0;
         loop {
@@ -224,13 +208,13 @@ impl Lexer<'_> {
     }
 
     /// A `"…"` string whose opening quote is at `self.pos`; `start` includes any prefix.
-    fn string(&mut self, start: usize, quote: usize) -> Result<(), LexError> {
+    fn string(&mut self, start: usize, quote: usize) -> Result<(), String> {
         self.pos = quote + 1;
         self.escaped(start, b'"', Kind::Str)
     }
 
     /// A raw string `r#"…"#` whose `#`s (if any) start at `self.pos`.
-    fn raw_string(&mut self, start: usize) -> Result<(), LexError> {
+    fn raw_string(&mut self, start: usize) -> Result<(), String> {
         let hashes = self.bytes[self.pos..].iter().take_while(|&&b| b == b'#').count();
         self.pos += hashes;
         if self.peek(0) != Some(b'"') {
@@ -250,7 +234,7 @@ impl Lexer<'_> {
     }
 
     /// `'` starts a char literal (`'x'`, `'\n'`, `'\u{1F600}'`) or a lifetime (`'a`).
-    fn quote(&mut self, start: usize) -> Result<(), LexError> {
+    fn quote(&mut self, start: usize) -> Result<(), String> {
         let rest = &self.source[start + 1..];
         let mut chars = rest.chars();
         match (chars.next(), chars.next()) {
@@ -275,7 +259,7 @@ impl Lexer<'_> {
 
     /// The rest of a string or an escaped char literal up to its closing byte `close`, from
     /// just after its opening quote (a char literal ends before the end of its line).
-    fn escaped(&mut self, start: usize, close: u8, kind: Kind) -> Result<(), LexError> {
+    fn escaped(&mut self, start: usize, close: u8, kind: Kind) -> Result<(), String> {
         let what = if kind == Kind::Str { "string" } else { "char literal" };
         loop {
             match self.peek(0) {
@@ -314,7 +298,7 @@ impl Lexer<'_> {
 
     /// An identifier, or a prefixed literal: `b"…"`, `c"…"`, `r"…"`, `r#"…"#`, `br"…"`,
     /// `b'x'`, or a raw identifier `r#name`.
-    fn word(&mut self, start: usize) -> Result<(), LexError> {
+    fn word(&mut self, start: usize) -> Result<(), String> {
         self.ident_chars();
         let word = &self.source[start..self.pos];
         match (word, self.peek(0), self.peek(1)) {
@@ -378,8 +362,8 @@ mod tests {
 
     #[test]
     fn unterminated_literals_are_errors_with_their_line() {
-        assert_eq!(tokenize("a\n\"open").unwrap_err(), LexError { line: 2, what: "string" });
-        assert_eq!(tokenize("/* /* */").unwrap_err(), LexError { line: 1, what: "block comment" });
+        assert_eq!(tokenize("a\n\"open").unwrap_err(), "line 2: unterminated string");
+        assert_eq!(tokenize("/* /* */").unwrap_err(), "line 1: unterminated block comment");
     }
 
     #[test]

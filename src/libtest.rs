@@ -39,16 +39,15 @@ pub fn parse(stdout: &str) -> Report {
     let stdout = &strip_colours(stdout);
     let mut report = Report::default();
     let mut failure: Option<(String, Vec<&str>)> = None;
-    let mut outputs: Vec<(String, String)> = Vec::new();
     for line in stdout.lines() {
         if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----"))
         {
-            finish(&mut failure, &mut outputs);
+            finish(&mut failure, &mut report);
             failure = Some((name.to_string(), Vec::new()));
             continue;
         }
         if line == "failures:" || line.starts_with("test result: ") {
-            finish(&mut failure, &mut outputs);
+            finish(&mut failure, &mut report);
             report.complete |= line.starts_with("test result: ");
             continue;
         }
@@ -60,12 +59,7 @@ pub fn parse(stdout: &str) -> Report {
             report.results.push(result);
         }
     }
-    finish(&mut failure, &mut outputs);
-    for (name, output) in outputs {
-        if let Some(result) = report.results.iter_mut().find(|r| r.name == name) {
-            result.output = output;
-        }
-    }
+    finish(&mut failure, &mut report);
     report
 }
 
@@ -88,9 +82,12 @@ pub fn strip_colours(text: &str) -> String {
     plain
 }
 
-fn finish(failure: &mut Option<(String, Vec<&str>)>, outputs: &mut Vec<(String, String)>) {
-    if let Some((name, lines)) = failure.take() {
-        outputs.push((name, lines.join("\n").trim().to_string()));
+/// Ends a failure's output block: it is the output of the test of that name (whose result
+/// line came before, as libtest prints every result before the failures).
+fn finish(failure: &mut Option<(String, Vec<&str>)>, report: &mut Report) {
+    let Some((name, lines)) = failure.take() else { return };
+    if let Some(result) = report.results.iter_mut().find(|r| r.name == name) {
+        result.output = lines.join("\n").trim().to_string();
     }
 }
 

@@ -164,16 +164,4 @@ mod tests {
         assert!(parse(&["--stage", "1"]).unwrap_err().contains("stage 1 has no node"));
         assert!(parse(&["--stage"]).is_err());
     }
-
-    #[test]
-    fn yours_is_refused_while_stubs_are_left_and_they_are_named() {
-        let root = crate::stages::repo_root();
-        let stage = STAGES.iter().find(|s| s.number == 2).expect("stage 2");
-        if crate::fresh::freshness(&root, stage) != crate::fresh::Freshness::Fresh {
-            return; // the learner's work: its stubs are its own business here
-        }
-        let left = stubs_left(&root, stage).expect("the exercise reads");
-        assert!(!left.is_empty(), "the fresh exercise has stubs");
-        assert!(left[0].contains("exercises/02-election/src/"), "{}", left[0]);
-    }
 }

@@ -20,7 +20,7 @@ pub struct Parsed<'a> {
 impl<'a> Parsed<'a> {
     /// Tokenizes `source` and matches its delimiters.
     pub fn new(source: &'a str) -> Result<Self, String> {
-        let tokens = lexer::tokenize(source).map_err(|e| e.to_string())?;
+        let tokens = lexer::tokenize(source)?;
         let matches = lexer::match_delimiters(source, &tokens)?;
         Ok(Parsed { source, tokens, matches })
     }

@@ -84,11 +84,6 @@ pub fn belongs(entry: &str, target: &str, name: &str) -> bool {
 }
 
 impl Step {
-    /// Is `stub` one of this step's stubs?
-    pub fn covers(&self, stub: &str) -> bool {
-        self.sections.iter().any(|section| section.covers(stub))
-    }
-
     /// The section of this step that names `stub`, if any.
     pub fn section_of(&self, stub: &str) -> Option<&Section> {
         self.sections.iter().find(|section| section.covers(stub))
@@ -182,7 +177,7 @@ pub fn next<'a>(
     failing: &[(String, String)],
 ) -> Option<(&'a Step, Option<&'a (String, Stub)>)> {
     let step = steps.iter().find(|step| {
-        stubs.iter().any(|(_, stub)| step.covers(&stub.function.name))
+        stubs.iter().any(|(_, stub)| step.section_of(&stub.function.name).is_some())
             || failing.iter().any(|(target, name)| step.has_test(target, name))
     })?;
     // The first stub left in the chapter's order within the step, then in reading order.
