@@ -29,6 +29,8 @@ pub const GENERATED: &[&str] = &[
     "traces/backup.html",
     "traces/figure-8.html",
     "traces/snapshot-install.html",
+    "traces/kv-partition.html",
+    "traces/kv-missed-write.html",
 ];
 
 /// Every problem with the book's sources under `root/docs`, one line each.
