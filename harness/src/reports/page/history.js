@@ -1,5 +1,5 @@
-// The trace page's history view (harness/src/page.rs inlines it before page.js): the clients'
-// operations of a stage 6 run, from the trace file's `history` (harness/src/service/view.rs).
+// The trace page's history view (harness/src/reports/page.rs inlines it before page.js): the clients'
+// operations of a stage 6 run, from the trace file's `history` (harness/src/simulation/service/view.rs).
 // One row per client on the time axis (ticks), one bar per operation from its call to its
 // return; an operation whose outcome is unknown is open-ended: dashed, fading out to the end.
 // The number on a bar is its place in the order the checker found for its key, and the line

@@ -1,4 +1,4 @@
-// Shared by the trace page (harness/src/page.rs) and the live page (harness/src/live): both
+// Shared by the trace page (harness/src/reports/page.rs) and the live page (harness/src/runs/live): both
 // inline it before their own script. The trace file's `logs` are changes ("from index `from`
 // on, node `node`'s log is now `entries`"), each after event `event - 1`; this applies the
 // ones due after event `i` to `st.nodes[n].log`, from `st.logAt` on.

@@ -1,4 +1,4 @@
-// The trace page's script (harness/src/page.rs inlines it). No library, no network: it reads
+// The trace page's script (harness/src/reports/page.rs inlines it). No library, no network: it reads
 // the trace from <script id="trace">, builds the arrows and the per-node states once, then
 // draws only the rows in view, so a 100,000-event run scrolls as freely as a 40-event one.
 "use strict";
