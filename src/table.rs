@@ -311,6 +311,8 @@ pub const TESTS: &[(&str, StageTable)] = &[
             (
                 "take_committed",
                 &[
+                    "cluster::a_follower_refusing_its_leaders_appends_starts_no_election",
+                    "cluster::a_follower_repaired_in_small_batches_commits_only_what_it_holds",
                     "cluster::agreement_after_the_leader_fails",
                     "cluster::agreement_despite_a_disconnected_follower",
                     "cluster::backup_diverged_logs_converge_a_term_at_a_time",
@@ -320,6 +322,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "cluster::concurrent_proposals_are_all_committed",
                     "cluster::figure_8_a_leader_proposing_while_an_old_entry_is_acknowledged_commits_nothing_old",
                     "cluster::message_counts_stay_bounded",
+                    "cluster::no_agreement_with_half_of_an_even_cluster",
                     "cluster::no_agreement_without_a_majority_and_the_index_is_reused",
                     "cluster::old_leader_rejoins_and_its_uncommitted_entries_are_replaced",
                     "cluster::replication_is_deterministic",
@@ -356,6 +359,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
             (
                 "restart",
                 &[
+                    "cluster::a_vote_granted_in_a_term_the_voter_knew_survives_a_crash",
                     "cluster::churn_loses_no_acknowledged_command",
                     "cluster::everyone_crashes_and_restarts_and_the_log_survives",
                     "cluster::figure_8_leaders_crash_while_proposing",
@@ -449,6 +453,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "cluster::a_crashed_follower_is_repaired_with_a_snapshot",
                     "cluster::a_disconnected_follower_is_repaired_with_a_snapshot",
+                    "cluster::a_follower_hearing_only_snapshots_starts_no_election",
                     "cluster::a_held_back_snapshot_arrives_after_its_follower_committed_past_it",
                     "cluster::every_node_compacts_on_its_own_as_it_applies",
                     "cluster::every_node_crashes_and_restarts_repeatedly",

@@ -11,7 +11,8 @@
 //! to whichever connected node leads, and waits until `expected` nodes applied it at one index,
 //! which it returns (see `docs/harness.md`).
 
-use harness::{Cluster, NodeId, check_determinism, seeds};
+use data_structures::Message;
+use harness::{Cluster, Config, MessageFault, NetworkConfig, NodeId, check_determinism, seeds};
 
 mod leading;
 
@@ -166,6 +167,36 @@ fn no_agreement_without_a_majority_and_the_index_is_reused() {
     }
 }
 
+/// Half is not a majority: in a cluster of four, a leader that reaches one follower holds its
+/// entry on two servers of four and must not commit it; a majority of four is three (§5.3:
+/// "replicated it on a majority of the servers"). Counting the leader twice, or taking the
+/// majority of those that answered, commits here.
+#[test]
+fn no_agreement_with_half_of_an_even_cluster() {
+    for seed in story_seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(4, seed);
+        cluster.one("10".to_string(), 4, false);
+        let leader = cluster.check_one_leader();
+        let followers = others(&cluster, leader);
+        for &follower in &followers[..2] {
+            cluster.disconnect(follower);
+        }
+        let proposed = cluster.propose(leader, "20".to_string());
+        cluster.ensure(proposed.as_ref().map(|(index, _)| *index) == Ok(2), || {
+            format!("the leader should take 20 at index 2, it answered {proposed:?}")
+        });
+        cluster.run_for(4 * T);
+        let count = applied_by(&cluster, 2);
+        cluster.ensure(count == 0, || {
+            format!(
+                "{count} nodes applied index 2, which is on 2 of 4 servers (n{leader} and \
+                 n{}): a majority of 4 is 3 (§5.3)",
+                followers[2]
+            )
+        });
+    }
+}
+
 /// Commands proposed to the leader in the same tick are all committed, each at its own index,
 /// in the order the leader accepted them (§5.3).
 #[test]
@@ -286,6 +317,127 @@ fn backup_diverged_logs_converge_a_term_at_a_time() {
         }
         cluster.one(next(), 5, true);
     }
+}
+
+/// The seeds of a story built to reach one schedule: the default ones, in the stress pass too
+/// (more seeds would tell the same story again), or the one a failure report's replay names.
+fn story_seeds() -> Vec<u64> {
+    if std::env::var_os("RAFT_SEED").is_some() {
+        seeds()
+    } else {
+        harness::seeds::DEFAULT_SEEDS.to_vec()
+    }
+}
+
+/// A follower far behind is repaired a batch at a time, each AppendEntries carrying the leader's
+/// `commit_index`, which is past the batch: the follower commits only up to the last entry the
+/// request brought, never entries it does not hold yet (Figure 2, AppendEntries receiver rule
+/// 5: `min(leaderCommit, index of last new entry)`; the harness checks that `commit_index`
+/// never passes the log's end, "Commit index within the log").
+#[test]
+fn a_follower_repaired_in_small_batches_commits_only_what_it_holds() {
+    let config = Config { max_entries_per_append: 2, ..Config::default() };
+    for seed in story_seeds() {
+        let mut cluster =
+            Cluster::<RaftNode>::with_config(3, seed, config.clone(), NetworkConfig::reliable());
+        cluster.one("c1".to_string(), 3, true);
+        let leader = cluster.check_one_leader();
+        let behind = others(&cluster, leader)[0];
+        cluster.disconnect(behind);
+        for n in 2..=12 {
+            cluster.one(format!("c{n}"), 2, true);
+        }
+        cluster.connect(behind);
+        cluster.one("c13".to_string(), 3, true);
+    }
+}
+
+/// Every refusal of an AppendEntries is lost, whoever sends it.
+fn is_refusal(message: &Message) -> bool {
+    matches!(message, Message::AppendEntriesReply(reply) if !reply.success)
+}
+
+/// A follower whose log the leader is still repairing refuses its AppendEntries, but they come
+/// from the leader of its term all the same, so each one restarts its election timer (§5.2,
+/// Figure 2: "if election timeout elapses without receiving AppendEntries RPC from current
+/// leader"). Here a follower missed entries while disconnected, and its refusals are lost, so
+/// the leader elected after it rejoins sends it the same request, which it refuses, at every
+/// heartbeat for four election timeouts: it must stay in the leader's term. One that restarts
+/// its timer only on a success starts an election against a live leader.
+#[test]
+fn a_follower_refusing_its_leaders_appends_starts_no_election() {
+    for seed in story_seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed);
+        cluster.one("c1".to_string(), 3, true);
+        let first = cluster.check_one_leader();
+        let behind = others(&cluster, first)[0];
+        cluster.disconnect(behind);
+        for n in 2..=4 {
+            cluster.one(format!("c{n}"), 2, true);
+        }
+        let old_term = cluster.status(first).term;
+        story_step(&mut cluster, "the disconnected follower times out", 4 * T, |c| {
+            c.status(behind).term > old_term
+        });
+        let lost = MessageFault {
+            name: "refusals lost",
+            matches: is_refusal,
+            loss: 1.0,
+            extra_delay: (0, 0),
+        };
+        cluster.set_message_fault(lost);
+        // Back with the higher term of its lonely elections: a new leader is elected, whose
+        // first AppendEntries to it comes after entry 4, which it lacks.
+        cluster.connect(behind);
+        story_step(
+            &mut cluster,
+            "a leader of the rejoined follower's term is elected",
+            10 * T,
+            |c| {
+                c.majority_leader()
+                    .is_some_and(|leader| c.status(leader).term >= c.status(behind).term)
+            },
+        );
+        let leader = cluster.check_one_leader();
+        let (term, refused) = (cluster.status(leader).term, refusals_lost(&cluster, leader));
+        cluster.run_for(4 * T);
+        let refusals = refusals_lost(&cluster, leader) - refused;
+        let now = cluster.status(behind).term;
+        cluster.ensure(now == term, || {
+            format!(
+                "n{behind} moved from term {term} to term {now} while leader n{leader} sent it an \
+                 AppendEntries at every heartbeat, which it refused (its log lacks entries): a \
+                 refused AppendEntries still comes from the leader and restarts the election \
+                 timer (§5.2)"
+            )
+        });
+        cluster.ensure(refusals >= 4 * T / cluster.config().heartbeat_interval / 2, || {
+            format!(
+                "the test's story did not happen: {refusals} refusals of n{behind} lost in {} \
+                 ticks, where the leader sends it an AppendEntries every heartbeat",
+                4 * T
+            )
+        });
+    }
+}
+
+/// Runs until `condition` holds, at most `max_ticks` ticks; fails with the report, naming
+/// `step`, if it never does: a story that does not happen as told tests nothing.
+fn story_step(
+    cluster: &mut Cluster<RaftNode>,
+    step: &str,
+    max_ticks: u64,
+    condition: impl FnMut(&Cluster<RaftNode>) -> bool,
+) {
+    let reached = cluster.run_until(max_ticks, condition);
+    cluster.ensure(reached, || {
+        format!("the test's story did not happen: {step} within {max_ticks} ticks")
+    });
+}
+
+/// How many replies to `leader` the network dropped.
+fn refusals_lost(cluster: &Cluster<RaftNode>, leader: NodeId) -> u64 {
+    cluster.stats().to_node(leader).kind("AppendReply").dropped
 }
 
 /// A candidate whose log lacks committed entries cannot win: a majority holds them and refuses

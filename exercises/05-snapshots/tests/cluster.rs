@@ -228,6 +228,14 @@ fn next_index(cluster: &Cluster<RaftNode>, leader: NodeId, peer: NodeId) -> Inde
     }
 }
 
+/// The `match_index` of `leader` for `peer` (0 if it no longer leads).
+fn match_index(cluster: &Cluster<RaftNode>, leader: NodeId, peer: NodeId) -> Index {
+    match &cluster.node(leader).state().role {
+        Role::Leader { match_index, .. } => match_index[&peer],
+        _ => 0,
+    }
+}
+
 fn is_append_entries(message: &Message) -> bool {
     matches!(message, Message::AppendEntries(_))
 }
@@ -254,7 +262,9 @@ const HELD_BACK: u64 = 100;
 /// the leader where it is, the leader sends it the next entries as usual, and it commits
 /// through 20. Only then does the old snapshot arrive: newer than the follower's own snapshot,
 /// but not past its `commit_index`. A follower that compares it with its own snapshot installs
-/// it, and its `commit_index` goes down from 20 to 15 ("Commit index monotonicity").
+/// it, and its `commit_index` goes down from 20 to 15 ("Commit index monotonicity"). The
+/// replies to those late snapshots are late too: the leader's `match_index` for the follower
+/// must not move back on them.
 #[test]
 fn a_held_back_snapshot_arrives_after_its_follower_committed_past_it() {
     for seed in story_seeds() {
@@ -296,12 +306,27 @@ fn a_held_back_snapshot_arrives_after_its_follower_committed_past_it() {
                 )
             },
         );
-        story_step(&mut cluster, "the held-back snapshots arrive", 2 * HELD_BACK, |c| {
-            in_flight(c, behind, "InstallSnapshot") == 0
-        });
+        let matched = match_index(&cluster, leader, behind);
+        story_step(
+            &mut cluster,
+            "the held-back snapshots and their replies arrive",
+            2 * HELD_BACK,
+            |c| {
+                in_flight(c, behind, "InstallSnapshot") == 0
+                    && in_flight(c, leader, "SnapshotReply") == 0
+            },
+        );
         let now = cluster.status(behind).commit_index;
         cluster.ensure(now >= reached && installs_received(&cluster, behind) > 0, || {
             format!("n{behind}'s commit_index went from {reached} to {now} (§7)")
+        });
+        let late = match_index(&cluster, leader, behind);
+        cluster.ensure(late >= matched, || {
+            format!(
+                "leader n{leader}'s match_index for n{behind} went back from {matched} to {late} \
+                 on the replies to the held-back snapshots (through {snapshot}): a late reply \
+                 never moves match_index back (Figure 2: it only increases)"
+            )
         });
     }
 }
@@ -342,6 +367,46 @@ fn compact_with_a_snapshot_held_back(
         |c| in_flight(c, behind, "InstallSnapshot") > 0,
     );
     cluster.status(leader).snapshot_index
+}
+
+/// An InstallSnapshot comes from the leader of its term, so it restarts the election timer as
+/// an AppendEntries does (§5.2, Figure 13): a follower that receives nothing but snapshots for
+/// four election timeouts (its replies are lost, so the leader sends the snapshot again at every
+/// heartbeat) stays in the leader's term. One that ignores them as heartbeats times out and
+/// starts an election against a live leader.
+#[test]
+fn a_follower_hearing_only_snapshots_starts_no_election() {
+    let t = Config::default().election_timeout;
+    for seed in story_seeds() {
+        let mut cluster = Cluster::<RaftNode>::new(3, seed).with_disks();
+        cluster.compact_every(0);
+        commit(&mut cluster, 1, 3, 3);
+        let leader = cluster.check_one_leader();
+        let (term, behind) = (cluster.status(leader).term, leader % 3 + 1);
+        cluster.crash(behind);
+        commit(&mut cluster, 4, 10, 2);
+        cluster.compact(leader);
+        cluster.cut(behind, leader);
+        cluster.restart(behind);
+        cluster.run_for(4 * t);
+        let (now, installs) = (cluster.status(behind).term, installs_received(&cluster, behind));
+        cluster.ensure(now == term, || {
+            format!(
+                "n{behind} moved from term {term} to term {now} while leader n{leader} sent it an \
+                 InstallSnapshot at every heartbeat ({installs} in {} ticks): an InstallSnapshot \
+                 of the current term comes from its leader and restarts the election timer \
+                 (§5.2, Figure 13)",
+                4 * t
+            )
+        });
+        cluster.ensure(installs >= 4 * t / cluster.config().heartbeat_interval / 2, || {
+            format!(
+                "the test's story did not happen: n{behind} received {installs} InstallSnapshot \
+                 in {} ticks, where the leader sends one every heartbeat",
+                4 * t
+            )
+        });
+    }
 }
 
 /// Same seed, same run: the snapshots, the messages and the trace (design contract 5).
