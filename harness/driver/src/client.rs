@@ -349,13 +349,17 @@ fn parse_all(buffer: &[u8]) -> (Vec<Vec<Vec<u8>>>, usize, Option<resp::ProtocolE
     }
 }
 
-/// The `INFO` text: a `# Server` section for tools, then `# Raft`.
+/// The `INFO` text: a `# Server` section for tools, `# Raft`, then `# Loop` (where the
+/// node's loop spent its time since the process started).
 pub fn info_text(info: &Info) -> String {
     let leader = info.leader.map_or("none".to_string(), |leader| leader.to_string());
+    let c = &info.counters;
     format!(
         "# Server\r\nredis_version:7.0.0\r\nredis_mode:raft\r\n\r\n# Raft\r\nid:{}\r\nrole:{}\r\n\
          term:{}\r\nleader:{}\r\ncommit_index:{}\r\napplied_index:{}\r\nlast_log_index:{}\r\n\
-         snapshot_index:{}\r\nlog_length:{}\r\nfsyncs:{}\r\nwrite_turns:{}\r\nisolated:{}\r\n",
+         snapshot_index:{}\r\nlog_length:{}\r\nfsyncs:{}\r\nwrite_turns:{}\r\nisolated:{}\r\n\
+         \r\n# Loop\r\nturns:{}\r\nlongest_turn_ms:{}\r\nnode_ms:{}\r\ndisk_ms:{}\r\nout_ms:{}\r\n\
+         messages_sent:{}\r\nmessages_coalesced:{}\r\n",
         info.id,
         info.role,
         info.term,
@@ -368,6 +372,13 @@ pub fn info_text(info: &Info) -> String {
         info.fsyncs,
         info.write_turns,
         u8::from(info.isolated),
+        c.turns,
+        c.longest.as_millis(),
+        c.node.as_millis(),
+        c.disk.as_millis(),
+        c.out.as_millis(),
+        c.sent,
+        c.coalesced,
     )
 }
 

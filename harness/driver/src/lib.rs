@@ -12,10 +12,13 @@
 //! - [`encoding`]: bytes for writes and messages.
 //! - [`peers`]: frames between nodes over TCP, reconnecting.
 //! - [`resp`] and [`client`]: the Redis protocol, and client sessions on it.
+//! - [`coalesce`]: one loop turn's messages, fewer: the later ones to a peer cover the
+//!   earlier.
 //! - [`server`]: one process: the node's loop and the outputs in order.
 //! - [`service`]: what the driver runs; [`stage6`]: the stage 6 reference, hosted.
 
 pub mod client;
+pub mod coalesce;
 pub mod encoding;
 pub mod peers;
 pub mod resp;

@@ -11,6 +11,7 @@ use harness::{Config, Envelope, NodeId, Rng, Status};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::coalesce::Kind;
 use crate::storage::Durable;
 
 pub use harness::service::ClientId;
@@ -54,6 +55,9 @@ pub trait Hosted {
     /// Output 3: the state machine loads and applies what was committed, and these are the
     /// answers to send back; drained.
     fn take_replies(&mut self) -> Vec<Reply>;
+
+    /// What [`crate::coalesce`] needs to know of `message`.
+    fn kind(message: &Self::Message) -> Kind;
 
     /// Term, role and indexes.
     fn status(&self) -> Status;

@@ -9,6 +9,7 @@ use harness::service::Service;
 use harness::{Compact, Config, Envelope, Node, NodeId, Persist, Replicate, Rng, Status};
 use kv::{KvNode, Message, PersistentState, StorageWrite};
 
+use crate::coalesce::Kind;
 use crate::service::{Hosted, Reply, Request};
 
 /// The driver compacts every this many applied entries. Stage 6's default (64) suits the
@@ -70,6 +71,29 @@ impl Hosted for Stage6 {
             self.applied = self.applied.max(last.index);
         }
         self.node.take_replies()
+    }
+
+    fn kind(message: &Message) -> Kind {
+        use data_structures::Message as Raft;
+        match message {
+            Message::Raft(Raft::AppendEntries(request)) => Kind::Append {
+                term: request.term,
+                prev_log_index: request.prev_log_index,
+                entries: request.entries.len(),
+            },
+            Message::Raft(Raft::AppendEntriesReply(reply)) if reply.success => {
+                Kind::Appended { term: reply.term, match_index: reply.match_index }
+            }
+            Message::Raft(Raft::InstallSnapshot(request)) => Kind::Snapshot {
+                term: request.term,
+                last_included_index: request.last_included_index,
+            },
+            Message::ReadIndex(check) => Kind::ReadCheck { term: check.term, round: check.round },
+            Message::ReadIndexReply(check) => {
+                Kind::ReadCheckReply { term: check.term, round: check.round }
+            }
+            _ => Kind::Other,
+        }
     }
 
     fn status(&self) -> Status {

@@ -233,6 +233,76 @@ fn bad_input_never_brings_a_server_down() {
     }
 }
 
+/// Node `id`'s `INFO` field `name`.
+fn info_field(processes: &Processes, id: usize, name: &str) -> String {
+    let Reply::Bulk(Some(info)) = client(processes, id).command(&["INFO"]).unwrap() else {
+        panic!("INFO of n{id} is a bulk")
+    };
+    let info = String::from_utf8(info).unwrap();
+    let prefix = format!("{name}:");
+    let value = info.lines().find_map(|line| line.strip_prefix(&prefix));
+    value.unwrap_or_else(|| panic!("INFO of n{id} lacks {name}:\n{info}")).to_string()
+}
+
+/// What `redis-benchmark -c 50 -P 16` does: 50 connections, each sending pipelines of 16 SETs
+/// and reading the 16 replies, 10 times over (8,000 SETs, 800 in flight). Every reply is
+/// `+OK`, and no election happens meanwhile: the load must not starve the leader's heartbeats
+/// (§5.2), however many requests one loop turn takes.
+#[test]
+fn fifty_pipelining_connections_get_ok_for_every_set_and_the_term_stays() {
+    let (processes, leader) = start(3, "pipelined");
+    let term_before = info_field(&processes, leader, "term");
+    let address = processes.client_address(leader);
+    let connections: Vec<_> = (0..50)
+        .map(|connection| {
+            let address = address.clone();
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut c = RespClient::connect(&address).map_err(|e| e.to_string())?;
+                for round in 0..10 {
+                    let mut pipeline = Vec::new();
+                    for i in 0..16 {
+                        let key = format!("c{connection}-{i}");
+                        pipeline.extend(encode_command(&["SET", &key, &round.to_string()]));
+                    }
+                    c.send_raw(&pipeline).map_err(|e| e.to_string())?;
+                    for i in 0..16 {
+                        match c.read_reply() {
+                            Ok(Reply::Simple(ok)) if ok == "OK" => {}
+                            other => {
+                                return Err(format!(
+                                    "connection {connection}, round {round}, SET {i}: {other:?}"
+                                ));
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    let failures: Vec<String> = connections
+        .into_iter()
+        .filter_map(|connection| connection.join().expect("a client thread panicked").err())
+        .collect();
+    let term_after = info_field(&processes, leader, "term");
+    assert!(
+        failures.is_empty(),
+        "{} of 50 connections got a reply other than +OK (term {term_before} before, \
+         {term_after} after); the first: {}\nn{leader} said:\n{}",
+        failures.len(),
+        failures[0],
+        processes.stderr(leader)
+    );
+    assert_eq!(
+        (term_after.as_str(), info_field(&processes, leader, "role").as_str()),
+        (term_before.as_str(), "leader"),
+        "n{leader} led term {term_before} before the load; an election meanwhile means its \
+         heartbeats were late (§5.2)"
+    );
+    let reply = client(&processes, leader).command(&["GET", "c49-15"]).unwrap();
+    assert_eq!(reply, bulk("9"));
+}
+
 /// What the clients saw: the history of SETs and GETs for the checker, and the acknowledged
 /// appends.
 #[derive(Default)]
