@@ -59,7 +59,8 @@ usage:
   cargo run -- cluster         the finale: real server processes on 127.0.0.1 (files with
                                fsync, TCP between them, Redis clients: `redis-cli -p <port>`),
                                live, with keys to kill, restart, partition and heal. Options:
-                               --nodes N (default 3), --yours (refused until stage 6 exists).
+                               --nodes N (default 3), --yours (your exercises/06-kv as the
+                               servers, once it has no stub left).
                                Builds the driver first (`-p driver`, release: a few minutes
                                the first time)
   cargo run -- help            this text
@@ -239,10 +240,47 @@ fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
 }
 
 /// Runs the driver's `raft-cluster` (release) with `args`: the driver is its own package, so
-/// tokio and the sockets stay out of this tool's build.
+/// tokio and the sockets stay out of this tool's build. It builds the driver's binaries first
+/// (`raft-cluster` starts `raft-server`, which `cargo run --bin` alone would not build).
+///
+/// `--yours` runs the learner's own stage 6 (`exercises/06-kv`) as the servers: refused while
+/// a stub is left (the first `todo!()` a server reached would stop it), naming them; then the
+/// driver is built with its `yours` feature, which adds the exercise as a dependency.
 fn cluster(root: &Path, args: &[String]) -> ExitCode {
-    let driver = ["run", "--release", "-q", "-p", "driver", "--bin", "raft-cluster", "--"];
-    Cargo::new(root).foreground(driver.iter().map(|a| a.to_string()).chain(args.iter().cloned()))
+    let yours = args.iter().any(|arg| arg == "--yours");
+    if yours {
+        let stage = crate::stages::STAGES.iter().find(|stage| stage.number == 6).expect("stage 6");
+        match crate::live::stubs_left(root, stage) {
+            Ok(left) if left.is_empty() => {}
+            Ok(left) => {
+                eprintln!(
+                    "cluster --yours: your {} still has {} stub{} left, and the first call of \
+                     a todo!() would stop a server:\n{}\n\nWrite them (`cargo run` says which \
+                     is next), or run the reference: cargo run --release -- cluster",
+                    stage.label(),
+                    left.len(),
+                    if left.len() == 1 { "" } else { "s" },
+                    left.join("\n")
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", stage.exercise_dir().display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let features: Vec<String> =
+        if yours { vec!["--features".into(), "yours".into()] } else { Vec::new() };
+    let cargo = Cargo::new(root);
+    let build = ["build", "--release", "-q", "-p", "driver", "--bins"];
+    let built = cargo.foreground(build.iter().map(|a| a.to_string()).chain(features.clone()));
+    if built != ExitCode::SUCCESS {
+        return built;
+    }
+    let run = ["run", "--release", "-q", "-p", "driver"].iter().map(|a| a.to_string());
+    let bin = ["--bin", "raft-cluster", "--"].iter().map(|a| a.to_string());
+    cargo.foreground(run.chain(features).chain(bin).chain(args.iter().cloned()))
 }
 
 fn demo(options: &crate::demo::Options) -> ExitCode {

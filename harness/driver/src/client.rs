@@ -200,10 +200,8 @@ impl<M: Send + 'static> Connection<M> {
                 Ok(other) => return unexpected(other),
                 Err(error) => return error,
             }
-            if delete {
-                if let Err(error) = self.call(KvOp::Delete { key }).await {
-                    return error;
-                }
+            if delete && let Err(error) = self.call(KvOp::Delete { key }).await {
+                return error;
             }
         }
         Value::Integer(present)
@@ -359,7 +357,7 @@ pub fn info_text(info: &Info) -> String {
          term:{}\r\nleader:{}\r\ncommit_index:{}\r\napplied_index:{}\r\nlast_log_index:{}\r\n\
          snapshot_index:{}\r\nlog_length:{}\r\nfsyncs:{}\r\nwrite_turns:{}\r\nisolated:{}\r\n\
          \r\n# Loop\r\nturns:{}\r\nlongest_turn_ms:{}\r\nnode_ms:{}\r\ndisk_ms:{}\r\nout_ms:{}\r\n\
-         messages_sent:{}\r\nmessages_coalesced:{}\r\n",
+         messages_sent:{}\r\nmessages_coalesced:{}\r\nroutes:{}\r\n",
         info.id,
         info.role,
         info.term,
@@ -379,6 +377,7 @@ pub fn info_text(info: &Info) -> String {
         c.out.as_millis(),
         c.sent,
         c.coalesced,
+        info.routes,
     )
 }
 

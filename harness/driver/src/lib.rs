@@ -14,6 +14,7 @@
 //! - [`resp`] and [`client`]: the Redis protocol, and client sessions on it.
 //! - [`coalesce`]: one loop turn's messages, fewer: the later ones to a peer cover the
 //!   earlier.
+//! - [`routes`]: where replies go, one per request in flight, forgotten after a while.
 //! - [`server`]: one process: the node's loop and the outputs in order.
 //! - [`service`]: what the driver runs; [`stage6`]: the stage 6 reference, hosted.
 
@@ -22,6 +23,7 @@ pub mod coalesce;
 pub mod encoding;
 pub mod peers;
 pub mod resp;
+pub mod routes;
 pub mod server;
 pub mod service;
 pub mod stage6;

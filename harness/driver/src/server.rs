@@ -25,7 +25,7 @@
 //! A write that fails stops the process: after a failed fsync the kernel may have dropped the
 //! pages, and retrying could report durable what is not (PostgreSQL's "fsyncgate", 2018).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
@@ -38,6 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::client;
 use crate::coalesce;
 use crate::peers::{self, Frame};
+use crate::routes::Routes;
 use crate::service::{Hosted, Reply, Request};
 use crate::storage::Disk;
 
@@ -52,7 +53,7 @@ pub const HEARTBEAT_INTERVAL: u64 = 10;
 
 /// The most client requests (local or forwarded) one loop turn gives the node; the others wait
 /// for the next turns, so that a turn stays short and ticks come on time.
-pub const REQUESTS_PER_TURN: usize = 256;
+pub const REQUESTS_PER_TURN: usize = 64;
 
 /// The most entries one AppendEntries carries: the simulator's 64. The reference builds an
 /// AppendEntries per follower on every proposal, so the node's cost per request grows with
@@ -103,6 +104,8 @@ pub struct Info {
     pub write_turns: u64,
     /// Where the loop's time went.
     pub counters: Counters,
+    /// Requests whose reply this process waits for, to send it back ([`Routes`]).
+    pub routes: usize,
 }
 
 /// Where a node's loop spends its time, since the process started: for `INFO` and the
@@ -240,7 +243,7 @@ where
         .name(format!("n{id}-node"))
         .spawn(move || {
             let node = H::start(id, peer_ids, node_config(), Rng::new(seed), disk_state);
-            let routes = HashMap::new();
+            let routes = Routes::new(Instant::now());
             let requests = VecDeque::new();
             NodeLoop {
                 id,
@@ -323,7 +326,7 @@ struct NodeLoop<H: Hosted> {
     node: H,
     disk: Disk<H::Node>,
     queues: BTreeMap<NodeId, mpsc::Sender<Frame<H::Message>>>,
-    routes: HashMap<u64, Route>,
+    routes: Routes<Route>,
     /// Client requests taken from the channel, not yet given to the node.
     requests: VecDeque<Waiting>,
     write_turns: u64,
@@ -364,6 +367,7 @@ impl<H: Hosted> NodeLoop<H> {
             }
             let now = Instant::now();
             if now >= next_tick {
+                self.routes.expire(now);
                 self.node.tick();
                 next_tick = (next_tick + TICK).max(now);
             }
@@ -418,11 +422,11 @@ impl<H: Hosted> NodeLoop<H> {
     fn request(&mut self, waiting: Waiting) {
         match waiting {
             Waiting::Forwarded { from, request } => {
-                self.routes.insert(request.client, Route::Peer(from));
+                self.routes.insert(request.client, Route::Peer(from), Instant::now());
                 self.node.request(request);
             }
             Waiting::Local { request, target, reply } => {
-                self.routes.insert(request.client, Route::Local(reply));
+                self.routes.insert(request.client, Route::Local(reply), Instant::now());
                 match target {
                     Some(leader) if leader != self.id => self.send(leader, Frame::Forward(request)),
                     _ => self.node.request(request),
@@ -471,19 +475,15 @@ impl<H: Hosted> NodeLoop<H> {
         }
     }
 
-    /// Sends `reply` where its request came from; forgets a connection that closed.
+    /// Sends `reply` where its request came from, once ([`Routes`]); a reply for a
+    /// connection that closed, or whose route expired, goes nowhere.
     fn deliver(&mut self, reply: Reply) {
-        let client = reply.client;
-        let gone = match self.routes.get(&client) {
-            Some(Route::Local(connection)) => connection.send(reply).is_err(),
-            Some(Route::Peer(follower)) => {
-                self.send(*follower, Frame::ForwardReply(reply));
-                false
+        match self.routes.take(reply.client) {
+            Some(Route::Local(connection)) => {
+                let _ = connection.send(reply);
             }
-            None => false,
-        };
-        if gone {
-            self.routes.remove(&client);
+            Some(Route::Peer(follower)) => self.send(follower, Frame::ForwardReply(reply)),
+            None => {}
         }
     }
 
@@ -502,6 +502,7 @@ impl<H: Hosted> NodeLoop<H> {
             isolated: self.isolated,
             write_turns: self.write_turns,
             counters: self.counters,
+            routes: self.routes.len(),
         }
     }
 }

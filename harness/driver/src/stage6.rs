@@ -1,13 +1,15 @@
-//! The stage 6 service, hosted: the reference's `KvNode` (sessions, ReadIndex reads, its own
-//! compaction), driven through [`Hosted`].
+//! The stage 6 service, hosted: a `KvNode` (sessions, ReadIndex reads, its own compaction),
+//! driven through [`Hosted`]: the reference's, or with the `yours` feature the learner's own
+//! (`exercises/06-kv`, `raft-server --yours`).
 //!
 //! The output order is the node contract's: writes, messages, then the snapshot and the
 //! committed entries the store loaded and applied (drained here only to count them: the store
 //! has already applied them), then the replies.
 
+use data_structures::{PersistentState, StorageWrite};
 use harness::service::Service;
+use harness::service::kv::{KvOp, KvOutput};
 use harness::{Compact, Config, Envelope, Node, NodeId, Persist, Replicate, Rng, Status};
-use kv::{KvNode, Message, PersistentState, StorageWrite};
 
 use crate::coalesce::Kind;
 use crate::service::{Hosted, Reply, Request};
@@ -18,15 +20,97 @@ use crate::service::{Hosted, Reply, Request};
 /// stalled `redis-benchmark -r 100000` (measured: 2,000 SETs per second fell to a standstill).
 pub const SNAPSHOT_EVERY: u64 = 8192;
 
-/// The stage 6 reference and the index its store applied through.
-pub struct Stage6 {
-    node: KvNode,
+/// A stage 6 service node: what [`Stage6`] needs of it beyond the harness's traits. The
+/// reference's `KvNode` and the exercise's have the same shape but are types of two crates,
+/// so each gets these three lines.
+pub trait KvService:
+    Node<Command = String>
+    + Persist<State = PersistentState, Write = StorageWrite>
+    + Replicate
+    + Compact
+    + Service<Op = KvOp, Output = KvOutput>
+    + Sized
+{
+    /// Sets how many applied entries the service compacts after.
+    fn set_snapshot_every(&mut self, every: u64);
+    /// The leader this node knows of in its term (itself if it leads).
+    fn leader_hint(&self) -> Option<NodeId>;
+    /// What [`crate::coalesce`] needs to know of `message`.
+    fn kind(message: &Self::Message) -> Kind;
+}
+
+/// What coalescing needs to know of a Raft message (stages 1 to 5).
+pub fn raft_kind(message: &data_structures::Message) -> Kind {
+    use data_structures::Message as Raft;
+    match message {
+        Raft::AppendEntries(request) => Kind::Append {
+            term: request.term,
+            prev_log_index: request.prev_log_index,
+            entries: request.entries.len(),
+        },
+        Raft::AppendEntriesReply(reply) if reply.success => {
+            Kind::Appended { term: reply.term, match_index: reply.match_index }
+        }
+        Raft::InstallSnapshot(request) => {
+            Kind::Snapshot { term: request.term, last_included_index: request.last_included_index }
+        }
+        _ => Kind::Other,
+    }
+}
+
+impl KvService for kv::KvNode {
+    fn set_snapshot_every(&mut self, every: u64) {
+        self.config.snapshot_every = every;
+    }
+
+    fn leader_hint(&self) -> Option<NodeId> {
+        kv::KvNode::leader_hint(self)
+    }
+
+    fn kind(message: &kv::Message) -> Kind {
+        match message {
+            kv::Message::Raft(message) => raft_kind(message),
+            kv::Message::ReadIndex(c) => Kind::ReadCheck { term: c.term, round: c.round },
+            kv::Message::ReadIndexReply(c) => Kind::ReadCheckReply { term: c.term, round: c.round },
+        }
+    }
+}
+
+/// The learner's own stage 6 (`exercises/06-kv`), for `raft-server --yours`.
+#[cfg(feature = "yours")]
+impl KvService for kv_yours::KvNode {
+    fn set_snapshot_every(&mut self, every: u64) {
+        self.config.snapshot_every = every;
+    }
+
+    fn leader_hint(&self) -> Option<NodeId> {
+        kv_yours::KvNode::leader_hint(self)
+    }
+
+    fn kind(message: &kv_yours::Message) -> Kind {
+        match message {
+            kv_yours::Message::Raft(message) => raft_kind(message),
+            kv_yours::Message::ReadIndex(c) => Kind::ReadCheck { term: c.term, round: c.round },
+            kv_yours::Message::ReadIndexReply(c) => {
+                Kind::ReadCheckReply { term: c.term, round: c.round }
+            }
+        }
+    }
+}
+
+/// A stage 6 service node (the reference's by default) and the index its store applied
+/// through.
+pub struct Stage6<N = kv::KvNode> {
+    node: N,
     applied: u64,
 }
 
-impl Hosted for Stage6 {
-    type Node = KvNode;
-    type Message = Message;
+impl<N: KvService> Hosted for Stage6<N>
+where
+    N::Message: Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned + Send,
+{
+    type Node = N;
+    type Message = N::Message;
 
     fn start(
         id: NodeId,
@@ -36,10 +120,10 @@ impl Hosted for Stage6 {
         disk: Option<PersistentState>,
     ) -> Self {
         let mut node = match disk {
-            Some(state) => KvNode::restart(id, peers, config, rng, state),
-            None => KvNode::new(id, peers, config, rng),
+            Some(state) => N::restart(id, peers, config, rng, state),
+            None => N::new(id, peers, config, rng),
         };
-        node.config.snapshot_every = SNAPSHOT_EVERY;
+        node.set_snapshot_every(SNAPSHOT_EVERY);
         Stage6 { node, applied: 0 }
     }
 
@@ -47,7 +131,7 @@ impl Hosted for Stage6 {
         self.node.tick();
     }
 
-    fn step(&mut self, from: NodeId, message: Message) {
+    fn step(&mut self, from: NodeId, message: N::Message) {
         self.node.step(from, message);
     }
 
@@ -59,7 +143,7 @@ impl Hosted for Stage6 {
         self.node.take_persist()
     }
 
-    fn take_messages(&mut self) -> Vec<Envelope<Message>> {
+    fn take_messages(&mut self) -> Vec<Envelope<N::Message>> {
         self.node.take_messages()
     }
 
@@ -73,27 +157,8 @@ impl Hosted for Stage6 {
         self.node.take_replies()
     }
 
-    fn kind(message: &Message) -> Kind {
-        use data_structures::Message as Raft;
-        match message {
-            Message::Raft(Raft::AppendEntries(request)) => Kind::Append {
-                term: request.term,
-                prev_log_index: request.prev_log_index,
-                entries: request.entries.len(),
-            },
-            Message::Raft(Raft::AppendEntriesReply(reply)) if reply.success => {
-                Kind::Appended { term: reply.term, match_index: reply.match_index }
-            }
-            Message::Raft(Raft::InstallSnapshot(request)) => Kind::Snapshot {
-                term: request.term,
-                last_included_index: request.last_included_index,
-            },
-            Message::ReadIndex(check) => Kind::ReadCheck { term: check.term, round: check.round },
-            Message::ReadIndexReply(check) => {
-                Kind::ReadCheckReply { term: check.term, round: check.round }
-            }
-            _ => Kind::Other,
-        }
+    fn kind(message: &N::Message) -> Kind {
+        N::kind(message)
     }
 
     fn status(&self) -> Status {

@@ -50,18 +50,26 @@ pub struct Processes {
     peer_ports: Vec<u16>,
     /// Each server's client port, by id - 1.
     pub client_ports: Vec<u16>,
+    /// More arguments for every server (`--yours`).
+    args: Vec<String>,
     children: Vec<Option<std::process::Child>>,
 }
 
 impl Processes {
     /// Starts `count` servers of `binary` (the `raft-server` executable).
     pub fn start(binary: &Path, count: usize, label: &str) -> Processes {
+        Processes::start_with(binary, count, label, &[])
+    }
+
+    /// Starts `count` servers of `binary`, each with `args` after the usual ones.
+    pub fn start_with(binary: &Path, count: usize, label: &str, args: &[&str]) -> Processes {
         let ports = free_ports(2 * count);
         let mut processes = Processes {
             binary: binary.to_path_buf(),
             dir: TempDir::new(label),
             peer_ports: ports[..count].to_vec(),
             client_ports: ports[count..].to_vec(),
+            args: args.iter().map(|arg| arg.to_string()).collect(),
             children: (0..count).map(|_| None).collect(),
         };
         for id in 1..=count {
@@ -98,7 +106,8 @@ impl Processes {
             .arg("--client-port")
             .arg(self.client_ports[id - 1].to_string())
             .arg("--data-dir")
-            .arg(self.data_dir(id));
+            .arg(self.data_dir(id))
+            .args(&self.args);
         command
     }
 
@@ -150,10 +159,10 @@ impl Processes {
                 let Ok(mut client) = RespClient::connect(&self.client_address(id)) else {
                     continue;
                 };
-                if let Ok(Reply::Bulk(Some(info))) = client.command(&["INFO"]) {
-                    if String::from_utf8_lossy(&info).contains("role:leader") {
-                        return Some(id);
-                    }
+                if let Ok(Reply::Bulk(Some(info))) = client.command(&["INFO"])
+                    && String::from_utf8_lossy(&info).contains("role:leader")
+                {
+                    return Some(id);
                 }
             }
             std::thread::sleep(std::time::Duration::from_millis(50));

@@ -288,10 +288,10 @@ fn fifty_pipelining_connections_get_ok_for_every_set_and_the_term_stays() {
     assert!(
         failures.is_empty(),
         "{} of 50 connections got a reply other than +OK (term {term_before} before, \
-         {term_after} after); the first: {}\nn{leader} said:\n{}",
+         {term_after} after); the first: {}\nthe servers said:\n{}",
         failures.len(),
         failures[0],
-        processes.stderr(leader)
+        (1..=3).map(|id| processes.stderr(id)).collect::<Vec<_>>().join("\n")
     );
     assert_eq!(
         (term_after.as_str(), info_field(&processes, leader, "role").as_str()),
@@ -301,6 +301,52 @@ fn fifty_pipelining_connections_get_ok_for_every_set_and_the_term_stays() {
     );
     let reply = client(&processes, leader).command(&["GET", "c49-15"]).unwrap();
     assert_eq!(reply, bulk("9"));
+}
+
+/// A second server started on a data directory in use stops at once, saying so, and the
+/// first one keeps serving: two processes appending to one log would ruin it.
+#[test]
+fn a_second_server_on_the_same_data_directory_refuses_to_start() {
+    let (processes, leader) = start(3, "locked");
+    let output = processes.command(leader).output().expect("run a second raft-server");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the second server must stop: {stderr}");
+    let lock = processes.data_dir(leader).join("LOCK");
+    assert!(
+        stderr.contains("in use by another process") && stderr.contains(&*lock.to_string_lossy()),
+        "the error says the directory is in use and names {}: {stderr}",
+        lock.display()
+    );
+    let reply = client(&processes, leader).command(&["SET", "still", "here"]).unwrap();
+    assert_eq!(reply, Reply::Simple("OK".into()));
+}
+
+/// Thirty clients of a follower each send a SET and leave. The follower forwards every
+/// request to the leader; once every reply went back, neither server keeps a route for them
+/// (`routes:0` in `INFO`): routes do not pile up with the connections that came and went.
+#[test]
+fn routes_of_answered_requests_do_not_pile_up() {
+    let (processes, leader) = start(3, "routes");
+    let follower = if leader == 1 { 2 } else { 1 };
+    for i in 0..30 {
+        let mut c = client(&processes, follower);
+        let reply = c.command(&["SET", &format!("r{i}"), "v"]).unwrap();
+        assert_eq!(reply, Reply::Simple("OK".into()), "SET {i} through n{follower}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let held = [leader, follower].map(|id| info_field(&processes, id, "routes"));
+        if held == ["0", "0"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "routes held for answered requests: leader n{leader} {}, follower n{follower} {}",
+            held[0],
+            held[1]
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// What the clients saw: the history of SETs and GETs for the checker, and the acknowledged
@@ -335,7 +381,7 @@ fn clients_stay_linearizable_while_nodes_are_killed_and_restarted() {
         std::thread::sleep(Duration::from_millis(1500));
         random = random.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let victim = match processes.wait_for_leader(Duration::from_secs(2)) {
-            Some(leader) if random % 3 != 0 => leader,
+            Some(leader) if !random.is_multiple_of(3) => leader,
             _ => (random >> 33) as usize % 3 + 1,
         };
         processes.kill(victim);

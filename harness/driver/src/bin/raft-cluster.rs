@@ -5,6 +5,10 @@
 //! raft-cluster [--nodes 3] [--yours]
 //! ```
 //!
+//! `--yours` starts the servers with `--yours`: the learner's own stage 6, in a build with the
+//! `yours` feature (the course tool's `cargo run --release -- cluster --yours` checks that no
+//! stub is left, then builds it); a server built without it stops, saying how.
+//!
 //! Type a key and Enter: `k 2` kills n2 (SIGKILL), `r 2` restarts it, `p 2` cuts n2 off from
 //! its peers (`RAFT.ISOLATE ON`), `h` heals every partition, `q` quits (every server is killed
 //! and the data directory removed). Meanwhile use any server with `redis-cli -p <port>`.
@@ -17,13 +21,7 @@ use driver::testing::{Processes, Reply, RespClient};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|arg| arg == "--yours") {
-        eprintln!(
-            "raft-cluster: --yours (your own stage 6 service, exercises/06-kv, as the servers) \
-             is not built yet: the driver runs the stage 6 reference only. Run without --yours."
-        );
-        std::process::exit(2);
-    }
+    let yours = args.iter().any(|arg| arg == "--yours");
     let nodes = args
         .iter()
         .position(|arg| arg == "--nodes")
@@ -35,11 +33,20 @@ fn main() {
         std::process::exit(2);
     }
     let server = std::env::current_exe().expect("own path").with_file_name("raft-server");
-    let mut processes = Processes::start(&server, nodes, "cluster");
+    let server_args: &[&str] = if yours { &["--yours"] } else { &[] };
+    let mut processes = Processes::start_with(&server, nodes, "cluster", server_args);
+    if yours {
+        std::thread::sleep(Duration::from_millis(500));
+        if let Some(status) = (1..=nodes).find_map(|id| processes.exited(id)) {
+            eprintln!("raft-cluster: the servers stopped ({status}):\n{}", processes.stderr(1));
+            std::process::exit(1);
+        }
+    }
+    let whose = if yours { "your stage 6, exercises/06-kv" } else { "the stage 6 reference" };
     let keys = spawn_key_reader();
     let mut down = vec![false; nodes];
     loop {
-        draw(&processes, &down);
+        draw(&processes, &down, whose);
         match keys.recv_timeout(Duration::from_millis(500)) {
             Ok(line) => {
                 let words: Vec<&str> = line.split_whitespace().collect();
@@ -71,11 +78,11 @@ fn main() {
 }
 
 /// Clears the screen and prints one line per server.
-fn draw(processes: &Processes, down: &[bool]) {
+fn draw(processes: &Processes, down: &[bool], whose: &str) {
     let mut out = String::from("\x1b[2J\x1b[H");
-    out.push_str(
-        "Raft cluster: real processes on 127.0.0.1 (the stage 6 reference, files with fsync)\n\n",
-    );
+    out.push_str(&format!(
+        "Raft cluster: real processes on 127.0.0.1 ({whose}, files with fsync)\n\n"
+    ));
     out.push_str(&format!(
         "{:<4} {:<7} {:<10} {:>5} {:>7} {:>8} {:>8} {:>8} {:>9} {:>9}  {}\n",
         "node",

@@ -7,7 +7,9 @@
 //!
 //! `--peers` lists every server's peer address in id order, this one's included (it listens
 //! there); the same list on every machine. Clients speak Redis on `--client-port` (all
-//! interfaces with `--client-host 0.0.0.0`; loopback by default).
+//! interfaces with `--client-host 0.0.0.0`; loopback by default). `--yours` runs the learner's
+//! own stage 6 (`exercises/06-kv`) instead of the reference: only in a build with the `yours`
+//! feature (`cargo run --release -- cluster --yours` makes it, once no stub is left).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -17,23 +19,40 @@ use driver::server::{self, ServerConfig};
 use driver::stage6::Stage6;
 
 const USAGE: &str = "usage: raft-server --id N --peers HOST:PORT,HOST:PORT,... \
-                     --client-port PORT --data-dir DIR [--client-host IP]";
+                     --client-port PORT --data-dir DIR [--client-host IP] [--yours]";
 
 fn main() -> ExitCode {
-    let config = match parse(std::env::args().skip(1).collect()) {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let yours = args.iter().any(|arg| arg == "--yours");
+    args.retain(|arg| arg != "--yours");
+    let config = match parse(args) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("raft-server: {error}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    match server::run::<Stage6>(config) {
+    match run(config, yours) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("raft-server: {error}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the reference's stage 6, or the learner's (`--yours`).
+fn run(config: ServerConfig, yours: bool) -> Result<(), String> {
+    if !yours {
+        return server::run::<Stage6>(config);
+    }
+    #[cfg(feature = "yours")]
+    return server::run::<Stage6<kv_yours::KvNode>>(config);
+    #[cfg(not(feature = "yours"))]
+    Err("--yours needs a build with your stage 6 in it: run `cargo run --release -- cluster \
+         --yours` from the repository's root (it checks that no stub is left, then builds \
+         the driver with the `yours` feature)"
+        .to_string())
 }
 
 fn parse(args: Vec<String>) -> Result<ServerConfig, String> {

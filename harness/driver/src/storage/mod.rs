@@ -16,6 +16,9 @@
 //!   and the old one is removed. So the log file holds only what happened since the last
 //!   snapshot, and it never grows past the service's compaction interval.
 //!
+//! - `LOCK`: empty, locked while a server uses the directory, so that a second server on the
+//!   same directory refuses to start.
+//!
 //! On start: `snapshot` (if any), then `hard-state` (if any), then the records of `log-<g>`
 //! in order rebuild the state. A torn last record is cut off, with a line saying so; any other
 //! bad record, or a record that does not decode, is an error naming the file and the offset,
@@ -84,6 +87,11 @@ pub enum StorageError {
         /// What it said.
         error: io::Error,
     },
+    /// Another process holds the directory's lock: another server runs on it.
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// A record is damaged: not a torn tail (see [`records`]).
     Damaged(Damaged),
     /// A record's checksum matches but its bytes are not a write of this node: written by
@@ -102,6 +110,14 @@ impl std::fmt::Display for StorageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StorageError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            StorageError::Locked { path } => write!(
+                f,
+                "{}: the data directory is in use by another process (it holds the lock on \
+                 {}); two servers on one data directory would overwrite each other's log. \
+                 Stop the other one, or give this one its own --data-dir.",
+                path.parent().unwrap_or(path).display(),
+                path.display()
+            ),
             StorageError::Damaged(damaged) => damaged.fmt(f),
             StorageError::Undecodable { file, offset, error } => write!(
                 f,
@@ -149,6 +165,9 @@ pub struct Disk<N: Durable> {
     /// Test hook: how many more file operations succeed before every one fails, as if the
     /// process were killed there.
     ops_left: Option<u64>,
+    /// The `LOCK` file, locked while this disk is open (released when the process ends, also
+    /// by SIGKILL: the kernel drops the lock with the file).
+    _lock: File,
 }
 
 impl<N: Durable> Disk<N> {
@@ -156,6 +175,7 @@ impl<N: Durable> Disk<N> {
     /// state from its files. Fails on a damaged record, naming the file and the offset.
     pub fn open(dir: &Path) -> Result<(Disk<N>, Recovered<N::State>), StorageError> {
         fs::create_dir_all(dir).map_err(io_at(dir))?;
+        let lock = lock(dir)?;
         let mut notes = Vec::new();
         let mut fresh = true;
         remove_leftover_temporaries(dir, &mut notes)?;
@@ -186,6 +206,7 @@ impl<N: Durable> Disk<N> {
             log,
             fsyncs: 0,
             ops_left: None,
+            _lock: lock,
         };
         Ok((disk, Recovered { state, fresh, notes }))
     }
@@ -298,6 +319,20 @@ impl<N: Durable> Disk<N> {
         fs::remove_file(self.dir.join(log_name(self.generation)))?;
         self.generation = generation;
         Ok(())
+    }
+}
+
+/// Locks `dir` for this process (an advisory lock on `dir/LOCK`, `flock` on Unix): a second
+/// server started on the same directory stops with [`StorageError::Locked`] instead of
+/// appending to the same log.
+fn lock(dir: &Path) -> Result<File, StorageError> {
+    let path = dir.join("LOCK");
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path);
+    let file = file.map_err(io_at(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StorageError::Locked { path }),
+        Err(fs::TryLockError::Error(error)) => Err(StorageError::Io { path, error }),
     }
 }
 

@@ -80,7 +80,7 @@ fn after_a_snapshot_only_one_log_file_is_left() {
         disk.write(turn).expect("write");
     }
     let names = file_names(dir.path()).expect("list");
-    assert_eq!(names, vec!["hard-state", "log-1", "snapshot"]);
+    assert_eq!(names, vec!["LOCK", "hard-state", "log-1", "snapshot"]);
 }
 
 /// Group commit: one loop turn of log writes costs one fdatasync, however many writes.
@@ -216,4 +216,22 @@ fn a_crash_at_any_file_operation_leaves_a_state_the_writes_passed_through() {
         ops += 1;
     }
     assert!(ops > 20, "the story has {ops} file operations");
+}
+
+/// A second server on the same data directory refuses to start, naming the lock; once the
+/// first is gone (its lock goes with its file), the directory opens again.
+#[test]
+fn a_second_disk_on_the_same_directory_is_refused_while_the_first_is_open() {
+    let dir = TempDir::new("locked");
+    let (first, _) = open(dir.path());
+    let error = TestDisk::open(dir.path()).err().expect("a second open must be refused");
+    let text = error.to_string();
+    assert!(matches!(error, StorageError::Locked { .. }), "{text}");
+    assert!(
+        text.contains("in use by another process") && text.contains("LOCK"),
+        "the error says why and names the lock file: {text}"
+    );
+    drop(first);
+    let (_, recovered) = open(dir.path());
+    assert!(recovered.fresh, "the lock file alone does not make a used directory");
 }
