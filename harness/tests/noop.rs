@@ -58,6 +58,16 @@ struct Saved {
     log: Vec<(Term, Command)>,
 }
 
+/// One write: term, vote, and the log from index `from + 1` on, the entries before being on
+/// disk already (the change, not the whole log: see `tests/common`'s `Write`).
+#[derive(Clone, Debug, Serialize)]
+struct Write {
+    term: Term,
+    voted_for: Option<NodeId>,
+    from: usize,
+    entries: Vec<(Term, Command)>,
+}
+
 #[derive(Debug)]
 struct NoopLeader {
     id: NodeId,
@@ -73,6 +83,8 @@ struct NoopLeader {
     ticks: u64,
     outbox: Vec<Envelope<Message>>,
     dirty: bool,
+    /// The log's first `persisted` entries are on disk as they are (it only ever appends).
+    persisted: usize,
 }
 
 impl NoopLeader {
@@ -127,6 +139,7 @@ impl Node for NoopLeader {
             ticks: 0,
             outbox: Vec::new(),
             dirty: false,
+            persisted: 0,
         }
     }
 
@@ -223,23 +236,28 @@ impl Replicate for NoopLeader {
 
 impl Persist for NoopLeader {
     type State = Saved;
-    /// It writes its whole state: its logs stay short.
-    type Write = Saved;
+    /// It writes what changed: its term, vote and new entries.
+    type Write = Write;
 
-    fn take_persist(&mut self) -> Vec<Saved> {
+    fn take_persist(&mut self) -> Vec<Write> {
         if !std::mem::take(&mut self.dirty) {
             return Vec::new();
         }
-        vec![Saved { term: self.term, voted_for: self.voted_for, log: self.log.clone() }]
+        let from = std::mem::replace(&mut self.persisted, self.log.len());
+        let entries = self.log[from..].to_vec();
+        vec![Write { term: self.term, voted_for: self.voted_for, from, entries }]
     }
 
-    fn apply_write(state: &mut Saved, write: Saved) {
-        *state = write;
+    fn apply_write(state: &mut Saved, write: Write) {
+        (state.term, state.voted_for) = (write.term, write.voted_for);
+        state.log.truncate(write.from);
+        state.log.extend(write.entries);
     }
 
     fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, state: Saved) -> Self {
         let mut node = Self::new(id, peers, config, rng);
         (node.term, node.voted_for, node.log) = (state.term, state.voted_for, state.log);
+        node.persisted = node.log.len();
         node
     }
 }

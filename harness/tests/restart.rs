@@ -39,6 +39,13 @@ struct Disk {
     applied: Index,
 }
 
+/// One write of a [`Restarts`] node: the toy's, if it wrote, and the last index it applied.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+struct DiskWrite {
+    toy: Option<Write>,
+    applied: Index,
+}
+
 /// The correct toy, with the restart `FAULT` picks.
 #[derive(Debug)]
 struct Restarts<const FAULT: u8> {
@@ -49,8 +56,6 @@ struct Restarts<const FAULT: u8> {
     skip: Index,
     /// Whether the next applied entry is the first since a restart.
     restarted: bool,
-    /// The toy's last persisted state.
-    saved: Option<Saved>,
     /// `applied` as last persisted.
     persisted_applied: Index,
 }
@@ -61,7 +66,7 @@ impl<const FAULT: u8> Node for Restarts<FAULT> {
 
     fn new(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng) -> Self {
         let toy = Correct::new(id, peers, config, rng);
-        Restarts { toy, applied: 0, skip: 0, restarted: false, saved: None, persisted_applied: 0 }
+        Restarts { toy, applied: 0, skip: 0, restarted: false, persisted_applied: 0 }
     }
 
     fn id(&self) -> NodeId {
@@ -113,23 +118,22 @@ impl<const FAULT: u8> Replicate for Restarts<FAULT> {
 
 impl<const FAULT: u8> Persist for Restarts<FAULT> {
     type State = Disk;
-    type Write = Disk;
+    type Write = DiskWrite;
 
-    fn take_persist(&mut self) -> Vec<Disk> {
-        let fresh = self.toy.take_persist().pop();
-        if fresh.is_none() && self.applied == self.persisted_applied {
+    fn take_persist(&mut self) -> Vec<DiskWrite> {
+        let toy = self.toy.take_persist().pop();
+        if toy.is_none() && self.applied == self.persisted_applied {
             return Vec::new();
         }
-        if let Some(saved) = fresh {
-            self.saved = Some(saved);
-        }
         self.persisted_applied = self.applied;
-        let saved = self.saved.clone().expect("the toy persists before anything is applied");
-        vec![Disk { saved, applied: self.applied }]
+        vec![DiskWrite { toy, applied: self.applied }]
     }
 
-    fn apply_write(state: &mut Disk, write: Disk) {
-        *state = write;
+    fn apply_write(state: &mut Disk, write: DiskWrite) {
+        if let Some(toy) = write.toy {
+            Correct::apply_write(&mut state.saved, toy);
+        }
+        state.applied = write.applied;
     }
 
     fn restart(id: NodeId, peers: Vec<NodeId>, config: Config, rng: Rng, disk: Disk) -> Self {
@@ -150,13 +154,12 @@ impl<const FAULT: u8> Persist for Restarts<FAULT> {
             SKIPS_AHEAD => applied + 1,
             _ => 0,
         };
-        let toy = Correct::restart(id, peers, config, rng, saved.clone());
+        let toy = Correct::restart(id, peers, config, rng, saved);
         Restarts {
             toy,
             applied: if skip > 0 { applied } else { 0 },
             skip,
             restarted: true,
-            saved: Some(saved),
             persisted_applied: applied,
         }
     }
