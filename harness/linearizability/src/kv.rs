@@ -14,11 +14,13 @@
 //! (P-compositionality): each key is checked alone, with a state of one `Option<String>`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::{Model, Operation};
 
-/// A request to the store.
+/// A request to the store. A closed enum: an operation outside these five cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Op {
     /// Read the key's value.
     Get {
@@ -66,10 +68,33 @@ impl Op {
             | Op::Cas { key, .. } => key,
         }
     }
+
+    /// True for a read (`Get`), which changes nothing.
+    pub fn is_read(&self) -> bool {
+        matches!(self, Op::Get { .. })
+    }
+}
+
+/// `get x`, `put x=1`, `append x+=1`, `delete x`, `cas x 1→2`, `cas x (absent)→2`: one line, as
+/// timelines and histories show it.
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Get { key } => write!(f, "get {key}"),
+            Op::Put { key, value } => write!(f, "put {key}={value}"),
+            Op::Append { key, value } => write!(f, "append {key}+={value}"),
+            Op::Delete { key } => write!(f, "delete {key}"),
+            Op::Cas { key, expected: Some(expected), new } => {
+                write!(f, "cas {key} {expected}→{new}")
+            }
+            Op::Cas { key, expected: None, new } => write!(f, "cas {key} (absent)→{new}"),
+        }
+    }
 }
 
 /// The store's answer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Reply {
     /// A `Get`'s answer: the value, `None` if the key is absent.
     Value(Option<String>),
@@ -77,6 +102,18 @@ pub enum Reply {
     Ok,
     /// A `Cas`'s answer: whether it set the value.
     Cas(bool),
+}
+
+/// `"v"`, `absent`, `ok`, `cas true`.
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reply::Value(Some(value)) => write!(f, "{value:?}"),
+            Reply::Value(None) => write!(f, "absent"),
+            Reply::Ok => write!(f, "ok"),
+            Reply::Cas(set) => write!(f, "cas {set}"),
+        }
+    }
 }
 
 /// The sequential key-value store (see the module's table), partitioned by key.

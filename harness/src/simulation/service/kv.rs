@@ -1,15 +1,21 @@
 //! The key-value service's operations (stage 6), their sequential model, and the check that a
 //! run's history is linearizable.
 //!
-//! The operations are a closed enum: an unknown operation cannot be built, and every service
-//! and every client speak the same ones. Their model is the `linearizability` crate's
-//! [`KvModel`]: a map from keys to values, one operation at a time, each key checked alone.
-
-use std::fmt;
+//! The operations are the `linearizability` crate's, under the names the course uses: the
+//! service executes exactly what the checker's model [`KvModel`] steps through (a map from keys
+//! to values, one operation at a time, each key checked alone), so the two cannot drift apart.
+//! They are a closed enum: an unknown operation cannot be built, and every service and every
+//! client speak the same ones.
 
 use linearizability::kv::KvModel;
 use linearizability::{Budget, Verdict};
-use serde::{Deserialize, Serialize};
+
+/// An operation on the key-value store: `Get`, `Put`, `Append`, `Delete`, `Cas` (the checker's
+/// [`linearizability::kv::Op`]).
+pub use linearizability::kv::Op as KvOp;
+/// What a key-value operation answers: `Value`, `Ok`, `Cas` (the checker's
+/// [`linearizability::kv::Reply`]).
+pub use linearizability::kv::Reply as KvOutput;
 
 use crate::cluster::Cluster;
 use crate::rng::Rng;
@@ -17,126 +23,6 @@ use crate::service::Service;
 use crate::service::clients::Clients;
 use crate::service::history::History;
 use crate::service::view;
-
-/// An operation on the key-value store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KvOp {
-    /// The value of `key`, if any.
-    Get {
-        /// The key.
-        key: String,
-    },
-    /// Sets `key` to `value`.
-    Put {
-        /// The key.
-        key: String,
-        /// The new value.
-        value: String,
-    },
-    /// Appends `value` to the value of `key` (to "" if it has none).
-    Append {
-        /// The key.
-        key: String,
-        /// What to append.
-        value: String,
-    },
-    /// Removes `key`.
-    Delete {
-        /// The key.
-        key: String,
-    },
-    /// Compare-and-set: if the value of `key` is `expected` (`None`: the key is absent), sets
-    /// it to `new` and answers `Cas(true)`; otherwise changes nothing and answers `Cas(false)`.
-    Cas {
-        /// The key.
-        key: String,
-        /// The value it must have now.
-        expected: Option<String>,
-        /// The value it gets if so.
-        new: String,
-    },
-}
-
-impl KvOp {
-    /// The key the operation is about.
-    pub fn key(&self) -> &str {
-        match self {
-            KvOp::Get { key }
-            | KvOp::Put { key, .. }
-            | KvOp::Append { key, .. }
-            | KvOp::Delete { key }
-            | KvOp::Cas { key, .. } => key,
-        }
-    }
-
-    /// True for a read (`Get`), which changes nothing.
-    pub fn is_read(&self) -> bool {
-        matches!(self, KvOp::Get { .. })
-    }
-
-    /// The operation as the checker's model reads it.
-    pub fn to_model(&self) -> linearizability::kv::Op {
-        use linearizability::kv::Op;
-        match self.clone() {
-            KvOp::Get { key } => Op::Get { key },
-            KvOp::Put { key, value } => Op::Put { key, value },
-            KvOp::Append { key, value } => Op::Append { key, value },
-            KvOp::Delete { key } => Op::Delete { key },
-            KvOp::Cas { key, expected, new } => Op::Cas { key, expected, new },
-        }
-    }
-}
-
-/// `get x`, `put x=1`, `append x+=1`, `delete x`, `cas x 1→2`.
-impl fmt::Display for KvOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KvOp::Get { key } => write!(f, "get {key}"),
-            KvOp::Put { key, value } => write!(f, "put {key}={value}"),
-            KvOp::Append { key, value } => write!(f, "append {key}+={value}"),
-            KvOp::Delete { key } => write!(f, "delete {key}"),
-            KvOp::Cas { key, expected, new } => match expected {
-                Some(expected) => write!(f, "cas {key} {expected}→{new}"),
-                None => write!(f, "cas {key} (absent)→{new}"),
-            },
-        }
-    }
-}
-
-/// What a key-value operation answers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KvOutput {
-    /// A `Get`: the value, or `None` if the key is absent.
-    Value(Option<String>),
-    /// A `Put`, `Append` or `Delete` took effect.
-    Ok,
-    /// A `Cas`: whether it set the value.
-    Cas(bool),
-}
-
-/// `"v"`, `absent`, `ok`, `cas true`.
-impl fmt::Display for KvOutput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KvOutput::Value(Some(value)) => write!(f, "{value:?}"),
-            KvOutput::Value(None) => write!(f, "absent"),
-            KvOutput::Ok => write!(f, "ok"),
-            KvOutput::Cas(set) => write!(f, "cas {set}"),
-        }
-    }
-}
-
-impl KvOutput {
-    /// The output as the checker's model reads it.
-    pub fn to_model(&self) -> linearizability::kv::Reply {
-        use linearizability::kv::Reply;
-        match self.clone() {
-            KvOutput::Value(value) => Reply::Value(value),
-            KvOutput::Ok => Reply::Ok,
-            KvOutput::Cas(set) => Reply::Cas(set),
-        }
-    }
-}
 
 /// A random operation on one of `keys` keys (`k0`, `k1`, ...), for randomized runs: reads and
 /// writes of every kind. `client` and `n` make appended values unique, so that a duplicated
@@ -158,7 +44,7 @@ pub fn random_op(rng: &mut Rng, keys: u64, client: u64, n: u64) -> KvOp {
 
 /// Checks `history` for linearizability against the key-value model, within `budget` steps.
 pub fn check_history(history: &History<KvOp, KvOutput>, budget: Budget) -> Verdict {
-    let operations = history.operations(KvOp::to_model, KvOutput::to_model);
+    let operations = history.operations(KvOp::clone, KvOutput::clone);
     linearizability::check(&KvModel, &operations, budget)
 }
 
