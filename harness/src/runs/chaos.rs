@@ -123,15 +123,7 @@ impl FaultMix {
     }
 
     fn pick(&self, rng: &mut Rng) -> Fault {
-        let total: u64 = self.weights().iter().map(|&(_, weight)| weight).sum();
-        let mut draw = rng.range(0, total);
-        for (fault, weight) in self.weights() {
-            if draw < weight {
-                return fault;
-            }
-            draw -= weight;
-        }
-        Fault::Heal
+        rng.weighted(&self.weights()).unwrap_or(Fault::Heal)
     }
 
     /// `crash 2, partition 0, ...`, for the report's plan line.

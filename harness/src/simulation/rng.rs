@@ -42,6 +42,20 @@ impl Rng {
         low + ((u128::from(self.next_u64()) * u128::from(span)) >> 64) as u64
     }
 
+    /// One of `choices`, each with probability `weight / total`; `None` if every weight is 0.
+    /// Draws one number.
+    pub fn weighted<T: Copy>(&mut self, choices: &[(T, u64)]) -> Option<T> {
+        let total: u64 = choices.iter().map(|&(_, weight)| weight).sum();
+        let mut draw = self.range(0, total);
+        for &(choice, weight) in choices {
+            if draw < weight {
+                return Some(choice);
+            }
+            draw -= weight;
+        }
+        None
+    }
+
     /// True with probability `p` (clamped to 0..=1).
     pub fn chance(&mut self, p: f64) -> bool {
         if p <= 0.0 {

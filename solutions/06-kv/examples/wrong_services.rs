@@ -16,21 +16,21 @@
 //!   term, and a deposed leader answers "not leader").
 //!
 //! `cargo run --release -p kv-solution --example wrong_services [-- <seeds>]` runs each over
-//! seeds `1..=<seeds>` (default 1,000) of the randomized run of `tests/random.rs` and prints its
-//! catch rate and the first seed that caught it; `-- <seeds> stats` also prints the reference's
-//! operations per second and messages per operation.
+//! seeds `1..=<seeds>` (default 1,000) of the randomized run of `tests/random.rs`
+//! ([`chaos::kv`]) and prints its catch rate and the first seed that caught it. (The reference's
+//! speed and messages per operation: the `kv_bench` example.)
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Instant;
 
-use harness::service::clients::{ClientLink, Clients};
-use harness::service::kv::{KvOp, KvOutput, random_op};
+use harness::service::chaos;
+use harness::service::clients::Clients;
+use harness::service::kv::{KvOp, KvOutput};
 use harness::service::{Answer, Reply, Request, Service};
 use harness::{
-    Applied, Cluster, Compact, Config, Envelope, Index, NetworkConfig, Node, NodeId, NotLeader,
-    Persist, Replicate, Rng, Snapshot, Status, Term,
+    Applied, Cluster, Compact, Config, Envelope, Index, Node, NodeId, NotLeader, Persist,
+    Replicate, Rng, Snapshot, Status, Term,
 };
-use kv::{Entry, KvConfig, KvNode, Message, PersistentState, StorageWrite};
+use kv::{Entry, KvNode, Message, PersistentState, StorageWrite};
 
 const CORRECT: u8 = 0;
 const STALE_READ: u8 = 1;
@@ -171,7 +171,7 @@ impl<const BUG: u8> Service for Wrong<BUG> {
 
     fn request(&mut self, request: Request<KvOp>) {
         let node = &mut self.node;
-        if node.is_leader() && Kv::validate(&request.op) {
+        if node.is_leader() && kv::Store::validate(&request.op).is_ok() {
             match BUG {
                 STALE_READ if request.op.is_read() => {
                     let value = node.store.get(request.op.key()).cloned();
@@ -208,122 +208,11 @@ impl<const BUG: u8> Service for Wrong<BUG> {
     }
 }
 
-/// Whether an op passes the size limits.
-struct Kv;
-impl Kv {
-    fn validate(op: &KvOp) -> bool {
-        kv::Store::validate(op).is_ok()
-    }
-}
-
-/// The settings of node `node` of a run: compaction every `every` entries.
-trait Configure {
-    fn configure(&mut self, every: u64);
-    fn store(&self) -> &kv::Store;
-}
-
-impl<const BUG: u8> Configure for Wrong<BUG> {
-    fn configure(&mut self, every: u64) {
-        self.node.config = KvConfig { snapshot_every: every, ..KvConfig::default() };
-    }
-    fn store(&self) -> &kv::Store {
-        &self.node.store
-    }
-}
-
-/// The randomized run of `tests/random.rs`, for any service; panics with the report if a check
-/// fails. Returns the cluster and its clients.
-fn run<N>(seed: u64) -> (Cluster<N>, Clients<KvOp, KvOutput>)
-where
-    N: Service<Op = KvOp, Output = KvOutput> + Configure + 'static,
-{
-    let network = NetworkConfig::unreliable();
-    let mut cluster = Cluster::<N>::with_config(5, seed, Config::default(), network).with_disks();
-    cluster.service_snapshots();
-    let mut faults = cluster.fork_rng(2);
-    let every = faults.range(4, 20);
-    for id in cluster.ids() {
-        cluster.with_node(id, |node| node.configure(every));
-    }
-    // Six clients call every kind of operation; three only read, as monitors do, and stay with
-    // whichever server answers them.
-    let mut kv = Clients::new(&cluster, 9, ClientLink::unreliable());
-    let mut workload = cluster.fork_rng(3);
-    for client in 1..=6 {
-        for n in 0..25 {
-            kv.submit(client, random_op(&mut workload, 3, client, n));
-        }
-    }
-    for client in 7..=9 {
-        for _ in 0..40 {
-            let key = format!("k{}", workload.range(0, 3));
-            kv.submit(client, KvOp::Get { key });
-        }
-    }
-    for _ in 0..30 {
-        fault(&mut cluster, &mut faults, every);
-        let ticks = faults.range(10, 80);
-        kv.run_for(&mut cluster, ticks);
-    }
-    cluster.heal();
-    for id in cluster.ids() {
-        if !cluster.is_up(id) {
-            restart(&mut cluster, id, every);
-        }
-    }
-    let done = kv.run_until_idle(&mut cluster, 10_000);
-    cluster.ensure(done, || "liveness: not every operation completed".to_string());
-    cluster.check_logs();
-    let agreed = cluster.run_until(500, |c| {
-        let applied: Vec<u64> = c.ids().iter().map(|&id| c.status(id).commit_index).collect();
-        applied.iter().all(|&index| index == applied[0])
-    });
-    cluster.ensure(agreed, || "the servers did not all commit the same index".into());
-    cluster.run_for(2);
-    let first = cluster.node(1).store().clone();
-    for id in cluster.ids() {
-        let same = *cluster.node(id).store() == first;
-        cluster.ensure(same, || format!("State Machine Safety (§5.4.3) violated: n1 and n{id}"));
-    }
-    kv.check_linearizable(&cluster);
-    (cluster, kv)
-}
-
-fn restart<N: Service + Configure + 'static>(cluster: &mut Cluster<N>, id: NodeId, every: u64) {
-    cluster.restart(id);
-    cluster.with_node(id, |node| node.configure(every));
-}
-
-fn fault<N: Service + Configure + 'static>(cluster: &mut Cluster<N>, rng: &mut Rng, every: u64) {
-    let ids = cluster.ids();
-    let id = ids[rng.range(0, ids.len() as u64) as usize];
-    let down = ids.iter().filter(|&&id| !cluster.is_up(id)).count();
-    match rng.range(0, 5) {
-        0 if cluster.is_up(id) && down < 2 => cluster.crash(id),
-        0 | 1 => {
-            let crashed: Vec<NodeId> =
-                ids.iter().copied().filter(|&id| !cluster.is_up(id)).collect();
-            if let Some(&id) = crashed.first() {
-                restart(cluster, id, every);
-            }
-        }
-        2 => {
-            let (mut left, mut right) = (Vec::new(), Vec::new());
-            for id in ids {
-                if rng.chance(0.5) { left.push(id) } else { right.push(id) }
-            }
-            cluster.partition(&[&left, &right]);
-        }
-        // The leader alone on one side (the lab's disconnect(leader)): it leads on, stale,
-        // while the others elect a new one.
-        3 => {
-            if let Some((leader, _)) = cluster.leaders().into_iter().max_by_key(|&(_, term)| term) {
-                let others: Vec<NodeId> = ids.into_iter().filter(|&id| id != leader).collect();
-                cluster.partition(&[&[leader], &others]);
-            }
-        }
-        _ => cluster.heal(),
-    }
+/// The randomized run of `tests/random.rs` ([`chaos::kv`]) for the reference with mistake
+/// `BUG`; panics with the report if a check fails. Returns the cluster and its clients.
+fn run<const BUG: u8>(seed: u64) -> (Cluster<Wrong<BUG>>, Clients<KvOp, KvOutput>) {
+    let compact = |wrong: &mut Wrong<BUG>, every| wrong.node.config.snapshot_every = every;
+    chaos::kv(seed, compact, |wrong: &Wrong<BUG>| wrong.node.store.clone())
 }
 
 /// Runs `BUG` over `seeds`; returns how many seeds failed, the first that did and its reason.
@@ -331,7 +220,7 @@ fn catch_rate<const BUG: u8>(seeds: u64) -> (u64, Option<(u64, String)>) {
     let mut caught = 0;
     let mut first = None;
     for seed in 1..=seeds {
-        let result = catch_unwind(AssertUnwindSafe(|| run::<Wrong<BUG>>(seed)));
+        let result = catch_unwind(AssertUnwindSafe(|| run::<BUG>(seed)));
         if let Err(panic) = result {
             caught += 1;
             if first.is_none() {
@@ -350,9 +239,6 @@ fn main() {
     let seeds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1_000);
     // Quiet: failing runs replay only to print, and here nobody reads the reports.
     std::panic::set_hook(Box::new(|_| {}));
-    if args.iter().any(|a| a == "stats") {
-        stats(seeds);
-    }
     let results = [
         ("correct (the reference)", catch_rate::<CORRECT>(seeds)),
         ("stale-read", catch_rate::<STALE_READ>(seeds)),
@@ -368,47 +254,4 @@ fn main() {
         let first: String = first.chars().take(110).collect();
         println!("{name:<26} {caught:>4}/{seeds} ({rate:.1}%)  {first}");
     }
-}
-
-/// The reference's operations per second (wall clock, this machine) and Raft messages per
-/// operation, over the randomized runs of `seeds`, and over a quiet run with no fault.
-fn stats(seeds: u64) {
-    let start = Instant::now();
-    let (mut ops, mut messages) = (0, 0);
-    for seed in 1..=seeds {
-        let (cluster, kv) = run::<Wrong<CORRECT>>(seed);
-        ops += kv.history().completed() as u64;
-        messages += cluster.stats().total().sent;
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    println!(
-        "randomized runs: {ops} operations in {seconds:.2} s: {:.0} ops/s, {:.1} messages per op",
-        ops as f64 / seconds,
-        messages as f64 / ops as f64
-    );
-    let start = Instant::now();
-    let mut cluster = Cluster::<Wrong<CORRECT>>::new(5, 1).with_disks();
-    cluster.service_snapshots();
-    let mut kv = Clients::new(&cluster, 10, ClientLink::reliable());
-    let mut workload = Rng::new(1);
-    for client in 1..=10 {
-        for n in 0..500 {
-            kv.submit(client, random_op(&mut workload, 10, client, n));
-        }
-    }
-    assert!(kv.run_until_idle(&mut cluster, 100_000));
-    let seconds = start.elapsed().as_secs_f64();
-    let ops = kv.history().completed() as f64;
-    let stats = cluster.stats();
-    let reads = kv.history().records().iter().filter(|r| r.op.is_read()).count();
-    println!(
-        "quiet run (5 servers, 10 clients, 5,000 ops, {reads} reads): {:.0} ops/s, {:.1} \
-         messages per op ({} ReadIndex, {} AppendEntries), {} ticks",
-        ops / seconds,
-        stats.total().sent as f64 / ops,
-        stats.kind("ReadIndex").sent,
-        stats.kind("AppendEntries").sent,
-        cluster.now()
-    );
-    kv.check_linearizable(&cluster);
 }

@@ -17,6 +17,8 @@
 //! - [`kv`]: the key-value operations of stage 6 and their sequential model.
 //! - [`view`]: the history and the checker's verdict as the trace page draws them (a bar per
 //!   operation per client, the order found, the operations that cannot be placed).
+//! - [`chaos`]: the randomized run of a key-value service: faults, clients that keep calling,
+//!   a final read, the history checked, each seed with its own mix.
 //!
 //! # Why a client link, not the network between servers
 //!
@@ -27,6 +29,7 @@
 //! replies, so every retry path runs; a client can be kept to some servers only
 //! ([`clients::Clients::restrict`]), which is how a client ends up on one side of a partition.
 
+pub mod chaos;
 pub mod clients;
 pub mod history;
 pub mod kv;
