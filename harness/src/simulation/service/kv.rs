@@ -61,7 +61,7 @@ impl Clients<KvOp, KvOutput> {
         cluster: &Cluster<N>,
     ) -> usize {
         let history = self.history();
-        let operations = history.operations(KvOp::to_model, KvOutput::to_model);
+        let operations = history.operations(KvOp::clone, KvOutput::clone);
         let answer = linearizability::linearize(&KvModel, &operations, Budget::default());
         cluster.show_history(|| view::view(history, |op| op.key().to_string(), &answer));
         let verdict = match answer {

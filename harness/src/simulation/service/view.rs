@@ -143,7 +143,7 @@ mod tests {
     }
 
     fn view_of(history: &History<KvOp, KvOutput>) -> HistoryView {
-        let operations = history.operations(KvOp::to_model, KvOutput::to_model);
+        let operations = history.operations(KvOp::clone, KvOutput::clone);
         let answer = linearize(&KvModel, &operations, Budget::default());
         view(history, |op| op.key().to_string(), &answer)
     }
