@@ -3,7 +3,7 @@
 /// The set of operations linearized so far, one bit per operation of a partition.
 ///
 /// One of these is mutated in place during the search; the cache copies its words into an
-/// arena of its own, so memory stays flat: `n / 64` words per cache entry.
+/// arena of its own, keeping only the words after the full ones (`cache::window`).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub(crate) struct Bitset {
     words: Box<[u64]>,

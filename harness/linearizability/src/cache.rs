@@ -23,9 +23,9 @@ pub(crate) struct Cache<S> {
     /// Hash of (K, s) -> the first entry with that hash (more are chained by `next`).
     buckets: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     entries: Vec<Entry<S>>,
-    /// Entry `e`'s K is `known_words[e * known_width..][..known_width]`.
+    /// Every entry's K, compressed ([`window`]): entry `e`'s words are
+    /// `known_words[e.known_start..][..e.known_len]`, from word `e.known_low` on.
     known_words: Vec<u64>,
-    known_width: usize,
     /// The U sets seen with each entry: node `n`'s set is `unknown_words[n * unknown_width..]`.
     unknown_nodes: Vec<UnknownNode>,
     unknown_words: Vec<u64>,
@@ -34,11 +34,15 @@ pub(crate) struct Cache<S> {
     live: usize,
 }
 
-/// One (K, s) seen: its state, the next entry of its bucket, the first of its U sets.
+/// One (K, s) seen: its state, the next entry of its bucket, the first of its U sets, and
+/// where its K is.
 struct Entry<S> {
     state: S,
     next: u32,
     first_unknown: u32,
+    known_low: u32,
+    known_start: u32,
+    known_len: u32,
 }
 
 /// One U set of an entry, and the next one of the same entry.
@@ -50,13 +54,12 @@ struct UnknownNode {
 const NONE: u32 = u32::MAX;
 
 impl<S: Clone + Eq + Hash> Cache<S> {
-    /// A cache for sets of `known` and `unknown` operations.
-    pub(crate) fn new(known: usize, unknown: usize) -> Self {
+    /// A cache for sets of known-outcome operations and of `unknown` unknown-outcome ones.
+    pub(crate) fn new(unknown: usize) -> Self {
         Cache {
             buckets: HashMap::default(),
             entries: Vec::new(),
             known_words: Vec::new(),
-            known_width: known.div_ceil(64),
             unknown_nodes: Vec::new(),
             unknown_words: Vec::new(),
             unknown_width: unknown.div_ceil(64),
@@ -86,10 +89,11 @@ impl<S: Clone + Eq + Hash> Cache<S> {
         let mut hasher = Mix(known_hash);
         state.hash(&mut hasher);
         let hash = hasher.finish();
+        let (low, words) = window(known.words());
         let mut at = self.buckets.get(&hash).copied().unwrap_or(NONE);
         while at != NONE {
             let entry = &self.entries[at as usize];
-            if entry.state == *state && self.known_of(at) == known.words() {
+            if entry.state == *state && entry.known_low == low && self.known_of(at) == words {
                 return self.visit_entry(at, unknown);
             }
             at = entry.next;
@@ -97,8 +101,15 @@ impl<S: Clone + Eq + Hash> Cache<S> {
         let index = self.entries.len() as u32;
         let first_unknown = self.push_unknown(unknown, NONE);
         let next = self.buckets.insert(hash, index).unwrap_or(NONE);
-        self.entries.push(Entry { state: state.clone(), next, first_unknown });
-        self.known_words.extend_from_slice(known.words());
+        self.entries.push(Entry {
+            state: state.clone(),
+            next,
+            first_unknown,
+            known_low: low,
+            known_start: self.known_words.len() as u32,
+            known_len: words.len() as u32,
+        });
+        self.known_words.extend_from_slice(words);
         true
     }
 
@@ -143,14 +154,27 @@ impl<S: Clone + Eq + Hash> Cache<S> {
     }
 
     fn known_of(&self, entry: u32) -> &[u64] {
-        let start = entry as usize * self.known_width;
-        &self.known_words[start..start + self.known_width]
+        let entry = &self.entries[entry as usize];
+        let start = entry.known_start as usize;
+        &self.known_words[start..start + entry.known_len as usize]
     }
 
     fn unknown_of(&self, node: u32) -> &[u64] {
         let start = node as usize * self.unknown_width;
         &self.unknown_words[start..start + self.unknown_width]
     }
+}
+
+/// A set of placed operations, compressed: the index of its first word that is not full, and
+/// the words from there to its last non-empty one. The search numbers operations in call
+/// order and places them roughly in that order, so a set is "every operation called before
+/// some time, and a few more": its full words are dropped and what is kept is a word or two,
+/// not `n / 64` (a 10,000-operation register history: 16 bytes an entry instead of 1,256).
+/// Two sets are equal exactly when their windows are.
+fn window(words: &[u64]) -> (u32, &[u64]) {
+    let low = words.iter().position(|&word| word != u64::MAX).unwrap_or(words.len());
+    let high = words.iter().rposition(|&word| word != 0).map_or(0, |last| last + 1).max(low);
+    (low as u32, &words[low..high])
 }
 
 /// Whether every bit of `a` is in `b`.
@@ -221,5 +245,43 @@ impl Hasher for PassThrough {
 
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(len: usize, bits: impl IntoIterator<Item = usize>) -> Bitset {
+        let mut set = Bitset::new(len);
+        bits.into_iter().for_each(|bit| set.set(bit));
+        set
+    }
+
+    /// Entries that share a hash (here forced: every visit says hash 0) are told apart by their
+    /// full set and state, so a collision never merges two configurations. The two sets below
+    /// keep the same words after their full ones (`[1]`) but from different places.
+    #[test]
+    fn colliding_hashes_are_told_apart_by_set_and_state() {
+        let mut cache: Cache<u8> = Cache::new(0);
+        let no_unknown = Bitset::new(0);
+        let first_word_and_one = set(192, (0..64).chain([64]));
+        let just_one = set(192, [0]);
+        assert_eq!(window(first_word_and_one.words()), (1, &[1u64][..]));
+        assert_eq!(window(just_one.words()), (0, &[1u64][..]));
+        assert!(cache.visit(0, &first_word_and_one, &no_unknown, &7));
+        assert!(cache.visit(0, &just_one, &no_unknown, &7), "another set, same hash and state");
+        assert!(cache.visit(0, &just_one, &no_unknown, &8), "same set, another state");
+        assert!(!cache.visit(0, &first_word_and_one, &no_unknown, &7), "seen");
+        assert!(!cache.visit(0, &just_one, &no_unknown, &8), "seen");
+        assert_eq!(cache.len(), 3);
+    }
+
+    /// The window of an empty set and of a full one hold no words.
+    #[test]
+    fn window_of_empty_and_full_sets_is_empty() {
+        assert_eq!(window(&[0, 0]), (0, &[][..]));
+        assert_eq!(window(&[u64::MAX, u64::MAX]), (2, &[][..]));
+        assert_eq!(window(&[u64::MAX, 0, 4, 0]), (1, &[0, 4][..]));
     }
 }

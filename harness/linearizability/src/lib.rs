@@ -27,7 +27,7 @@
 //! - **Lowe's memoization** (G. Lowe, "Testing for Linearizability", Concurrency and
 //!   Computation: Practice and Experience, 2017): the search reaches the same (set of placed
 //!   operations, model state) by many orders; a cache of those pairs cuts every repeat. The
-//!   set is a bitset, so each cache entry costs `n / 8` bytes plus the state.
+//!   set is a bitset, of which each cache entry keeps a word or two, plus the state.
 //! - **P-compositionality** (A. Horn and D. Kroening, "Faster Linearizability Checking via
 //!   P-Compositionality", FORTE 2015): a history is linearizable if and only if each
 //!   independent sub-history is (for a key-value store: each key's operations). The search is
@@ -49,8 +49,10 @@
 //! search allocates nothing per step. The set of placed operations is one bitset mutated in
 //! place, with a Zobrist hash (one random word per operation, XORed in and out) kept beside
 //! it; the cache stores its copies of those bitsets in one flat arena of words, entries
-//! chained by index, so memory is `n / 8` bytes per cache entry plus the model's state, and
-//! nothing is allocated per entry but what the state holds.
+//! chained by index, and of each set only the words after its full ones (operations are
+//! numbered in call order, so a set is "all called before some time, and a few more"): a word
+//! or two per entry whatever the history's length, plus the model's state, and nothing is
+//! allocated per entry but what the state holds.
 //!
 //! What it costs: the search is exponential in the number of operations that overlap in time
 //! *within one partition* (that is what the problem is: NP-complete, Gibbons & Korach 1997),

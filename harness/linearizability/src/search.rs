@@ -211,15 +211,16 @@ struct Placed {
 impl Placed {
     fn new<I, O>(ops: &[&Operation<I, O>]) -> Self {
         let returned: Vec<bool> = ops.iter().map(|op| op.returned_at().is_some()).collect();
+        // Bits in call order, so that the sets the cache keeps compress well (`cache::window`).
+        let mut by_call: Vec<usize> = (0..ops.len()).collect();
+        by_call.sort_by_key(|&op| (ops[op].call, op));
         let (mut known_count, mut unknown_count) = (0, 0);
-        let bit = returned
-            .iter()
-            .map(|&known| {
-                let counter = if known { &mut known_count } else { &mut unknown_count };
-                *counter += 1;
-                *counter - 1
-            })
-            .collect();
+        let mut bit = vec![0; ops.len()];
+        for op in by_call {
+            let counter = if returned[op] { &mut known_count } else { &mut unknown_count };
+            bit[op] = *counter;
+            *counter += 1;
+        }
         Placed {
             known: Bitset::new(known_count),
             unknown: Bitset::new(unknown_count),
@@ -286,7 +287,7 @@ pub(crate) fn search<M: Model>(
     // Returned operations not yet placed: when none is left, the rest (unknown outcomes) can
     // all be left out, so the history is linearizable.
     let mut must_place = placed.known_count();
-    let mut cache = Cache::new(placed.known_count(), ops.len() - placed.known_count());
+    let mut cache = Cache::new(ops.len() - placed.known_count());
     let mut state = model.init();
     placed.visit(&mut cache, &state);
     let mut stack: Vec<Frame<M::State>> = Vec::new();
