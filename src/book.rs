@@ -37,8 +37,7 @@ pub const GENERATED: &[&str] = &[
 pub fn problems(root: &Path) -> Vec<String> {
     let docs = root.join("docs");
     let mut problems = Vec::new();
-    let mut pages = files_with(&docs, "md").unwrap_or_default();
-    pages.sort();
+    let pages = files_with(&docs, "md").unwrap_or_default();
     let summary = fs::read_to_string(docs.join("SUMMARY.md")).unwrap_or_default();
     if summary.is_empty() {
         problems.push("docs/SUMMARY.md is missing or empty".to_string());

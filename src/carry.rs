@@ -165,8 +165,7 @@ fn path_value(line: &str) -> Option<(usize, usize)> {
 pub fn links(root: &Path, from: &Stage, into: &Stage) -> io::Result<Vec<Link>> {
     let mut found = Vec::new();
     let src = into.exercise_dir().join("src");
-    let mut files = source::rust_files(&root.join(&src))?;
-    files.sort();
+    let files = source::rust_files(&root.join(&src))?;
     for file in files {
         let relative = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
         let dir = relative.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -272,16 +271,12 @@ fn stubs_left(root: &Path, files: &[PathBuf]) -> Result<Vec<String>, String> {
     Ok(left)
 }
 
-/// The top-level `.rs` files of a stage's exercise `src/`, relative to the root, sorted.
+/// The `.rs` files of a stage's exercise `src/`, relative to the root, sorted.
 fn exercise_files(root: &Path, stage: &Stage) -> Result<Vec<PathBuf>, String> {
     let src = stage.exercise_dir().join("src");
-    let mut files: Vec<PathBuf> = source::rust_files(&root.join(&src))
-        .map_err(|e| format!("cannot read {}: {e}", src.display()))?
-        .into_iter()
-        .map(|f| f.strip_prefix(root).unwrap_or(&f).to_path_buf())
-        .collect();
-    files.sort();
-    Ok(files)
+    let files = source::rust_files(&root.join(&src))
+        .map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+    Ok(files.iter().map(|f| f.strip_prefix(root).unwrap_or(f).to_path_buf()).collect())
 }
 
 /// What carrying `from` into `into` would do (`undo`: what undoing it would do), without
@@ -760,6 +755,8 @@ harness.workspace = true
         assert_eq!(plan.links.len(), 1, "{plan:?}");
         assert_eq!(plan.links[0].1, Outcome::Carried { yours: vec!["lib.rs: a".to_string()] });
         assert!(plan.unused.is_empty(), "a crate is carried whole");
+        let text = describe(&plan);
+        assert!(text.contains("carried       exercises/01-data-structures (the crate)"), "{text}");
         apply(&root.0, &plan).unwrap();
         let manifest = root.read("exercises/02-election/Cargo.toml");
         assert_eq!(

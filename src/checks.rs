@@ -649,9 +649,8 @@ pub fn later_needs_told(root: &Path, stage: &Stage) -> Result<Vec<String>, Strin
         fs::read_to_string(path).map_err(|e| format!("{}: {e}", relative(root, path)))
     };
     let mut problems = Vec::new();
-    let mut files = source::rust_files(&exercise_src)
+    let files = source::rust_files(&exercise_src)
         .map_err(|e| format!("cannot read {}: {e}", relative(root, &exercise_src)))?;
-    files.sort();
     for file in files {
         let reference_file = root
             .join(stage.solution_dir())

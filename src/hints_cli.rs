@@ -142,3 +142,17 @@ pub fn render(found: &Found, level: Option<usize>) -> Result<String, String> {
     out.push_str(&format!("This step's tests: cargo run -- test {}\n", found.name));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stub name that two stages' hints use is qualified with its stage; another is not.
+    #[test]
+    fn a_name_of_two_stages_is_qualified_with_its_stage() {
+        let root = crate::stages::repo_root();
+        let qualified = |stage: usize, name| qualified(&root, &STAGES[stage], name).unwrap();
+        assert_eq!(qualified(1, "handle_append_entries"), "election/handle_append_entries");
+        assert_eq!(qualified(0, "Log::term_at"), "Log::term_at");
+    }
+}

@@ -199,8 +199,7 @@ fn owner_name(header: &[&str]) -> String {
 /// The `.rs` files under `src`, in reading order: `lib.rs` (or `main.rs`), then the modules
 /// in the order they are declared (depth first), then any other file, sorted.
 pub fn rust_files_in_reading_order(src: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut all = rust_files(src)?;
-    all.sort();
+    let all = rust_files(src)?;
     let mut ordered = Vec::new();
     for root in ["lib.rs", "main.rs"] {
         let path = src.join(root);
@@ -241,8 +240,7 @@ pub fn gather<T>(
     dir: &Path,
     mut each: impl FnMut(&Path, &Parsed<'_>) -> Vec<T>,
 ) -> Result<Vec<T>, String> {
-    let mut files = rust_files(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    files.sort();
+    let files = rust_files(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut found = Vec::new();
     for file in files {
         let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -252,12 +250,13 @@ pub fn gather<T>(
     Ok(found)
 }
 
-/// Every `.rs` file under `dir`, recursively, unsorted.
+/// Every `.rs` file under `dir`, recursively, in path order.
 pub fn rust_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     files_with(dir, "rs")
 }
 
-/// Every file under `dir` whose name ends in `.extension`, recursively, unsorted.
+/// Every file under `dir` whose name ends in `.extension`, recursively, in path order (every
+/// caller reports or reads them in a fixed order).
 pub fn files_with(dir: &Path, extension: &str) -> io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -271,6 +270,7 @@ pub fn files_with(dir: &Path, extension: &str) -> io::Result<Vec<PathBuf>> {
             }
         }
     }
+    files.sort();
     Ok(files)
 }
 
