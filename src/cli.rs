@@ -250,24 +250,10 @@ fn cluster(root: &Path, args: &[String]) -> ExitCode {
     let yours = args.iter().any(|arg| arg == "--yours");
     if yours {
         let stage = crate::stages::STAGES.iter().find(|stage| stage.number == 6).expect("stage 6");
-        match crate::live::stubs_left(root, stage) {
-            Ok(left) if left.is_empty() => {}
-            Ok(left) => {
-                eprintln!(
-                    "cluster --yours: your {} still has {} stub{} left, and the first call of \
-                     a todo!() would stop a server:\n{}\n\nWrite them (`cargo run` says which \
-                     is next), or run the reference: cargo run --release -- cluster",
-                    stage.label(),
-                    left.len(),
-                    if left.len() == 1 { "" } else { "s" },
-                    left.join("\n")
-                );
-                return ExitCode::FAILURE;
-            }
-            Err(error) => {
-                eprintln!("error: cannot read {}: {error}", stage.exercise_dir().display());
-                return ExitCode::FAILURE;
-            }
+        let instead = "run the reference: cargo run --release -- cluster";
+        if let Err(refused) = crate::live::no_stub_left(root, stage, "cluster", "a server", instead)
+        {
+            return refused;
         }
     }
     let features: Vec<String> =

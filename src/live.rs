@@ -94,26 +94,11 @@ pub fn run(root: &Path, options: &Options) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if options.yours {
-        match stubs_left(root, stage) {
-            Ok(left) if left.is_empty() => {}
-            Ok(left) => {
-                eprintln!(
-                    "live --yours: your {} still has {} left, and the first call of a \
-                     todo!() would stop the servers:\n{}\n\nWrite them (`cargo run` says which \
-                     is next), or watch the reference: cargo run -- live --stage {}",
-                    stage.label(),
-                    crate::map::plural(left.len(), "stub"),
-                    left.join("\n"),
-                    stage.number
-                );
-                return ExitCode::FAILURE;
-            }
-            Err(error) => {
-                eprintln!("error: cannot read {}: {error}", stage.exercise_dir().display());
-                return ExitCode::FAILURE;
-            }
-        }
+    let instead = format!("watch the reference: cargo run -- live --stage {}", stage.number);
+    if options.yours
+        && let Err(refused) = no_stub_left(root, stage, "live", "the servers", &instead)
+    {
+        return refused;
     }
     let package = if options.yours { stage.name.to_string() } else { stage.solution_package() };
     let example = format!("{package}-live");
@@ -125,6 +110,36 @@ pub fn run(root: &Path, options: &Options) -> ExitCode {
     args.extend(features.split_whitespace().map(str::to_string));
     args.extend(["--example".to_string(), example, "--".into()]);
     Cargo::new(root).foreground(args.into_iter().chain(options.rest.clone()))
+}
+
+/// `command --yours` runs the learner's exercise of `stage`: refused (the exit code) while it
+/// has stubs left, since the first `todo!()` a server reached would stop it (`stops`: "a
+/// server"). The refusal names them, and what to run `instead`.
+pub fn no_stub_left(
+    root: &Path,
+    stage: &Stage,
+    command: &str,
+    stops: &str,
+    instead: &str,
+) -> Result<(), ExitCode> {
+    match stubs_left(root, stage) {
+        Ok(left) if left.is_empty() => Ok(()),
+        Ok(left) => {
+            eprintln!(
+                "{command} --yours: your {} still has {} left, and the first call of a todo!() \
+                 would stop {stops}:\n{}\n\nWrite them (`cargo run` says which is next), or \
+                 {instead}",
+                stage.label(),
+                crate::map::plural(left.len(), "stub"),
+                left.join("\n")
+            );
+            Err(ExitCode::FAILURE)
+        }
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", stage.exercise_dir().display());
+            Err(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// The stubs left in the learner's exercise of `stage`, one line each: `src/log.rs:42 Log::term_at`.
