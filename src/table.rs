@@ -530,6 +530,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
                     "cluster::one_partition_the_minority_makes_no_progress_until_healed",
                     "cluster::operations_are_fast_when_nothing_fails_and_reads_cost_no_entry",
                     "cluster::unreliable_network_and_lost_replies_still_apply_each_append_once",
+                    "paper::a_deposed_leader_answers_its_waiting_reads_not_leader",
                     "paper::a_leader_answers_reads_only_once_an_entry_of_its_term_committed",
                     "paper::a_read_puts_nothing_in_the_log",
                     "paper::a_single_server_answers_reads_at_once",

@@ -378,8 +378,32 @@ fn a_deposed_leader_answers_its_waiting_writes_not_leader() {
     cluster.request(old, request(1, put("x", "1")));
     assert_eq!(cluster.take_replies(old), vec![]);
     let new = cluster.check_one_leader();
+    hear_newer_leader(&mut cluster, old, new);
+    let answer = Answer::NotLeader { leader_hint: Some(new) };
+    assert_eq!(cluster.take_replies(old), vec![Reply { client: 7, seq: 1, answer }]);
+}
+
+/// A leader that steps down answers every read it still holds "not leader" (§6.2, §6.4): the
+/// leadership round the read waits for can no longer succeed, and the client must retry at the
+/// new leader rather than wait for its timeout.
+#[test]
+fn a_deposed_leader_answers_its_waiting_reads_not_leader() {
+    let (mut cluster, old) = settled(4);
+    cluster.isolate(old);
+    cluster.request(old, request(1, get("x")));
+    assert_eq!(cluster.take_replies(old), vec![], "an isolated leader's read waits for its round");
+    let new = cluster.check_one_leader();
+    hear_newer_leader(&mut cluster, old, new);
+    let answer = Answer::NotLeader { leader_hint: Some(new) };
+    let replies = cluster.take_replies(old);
+    let why = format!("n{old} stepped down: its waiting read is answered not leader (§6.2, §6.4)");
+    assert_eq!(replies, vec![Reply { client: 7, seq: 1, answer }], "{why}");
+}
+
+/// Node `old` gets a heartbeat of leader `new` in a newer term, as if one got through its
+/// isolation: it steps down.
+fn hear_newer_leader(cluster: &mut Cluster<KvNode>, old: NodeId, new: NodeId) {
     cluster.with_node(old, |node| {
-        // A message of the new leader's term, as if one got through: it steps down.
         let term = cluster_term(node) + 1;
         let heartbeat = data_structures::AppendEntries {
             term,
@@ -391,8 +415,6 @@ fn a_deposed_leader_answers_its_waiting_writes_not_leader() {
         };
         node.step(new, Message::Raft(data_structures::Message::AppendEntries(heartbeat)));
     });
-    let answer = Answer::NotLeader { leader_hint: Some(new) };
-    assert_eq!(cluster.take_replies(old), vec![Reply { client: 7, seq: 1, answer }]);
 }
 
 fn cluster_term(node: &KvNode) -> u64 {
