@@ -391,15 +391,13 @@ fn the_live_page_elects_crashes_replicates_and_replays() {
     assert!(back["nodes"].as_array().expect("nodes").iter().all(|n| n["up"] == true));
     page.screenshot("7-back-at-tick-30");
     page.click("#back");
-    let back_one = page.until("◀ event shows the event before", limit, |p| {
-        p["cursor"].as_i64() == Some(before - 1)
-    });
+    // The cursor moves at the click, the clock at the next frame drawn: wait for both.
+    let back_one =
+        page.until("◀ event shows the event before, and the clock names it", limit, |p| {
+            p["cursor"].as_i64() == Some(before - 1)
+                && p["clock"].as_str().is_some_and(|c| c.contains(&format!("event {before}/")))
+        });
     assert_eq!(back_one["tick"], 30);
-    let clock = page.eval("document.getElementById('clock').textContent");
-    assert!(
-        clock.as_str().is_some_and(|c| c.contains("event")),
-        "the clock names the event: {clock}"
-    );
     page.click("#step");
     page.until("event ▶ shows it again, running no tick", limit, |p| {
         p["cursor"].as_i64() == Some(before) && p["tick"] == 30

@@ -416,7 +416,7 @@
     return JSON.stringify({
       errors: errors, tick: run ? run.tick : null, events: E.length, cursor: cursor, leader: leader(),
       nodes: nodes, messages: drawn.messages, drops: drawn.drops, failure: run ? run.failure : null,
-      said: $("said").textContent, saved: $("saved").value, servers: ring.querySelectorAll(".server").length,
+      clock: $("clock").textContent, said: $("said").textContent, saved: $("saved").value, servers: ring.querySelectorAll(".server").length,
       timers: ring.querySelectorAll(".timer").length, logRows: $("logs").querySelectorAll("tr[data-node]").length,
     });
   };
