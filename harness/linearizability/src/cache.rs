@@ -277,6 +277,23 @@ mod tests {
         assert_eq!(cache.len(), 3);
     }
 
+    /// A visit whose unknown set U is a subset of earlier ones' (same K and state) dominates
+    /// them: it can do all they could, with fewer operations of unknown outcome spent. They
+    /// are dropped, and `len` counts only what is kept (the bench's cache figure).
+    #[test]
+    fn a_smaller_unknown_set_drops_the_sets_it_dominates() {
+        let mut cache: Cache<u8> = Cache::new(3);
+        let known = set(4, [0]);
+        assert!(cache.visit(9, &known, &set(3, [0, 1]), &7));
+        assert!(cache.visit(9, &known, &set(3, [0, 2]), &7), "neither set holds the other");
+        assert_eq!(cache.len(), 2);
+        assert!(cache.visit(9, &known, &set(3, [0]), &7), "a subset of both: new");
+        assert_eq!(cache.len(), 1, "{{0}} dominates {{0, 1}} and {{0, 2}}: both dropped");
+        assert!(!cache.visit(9, &known, &set(3, [0, 1]), &7), "dominated by {{0}}");
+        assert!(cache.visit(9, &known, &set(3, [1]), &7), "not a superset of {{0}}");
+        assert_eq!(cache.len(), 2);
+    }
+
     /// The window of an empty set and of a full one hold no words.
     #[test]
     fn window_of_empty_and_full_sets_is_empty() {
