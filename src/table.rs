@@ -441,6 +441,7 @@ pub const TESTS: &[(&str, StageTable)] = &[
             (
                 "handle_install_snapshot",
                 &[
+                    "cluster::a_follower_hearing_only_snapshots_starts_no_election",
                     "paper::follower_ignores_a_snapshot_at_or_below_its_commit_index",
                     "paper::follower_installs_a_snapshot_only_past_its_commit_index",
                     "paper::follower_keeps_the_entries_after_the_snapshots_last_entry",
@@ -453,7 +454,6 @@ pub const TESTS: &[(&str, StageTable)] = &[
                 &[
                     "cluster::a_crashed_follower_is_repaired_with_a_snapshot",
                     "cluster::a_disconnected_follower_is_repaired_with_a_snapshot",
-                    "cluster::a_follower_hearing_only_snapshots_starts_no_election",
                     "cluster::a_held_back_snapshot_arrives_after_its_follower_committed_past_it",
                     "cluster::every_node_compacts_on_its_own_as_it_applies",
                     "cluster::every_node_crashes_and_restarts_repeatedly",
