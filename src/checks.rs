@@ -37,7 +37,7 @@ fn at(stage: &Stage, what: impl fmt::Display) -> String {
 /// What a check found: its problems (none: it passed) and a few words on what it saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Findings {
-    /// Everything wrong, one paragraph each ([`at`] names the stage).
+    /// Everything wrong, one paragraph each (each names its stage first).
     pub problems: Vec<String>,
     /// What was checked, e.g. `stage 1 data-structures: 40 tests`.
     pub notes: Vec<String>,
