@@ -137,7 +137,9 @@ impl fmt::Display for Evidence {
             self.prefix.len(),
             self.operations
         )?;
-        if self.prefix.is_empty() {
+        if self.prefix.is_empty() && self.cannot_place.iter().any(|op| op.fits) {
+            writeln!(f, "    (none)")?;
+        } else if self.prefix.is_empty() {
             writeln!(f, "    (none: not even the first operation can be placed)")?;
         }
         for op in &self.prefix {

@@ -13,7 +13,7 @@
 //! Every operation touches one key, so [`KvModel`] partitions a history by key
 //! (P-compositionality): each key is checked alone, with a state of one `Option<String>`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::{Model, Operation};
@@ -165,6 +165,12 @@ impl Model for KvModel {
         matches!((input, output), (Op::Get { .. }, _) | (Op::Cas { .. }, Some(Reply::Cas(false))))
     }
 
+    /// A `Get`, or a compare-and-set that answered `true`, that needs the key to hold a value
+    /// no operation called before it returned could have left there (see [`never_written`]).
+    fn never_fits(&self, history: &[Operation<Op, Reply>], partition: &[usize]) -> Option<usize> {
+        never_written(history, partition)
+    }
+
     /// One partition per key, in key order.
     fn partition(&self, history: &[Operation<Op, Reply>]) -> Vec<Vec<usize>> {
         let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -209,4 +215,58 @@ fn show(value: Option<&String>) -> String {
         Some(value) => format!("{value:?}"),
         None => "absent".to_string(),
     }
+}
+
+/// The operation of `partition` (earliest return first) that needs its key to hold a value no
+/// operation called before it returned could have left there: a `Get` that answered
+/// `Some(v)`, or a compare-and-set that answered `true` expecting `Some(v)`, when no `Put` of
+/// `v`, no compare-and-set to `v` (that answered `true`, or whose outcome is unknown) and no
+/// `Append` of a suffix of `v` (answered or unknown) on that key was called before it returned.
+///
+/// Why that is sound: in any linearization, the value a key holds when an operation takes
+/// effect was left by the last operation before it that changed that key (absent if none):
+/// a `Put` leaves its value, a compare-and-set that sets leaves its `new`, an `Append` leaves
+/// something ending with what it appends, a `Delete` leaves the key absent; and that
+/// operation took effect first, so it was called before the later one returned. A value none
+/// of them can leave is never held. (Absent is never refuted: it is the initial state.)
+pub fn never_written(history: &[Operation<Op, Reply>], partition: &[usize]) -> Option<usize> {
+    // Per (key, value): the earliest call of an operation that may leave exactly that value,
+    // and of an append of that value.
+    let mut exact: HashMap<(&str, &str), u64> = HashMap::new();
+    let mut appended: HashMap<(&str, &str), u64> = HashMap::new();
+    for &index in partition {
+        let op = &history[index];
+        let (map, value) = match (&op.input, op.output()) {
+            (Op::Put { value, .. }, _) => (&mut exact, value),
+            (Op::Cas { new, .. }, Some(Reply::Cas(true)) | None) => (&mut exact, new),
+            (Op::Append { value, .. }, _) => (&mut appended, value),
+            _ => continue,
+        };
+        let call = map.entry((op.input.key(), value.as_str())).or_insert(op.call);
+        *call = (*call).min(op.call);
+    }
+    let mut needs: Vec<(u64, usize, &str)> = partition
+        .iter()
+        .filter_map(|&index| {
+            let op = &history[index];
+            let needed = match (&op.input, op.output()?) {
+                (Op::Get { .. }, Reply::Value(Some(value))) => value,
+                (Op::Cas { expected: Some(value), .. }, Reply::Cas(true)) => value,
+                _ => return None,
+            };
+            Some((op.returned_at()?, index, needed.as_str()))
+        })
+        .collect();
+    needs.sort_unstable();
+    needs.into_iter().find_map(|(at, index, value)| {
+        let key = history[index].input.key();
+        let before = |map: &HashMap<(&str, &str), u64>, value: &str| {
+            map.get(&(key, value)).is_some_and(|&call| call <= at)
+        };
+        // Shortest suffixes first: an appended value is usually the last few characters.
+        let produced = before(&exact, value)
+            || before(&appended, "")
+            || value.char_indices().rev().any(|(start, _)| before(&appended, &value[start..]));
+        (!produced).then_some(index)
+    })
 }

@@ -43,6 +43,12 @@
 //! order tried there (a partial-order reduction, [`Model::is_read_only`]); and the failure
 //! names the partition, the longest prefix and the operations that cannot follow it.
 //!
+//! And one step before the search, for histories no search can reject in time: an operation
+//! that fits in no state the operations called before it returned could leave, in any order
+//! (a read of a value nobody wrote: Elle's "garbage read"), makes its partition not
+//! linearizable at once ([`Model::never_fits`]); the search then only looks for a prefix
+//! after which that operation must come, so the evidence has the usual form and names it.
+//!
 //! How the search is laid out (for a reader of `search.rs` and `cache.rs`): the calls and
 //! returns of one partition form doubly linked lists in time order (reads' calls, other
 //! calls, returns); placing an operation unlinks its events and undoing it links them back (Knuth's dancing links), so the
@@ -109,6 +115,7 @@ mod bitset;
 mod cache;
 mod evidence;
 pub mod kv;
+mod quick;
 pub mod register;
 mod search;
 
@@ -191,6 +198,31 @@ pub trait Model {
     fn is_read_only(&self, input: &Self::Input, output: Option<&Self::Output>) -> bool {
         let _ = (input, output);
         false
+    }
+
+    /// An operation of `partition` (its index in `history`) that returned and gives its output
+    /// in no state the operations before it could leave, in any order: no linearization can
+    /// place it, so the partition is not linearizable, and the search need not try every order
+    /// of what came before to find that out (with many clients and unknown outcomes it could
+    /// not). `None` when none is found. Then the search only looks for a linearizable prefix
+    /// after which that operation must come next, for the evidence.
+    ///
+    /// The default follows the states reachable by the partition's operations called before
+    /// the operation returned, in any order and any number of times, up to 64 states: enough
+    /// for a register of a few values, while a model whose operations keep building new
+    /// states (appends) goes past it and is left to the search. Override it with a check that
+    /// knows the model (the key-value model looks for a producer of the value read) or with
+    /// `None`. Saying `Some` of an operation that some linearization places makes verdicts
+    /// wrong: the check must only over-approximate what could happen.
+    fn never_fits(
+        &self,
+        history: &[Operation<Self::Input, Self::Output>],
+        partition: &[usize],
+    ) -> Option<usize>
+    where
+        Self: Sized,
+    {
+        quick::never_fits(self, history, partition)
     }
 
     /// Independent sub-histories (P-compositionality), as lists of indexes into the history;
@@ -386,7 +418,8 @@ fn search_partitions<M: Model>(
     let count = partitions.len();
     for (number, partition) in partitions.iter().enumerate() {
         let remaining = budget.0 - stats.steps;
-        let result = search::search(model, history, partition, remaining);
+        let never_fits = model.never_fits(history, partition);
+        let result = search::search(model, history, partition, remaining, never_fits);
         stats.steps += result.steps;
         stats.partitions += 1;
         if result.peak_cache_entries > stats.peak_cache_entries {

@@ -271,17 +271,47 @@ struct Frame<S> {
     forced: bool,
 }
 
+/// Makes `longest` the stack's operations (history indexes) if the stack is longer: copies only
+/// what changed since the last one (its first `agree` entries are still the same), so the
+/// copies cost O(pushes), not O(depth) at each new maximum.
+fn keep_longest<S>(
+    longest: &mut Vec<usize>,
+    agree: &mut usize,
+    stack: &[Frame<S>],
+    partition: &[usize],
+) {
+    if stack.len() > longest.len() {
+        longest.truncate(*agree);
+        longest.extend(stack[*agree..].iter().map(|frame| partition[frame.op]));
+        *agree = stack.len();
+    }
+}
+
 /// Searches one partition for a linearization, in at most `budget` steps.
 ///
 /// A step is one candidate tried (the model applied to it) or one backtrack.
+///
+/// `never_fits`: an operation (history index) [`Model::never_fits`] found no state for, so no
+/// linearization exists. The search then only looks for evidence: it stops, `Stuck`, at the
+/// first configuration where that operation is among the candidates (so the evidence names it
+/// among those that cannot be placed, with what the model says there); if the search runs
+/// out of candidates first, the partition fails earlier, with the usual evidence; if it runs
+/// out of budget first, it is `Stuck` with the longest prefix found (the verdict is known).
 pub(crate) fn search<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
     partition: &[usize],
     budget: u64,
+    never_fits: Option<usize>,
 ) -> SearchResult {
     let ops: Vec<&Operation<M::Input, M::Output>> =
         partition.iter().map(|&index| &history[index]).collect();
+    let never_fits = never_fits.map(|index| {
+        partition
+            .iter()
+            .position(|&at| at == index)
+            .expect("never_fits names an op of the partition")
+    });
     let mut lists = Lists::new(model, &ops);
     let mut placed = Placed::new(&ops);
     // Returned operations not yet placed: when none is left, the rest (unknown outcomes) can
@@ -304,20 +334,24 @@ pub(crate) fn search<M: Model>(
             let order = stack.iter().map(|frame| partition[frame.op]).collect();
             break SearchOutcome::Linearizable { order };
         }
+        if let Some(doomed) = never_fits
+            && lists.time[doomed] <= lists.bound()
+        {
+            // The operation that fits nowhere is a candidate here: the evidence.
+            let prefix = stack.iter().map(|frame| partition[frame.op]).collect();
+            break SearchOutcome::Stuck { prefix };
+        }
         if steps >= budget {
+            if never_fits.is_some() {
+                keep_longest(&mut longest, &mut agree, &stack, partition);
+                break SearchOutcome::Stuck { prefix: longest };
+            }
             break SearchOutcome::OutOfBudget;
         }
         steps += 1;
         let Some((class, op)) = cursor else {
             // No candidate leads anywhere from here: undo the last choice.
-            if stack.len() > longest.len() {
-                // A new longest prefix: copy only what changed since the last one (the first
-                // `agree` entries are still the same), so the copies cost O(pushes), not
-                // O(depth) at each new maximum.
-                longest.truncate(agree);
-                longest.extend(stack[agree..].iter().map(|frame| partition[frame.op]));
-                agree = stack.len();
-            }
+            keep_longest(&mut longest, &mut agree, &stack, partition);
             loop {
                 let Some(frame) = stack.pop() else {
                     break 'search SearchOutcome::Stuck { prefix: longest };

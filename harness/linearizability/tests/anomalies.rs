@@ -95,8 +95,11 @@ fn duplicated_append_is_rejected() {
 fn read_of_a_value_never_written_is_rejected() {
     let history = [done(1, 0, 10, put("x", "1"), Reply::Ok), done(2, 1, 9, get("x"), value("7"))];
     let evidence = rejected(&history);
-    // Nothing can be placed at all: the read fits neither before nor after the put.
-    assert_eq!(evidence.prefix.len(), 1, "{evidence}");
+    // No put of "7": the read fits no state, found before any search (`Model::never_fits`),
+    // so the evidence stops where the read may first be placed: at the start.
+    assert_eq!(evidence.prefix.len(), 0, "{evidence}");
+    let read = evidence.cannot_place.iter().find(|op| op.index == 1).expect("the read is named");
+    assert!(!read.fits, "{evidence}");
 }
 
 /// A write seen, then unseen: one client reads the new value, a later read gets the old one

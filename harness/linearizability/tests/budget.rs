@@ -5,7 +5,7 @@ mod support;
 
 use linearizability::register::{Op, RegisterModel, Reply};
 use linearizability::{Budget, Operation, Outcome, Verdict, check, check_with_stats};
-use support::{Shape, register_history};
+use support::{SearchOnly, Shape, register_history};
 
 fn busy_history() -> Vec<Operation<Op, Reply>> {
     let shape = Shape { ops: 400, clients: 10, keys: 1, max_duration: 10, unknown_percent: 10 };
@@ -42,7 +42,9 @@ fn one_step_short_is_unknown() {
     assert_eq!(check(&RegisterModel, &history, Budget(needed - 1)), expected);
 }
 
-/// A non-linearizable history that runs out of budget is Unknown too, never a verdict either way.
+/// A non-linearizable history that runs out of budget is Unknown too, never a verdict either way
+/// (the search alone: the read of 42 is refuted before any search otherwise,
+/// `tests/never_fits.rs`).
 #[test]
 fn exhausted_budget_on_a_bad_history_is_unknown() {
     let shape = Shape { ops: 120, clients: 5, keys: 1, max_duration: 10, unknown_percent: 10 };
@@ -53,9 +55,10 @@ fn exhausted_budget_on_a_bad_history_is_unknown() {
         input: Op::Read,
         outcome: Outcome::Returned { at: 100_001, output: Reply::Value(Some(42)) },
     });
-    let (verdict, stats) = check_with_stats(&RegisterModel, &history, Budget::default());
+    let model = SearchOnly(RegisterModel);
+    let (verdict, stats) = check_with_stats(&model, &history, Budget::default());
     assert!(matches!(verdict, Verdict::NotLinearizable(_)), "{verdict}");
-    let short = check(&RegisterModel, &history, Budget(stats.steps - 1));
+    let short = check(&model, &history, Budget(stats.steps - 1));
     assert!(matches!(short, Verdict::Unknown { .. }), "{short}");
 }
 
@@ -105,7 +108,7 @@ fn default_budget_is_ten_million_steps() {
 /// Lowe's cache collapses the orders of concurrent operations that reach the same state:
 /// eight overlapping writes of one value, then a read of a value never written, is rejected
 /// after a few hundred (set, state) pairs, not the 8! = 40,320 orders a search without the
-/// cache walks through.
+/// cache walks through (the search alone: no refutation before it).
 #[test]
 fn memoization_collapses_orders_of_concurrent_writes() {
     let mut history: Vec<Operation<Op, Reply>> = (0..8)
@@ -122,7 +125,8 @@ fn memoization_collapses_orders_of_concurrent_writes() {
         input: Op::Read,
         outcome: Outcome::Returned { at: 21, output: Reply::Value(Some(2)) },
     });
-    let (verdict, stats) = check_with_stats(&RegisterModel, &history, Budget::default());
+    let (verdict, stats) =
+        check_with_stats(&SearchOnly(RegisterModel), &history, Budget::default());
     assert!(matches!(verdict, Verdict::NotLinearizable(_)), "{verdict}");
     assert!(stats.steps < 3_000, "{} steps: is the cache consulted?", stats.steps);
     assert_eq!(stats.peak_cache_entries, 256, "one entry per subset of the 8 writes");
@@ -136,7 +140,7 @@ fn memoization_collapses_orders_of_concurrent_writes() {
 /// Reads that fit are placed as soon as they may, with no other order tried
 /// ([`linearizability::Model::is_read_only`]): twelve overlapping reads of one value, then a
 /// read of a value never written, is rejected after one configuration per read, not one per
-/// subset of the reads (4,096) as when each read's placement is a choice.
+/// subset of the reads (4,096) as when each read's placement is a choice (the search alone).
 #[test]
 fn reads_that_fit_do_not_multiply_the_orders_searched() {
     let mut history: Vec<Operation<Op, Reply>> = (0..12)
@@ -153,7 +157,8 @@ fn reads_that_fit_do_not_multiply_the_orders_searched() {
         input: Op::Read,
         outcome: Outcome::Returned { at: 21, output: Reply::Value(Some(2)) },
     });
-    let (verdict, stats) = check_with_stats(&RegisterModel, &history, Budget::default());
+    let (verdict, stats) =
+        check_with_stats(&SearchOnly(RegisterModel), &history, Budget::default());
     assert!(matches!(verdict, Verdict::NotLinearizable(_)), "{verdict}");
     assert_eq!(stats.peak_cache_entries, 13, "the empty set, then one entry per read placed");
     assert!(stats.steps < 40, "{} steps: is each read that fits placed at once?", stats.steps);

@@ -197,3 +197,49 @@ fn oracle_from<M: Model>(
     }
     false
 }
+
+/// `M` with no refutation before the search ([`Model::never_fits`] says `None`): for tests of
+/// the search itself, which must walk every order to reject a history.
+pub struct SearchOnly<M>(pub M);
+
+impl<M: Model> Model for SearchOnly<M> {
+    type State = M::State;
+    type Input = M::Input;
+    type Output = M::Output;
+
+    fn init(&self) -> M::State {
+        self.0.init()
+    }
+
+    fn step(&self, state: &M::State, input: &M::Input) -> (M::State, M::Output) {
+        self.0.step(state, input)
+    }
+
+    fn is_read_only(&self, input: &M::Input, output: Option<&M::Output>) -> bool {
+        self.0.is_read_only(input, output)
+    }
+
+    fn never_fits(
+        &self,
+        _history: &[Operation<M::Input, M::Output>],
+        _partition: &[usize],
+    ) -> Option<usize> {
+        None
+    }
+
+    fn partition(&self, history: &[Operation<M::Input, M::Output>]) -> Vec<Vec<usize>> {
+        self.0.partition(history)
+    }
+
+    fn partition_name(
+        &self,
+        history: &[Operation<M::Input, M::Output>],
+        partition: &[usize],
+    ) -> Option<String> {
+        self.0.partition_name(history, partition)
+    }
+
+    fn describe(&self, input: &M::Input, output: Option<&M::Output>) -> String {
+        self.0.describe(input, output)
+    }
+}

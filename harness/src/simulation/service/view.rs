@@ -182,4 +182,18 @@ mod tests {
         assert_eq!(view.operations[1].order, None, "key y is not numbered: only x failed");
         assert!(view.text.unwrap_or_default().starts_with("not linearizable: key \"x\""));
     }
+
+    /// A read of a value nobody wrote is refuted before the checker's search
+    /// (`Model::never_fits`), which then only finds the prefix after which the read must come:
+    /// the view is drawn as for any other failure.
+    #[test]
+    fn a_read_of_a_value_never_written_is_outlined_after_its_prefix() {
+        let view = view_of(&history(Some("9")));
+        assert_eq!(view.verdict, "not linearizable");
+        assert_eq!(view.key.as_deref(), Some("x"));
+        let read = &view.operations[3];
+        assert!(read.cannot_place, "the read of a value never written: {read:?}");
+        assert_eq!(read.model_answer.as_deref(), Some("get(\"x\") -> \"1\""));
+        assert_eq!(view.operations[0].order, Some(1), "the put is the prefix");
+    }
 }
