@@ -107,6 +107,8 @@ impl Processes {
             .arg(self.client_ports[id - 1].to_string())
             .arg("--data-dir")
             .arg(self.data_dir(id))
+            // A test or a bench killed with SIGKILL cannot stop its servers: they stop.
+            .arg("--exit-with-parent")
             .args(&self.args);
         command
     }

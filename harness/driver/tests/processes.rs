@@ -495,3 +495,61 @@ fn run_client(
         }
     }
 }
+
+/// A server whose starter dies without stopping it (a test or a bench killed with SIGKILL)
+/// stops by itself: `Processes` passes `--exit-with-parent`. Here the starter is a shell that
+/// runs the server in the background, prints its pid and is then killed.
+#[test]
+fn a_server_whose_starter_is_killed_stops_by_itself() {
+    let mut processes = Processes::start(binary(), 1, "orphan");
+    processes.kill(1);
+    let command = processes.command(1);
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(r#""$0" "$@" 2>/dev/null & echo $!; sleep 60"#)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(std::process::Stdio::piped());
+    let mut starter = shell.spawn().expect("start sh");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(starter.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("read the server's pid");
+    let server = format!("/proc/{}", line.trim());
+    // Answering PING, it has read who started it: a starter killed before that would have
+    // left the server a different parent to watch.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let answers = || {
+        RespClient::connect(&processes.client_address(1))
+            .and_then(|mut client| client.command(&["PING"]))
+            .is_ok()
+    };
+    while !answers() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(is_running(&server), "the server ({server}) runs under its starter");
+    starter.kill().expect("SIGKILL the starter");
+    starter.wait().expect("reap the starter");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while is_running(&server) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let running = is_running(&server);
+    if running {
+        let pid = line.trim().to_string();
+        let _ = std::process::Command::new("kill").args(["-9", &pid]).status();
+    }
+    assert!(!running, "the server outlived its killed starter by 10 s (--exit-with-parent)");
+}
+
+/// Whether `/proc/PID` names a live process (a zombie waiting for its new parent counts as
+/// gone: it runs nothing).
+fn is_running(proc_dir: &str) -> bool {
+    match std::fs::read_to_string(format!("{proc_dir}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}

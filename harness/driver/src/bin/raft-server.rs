@@ -10,6 +10,10 @@
 //! interfaces with `--client-host 0.0.0.0`; loopback by default). `--yours` runs the learner's
 //! own stage 6 (`exercises/06-kv`) instead of the reference: only in a build with the `yours`
 //! feature (`cargo run --release -- cluster --yours` makes it, once no stub is left).
+//! `--exit-with-parent` makes the server exit once the process that started it is gone: the
+//! tests, `raft-cluster` and `raft-bench` pass it, so a run killed with SIGKILL (a timeout, a
+//! crashed test) leaves no server behind holding ports and CPU. Leave it out when a shell or a
+//! service manager starts the server and is meant to go away.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -19,12 +23,17 @@ use driver::server::{self, ServerConfig};
 use driver::stage6::Stage6;
 
 const USAGE: &str = "usage: raft-server --id N --peers HOST:PORT,HOST:PORT,... \
-                     --client-port PORT --data-dir DIR [--client-host IP] [--yours]";
+                     --client-port PORT --data-dir DIR [--client-host IP] [--yours] \
+                     [--exit-with-parent]";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let yours = args.iter().any(|arg| arg == "--yours");
     args.retain(|arg| arg != "--yours");
+    if args.iter().any(|arg| arg == "--exit-with-parent") {
+        exit_with_parent();
+    }
+    args.retain(|arg| arg != "--exit-with-parent");
     let config = match parse(args) {
         Ok(config) => config,
         Err(error) => {
@@ -39,6 +48,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exits the process once its parent is gone. A process whose parent dies is handed to
+/// another (init, or a subreaper), so a parent id that changes means the parent is gone; it
+/// is looked at twice a second from a thread of its own, outside the event loop. SIGKILL
+/// gives the parent no chance to stop its children itself, which is why the child watches.
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            if std::os::unix::process::parent_id() != parent {
+                eprintln!("raft-server: process {parent}, which started me, is gone: exiting");
+                std::process::exit(3);
+            }
+        }
+    });
 }
 
 /// Runs the reference's stage 6, or the learner's (`--yours`).
