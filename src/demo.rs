@@ -399,6 +399,7 @@ fn log_line(c: &Cluster<KvNode>, id: NodeId) -> String {
             let mark = if index <= status.commit_index { "✓" } else { "" };
             let entry = match Entry::decode(command) {
                 Entry::Noop => "no-op".to_string(),
+                Entry::Register => format!("register c{index}"),
                 Entry::Request(request) => {
                     format!("c{}#{} {}", request.client, request.seq, request.op)
                 }

@@ -477,6 +477,9 @@ impl Service for ForgetfulReads {
     fn request(&mut self, request: Request<KvOp>) {
         self.0.request(request);
     }
+    fn register(&mut self, nonce: u64) {
+        self.0.register(nonce);
+    }
     fn take_replies(&mut self) -> Vec<Reply<KvOutput>> {
         let mut replies = self.0.take_replies();
         for reply in &mut replies {

@@ -24,6 +24,9 @@ const CORRECT: u8 = 0;
 const NO_DEDUP: u8 = 1;
 /// Node 2 answers reads from its own store, which never changes (a stale read, §6.4).
 const STALE_READS: u8 = 2;
+/// Not a bug: the first session (id 100) is evicted before its first request, which is answered
+/// "session expired" (§6.3).
+const EXPIRING: u8 = 3;
 
 /// The toy's messages: it sends none.
 #[derive(Clone, Debug, Serialize)]
@@ -41,6 +44,8 @@ struct Toy<const BUG: u8> {
     /// Per client: the last sequence number applied and its output.
     sessions: BTreeMap<u64, (u64, KvOutput)>,
     replies: Vec<Reply<KvOutput>>,
+    /// Registrations answered, for the next id.
+    registered: u64,
 }
 
 impl<const BUG: u8> Toy<BUG> {
@@ -76,7 +81,8 @@ impl<const BUG: u8> Node for Toy<BUG> {
     type Command = String;
 
     fn new(id: NodeId, _: Vec<NodeId>, _: Config, _: Rng) -> Self {
-        Toy { id, store: BTreeMap::new(), sessions: BTreeMap::new(), replies: Vec::new() }
+        let (store, sessions, replies) = (BTreeMap::new(), BTreeMap::new(), Vec::new());
+        Toy { id, store, sessions, replies, registered: 0 }
     }
     fn id(&self) -> NodeId {
         self.id
@@ -134,6 +140,8 @@ impl<const BUG: u8> Service for Toy<BUG> {
         let Request { client, seq, op } = request;
         let answer = if self.id != 1 && !(BUG == STALE_READS && op.is_read()) {
             Answer::NotLeader { leader_hint: Some(1) }
+        } else if BUG == EXPIRING && client == 100 {
+            Answer::SessionExpired
         } else if BUG != NO_DEDUP
             && let Some((last, output)) = self.sessions.get(&client)
             && *last == seq
@@ -145,6 +153,19 @@ impl<const BUG: u8> Service for Toy<BUG> {
             Answer::Done(output)
         };
         self.replies.push(Reply { client, seq, answer });
+    }
+
+    /// Node 1 opens a session at once, under a new id (100 for its first, then 101, ...: not
+    /// the client's own number, as a service's ids are not); the others answer "not leader,
+    /// try n1".
+    fn register(&mut self, nonce: u64) {
+        let answer = if self.id == 1 {
+            self.registered += 1;
+            Answer::Registered { client_id: 99 + self.registered }
+        } else {
+            Answer::NotLeader { leader_hint: Some(1) }
+        };
+        self.replies.push(Reply { client: nonce, seq: 0, answer });
     }
 
     fn take_replies(&mut self) -> Vec<Reply<KvOutput>> {
@@ -223,11 +244,37 @@ fn operations_given_up_are_unknown() {
     let mut cluster = Cluster::<Toy<CORRECT>>::new(3, 1);
     let mut kv = Clients::new(&cluster, 1, ClientLink::reliable());
     kv.submit(1, KvOp::Put { key: "x".into(), value: "1".into() });
-    kv.tick(&mut cluster);
+    for _ in 0..20 {
+        if !kv.history().records().is_empty() {
+            break; // called (after its registration), not yet answered
+        }
+        kv.tick(&mut cluster);
+    }
     kv.give_up();
     assert!(kv.all_idle());
     assert_eq!(kv.history().records()[0].returned, None);
     assert!(kv.history().lines()[0].contains("→ unknown"), "{:?}", kv.history().lines());
+    kv.check_linearizable(&cluster);
+}
+
+/// A client registers before its first operation and sends its requests under the id it got;
+/// a request answered "session expired" stays in the history with an unknown outcome (it may
+/// have taken effect before the eviction), and the client registers again and goes on (§6.3).
+#[test]
+fn a_client_registers_first_and_again_after_its_session_expired() {
+    let mut cluster = Cluster::<Toy<EXPIRING>>::new(3, 1);
+    let mut kv = Clients::new(&cluster, 1, ClientLink::reliable());
+    kv.submit(1, KvOp::Put { key: "x".into(), value: "1".into() });
+    kv.submit(1, KvOp::Put { key: "x".into(), value: "2".into() });
+    kv.submit(1, KvOp::Get { key: "x".into() });
+    assert!(kv.run_until_idle(&mut cluster, 500), "every operation ended");
+    let counts = kv.counts();
+    assert_eq!((counts.expired, counts.registrations), (1, 2), "{counts:?}");
+    let lines = kv.history().lines();
+    assert!(lines[0].ends_with("→ unknown"), "the first session expired at once: {lines:?}");
+    assert!(lines[1].ends_with("→ ok"), "the second session's first request: {lines:?}");
+    assert!(lines[2].ends_with("→ \"2\""), "the same session goes on: {lines:?}");
+    assert_eq!(kv.history().records()[1].seq, 2, "numbers keep counting across sessions");
     kv.check_linearizable(&cluster);
 }
 

@@ -8,8 +8,9 @@
 //!
 //! # After every input
 //!
-//! The plumbing is given: every input (`tick`, `step`, `request`) ends in `after_input`, which
-//! calls your functions in this order (each only when it has something to work on):
+//! The plumbing is given: every input (`tick`, `step`, `request`, `register`) ends in
+//! `after_input`, which calls your functions in this order (each only when it has something to
+//! work on):
 //!
 //! 1. compaction, if `snapshot_every` entries were applied since the last snapshot (§7), and
 //!    `maybe_append_noop`: a new leader's first entry (§8);
@@ -28,6 +29,16 @@
 //! the answer is "not leader", and the client retries elsewhere. The same happens to every
 //! waiting write when the node stops leading: it cannot know if its entries will commit. A
 //! retried write may then be applied twice in the log; the sessions apply it once.
+//!
+//! # Registering a client (§6.3)
+//!
+//! A client's registration goes through the log as well, as an [`crate::Entry::Register`], and
+//! waits for its entry like a write (`pending`, with the client's nonce and sequence number
+//! 0): once applied, it is answered [`Answer::Registered`] with the entry's index, the client's
+//! id. A registration retried after "not leader" or a timeout may be applied twice, opening two
+//! sessions; the client uses the id of the first answer it gets, and the other session, never
+//! used, is the least recently used and is evicted in time. Harmless, so registrations need no
+//! sessions of their own.
 
 use std::collections::BTreeMap;
 use std::mem;
@@ -41,7 +52,7 @@ use harness::{
 
 use crate::message::Message;
 use crate::read::PendingRead;
-use crate::store::Store;
+use crate::store::{KvError, Store};
 use crate::{PersistentState, RaftNode, StorageWrite};
 
 /// The service's settings.
@@ -59,15 +70,27 @@ impl Default for KvConfig {
     }
 }
 
-/// A write waiting for its entry to be applied.
+/// A write (or a registration) waiting for its entry to be applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingWrite {
     /// The term of the entry proposed for it.
     pub term: Term,
-    /// The client that asked and its sequence number.
+    /// The client that asked (for a registration: the client's nonce).
     pub client: ClientId,
-    /// The request's sequence number.
+    /// The request's sequence number (0 for a registration).
     pub seq: u64,
+}
+
+/// What a client is told of the store's answer to its request: [`Answer::Done`] with the
+/// output; [`Answer::SessionExpired`] if the client has no session (it re-registers, and the
+/// request's outcome stays unknown to it, §6.3); [`Answer::Refused`], with the reason, for any
+/// other refusal (it changed nothing).
+pub fn to_answer(result: Result<KvOutput, KvError>) -> Answer<KvOutput> {
+    match result {
+        Ok(output) => Answer::Done(output),
+        Err(KvError::SessionExpired { .. }) => Answer::SessionExpired,
+        Err(error) => Answer::Refused(error.to_string()),
+    }
 }
 
 /// A server of the replicated key-value service.
@@ -213,15 +236,30 @@ impl KvNode {
         )
     }
 
+    /// A client's registration (§6.3): a node that does not lead answers "not leader" with the
+    /// leader it knows; the leader proposes an [`crate::Entry::Register`] and waits for the
+    /// entry at that index (`pending`, as client `nonce`'s request 0), unless the same
+    /// registration already waits there (a retry that reached the same leader).
+    pub fn handle_register(&mut self, nonce: ClientId) {
+        // TODO: a node that does not lead: not_leader(nonce, 0); else, unless a PendingWrite of
+        //       (nonce, 0) already waits, propose Entry::Register.encode() and remember a
+        //       PendingWrite { term, client: nonce, seq: 0 } at its index.
+        todo!("handle_register(nonce {nonce}): redirect, or propose a registration and wait (§6.3)")
+    }
+
     /// Applies committed `entries` to the store, in order, and answers the writes waiting for
-    /// them (§6.2). A client's request is applied through its session (`Store::apply`); a
-    /// no-op changes nothing. A write waiting at an entry's index gets the store's answer if
-    /// the entry has the term it was proposed in (it is that write's entry), or "not leader"
-    /// if another leader's entry took its place.
+    /// them (§6.2). A registration opens a session whose id is the entry's index
+    /// (`Store::register`); a client's request is applied through its session
+    /// (`Store::apply`, told to the client by [`to_answer`]); a no-op changes nothing. A write
+    /// waiting at an entry's index gets the store's answer if the entry has the term it was
+    /// proposed in (it is that write's entry), or "not leader" if another leader's entry took
+    /// its place.
     pub fn apply_entries(&mut self, entries: &[Applied<String>]) {
-        // TODO: for each entry: decode it (Entry::decode); a Request goes through
-        //       self.store.apply; then a PendingWrite at its index gets the answer if its term is
-        //       the entry's term (Done, or Refused with the error's text), else not_leader.
+        // TODO: for each entry: decode it (Entry::decode); a Register opens a session
+        //       (self.store.register: Answer::Registered with the id it returns); a Request goes
+        //       through self.store.apply (to_answer turns the result into an Answer); then a
+        //       PendingWrite at its index gets that answer if its term is the entry's term, else
+        //       not_leader.
         todo!(
             "apply_entries({} entries): apply in order; answer the write waiting at each index if \
              the entry's term is its term, else not leader (§6.2, §6.3)",
@@ -370,6 +408,11 @@ impl Service for KvNode {
 
     fn request(&mut self, request: Request<KvOp>) {
         self.handle_request(request);
+        self.after_input();
+    }
+
+    fn register(&mut self, nonce: ClientId) {
+        self.handle_register(nonce);
         self.after_input();
     }
 

@@ -10,7 +10,7 @@
 use harness::service::clients::{ClientLink, Clients};
 use harness::service::kv::{KvOp, KvOutput, random_op};
 use harness::{Cluster, Config, NetworkConfig, NodeId, Rng, seeds};
-use kv::KvNode;
+use kv::{KvNode, Store};
 
 /// The most ticks any one test waits for its clients to finish.
 const PATIENCE: u64 = 20_000;
@@ -287,6 +287,60 @@ fn fifteen_clients_on_seven_servers_with_random_keys_are_linearizable() {
         finish(&mut cluster, &mut kv);
         let count = kv.check_linearizable(&cluster);
         cluster.ensure(count == 15 * 12, || format!("{count} operations recorded, 180 called"));
+    }
+}
+
+/// Twelve clients and room for six sessions, over an unreliable network and client link, with
+/// partitions: registrations keep evicting sessions while their clients work, the clients told
+/// "session expired" leave that operation unknown and register again, and the history stays
+/// linearizable, every server with the same store (§6.3: exactly once survives eviction).
+#[test]
+fn sessions_evicted_under_load_keep_the_history_linearizable() {
+    const SESSIONS: usize = 6;
+    for seed in seeds() {
+        let network = NetworkConfig::unreliable();
+        let (mut cluster, mut kv) = service(5, seed, network, 12, ClientLink::unreliable());
+        for id in cluster.ids() {
+            cluster.with_node(id, |node| {
+                node.config.max_sessions = SESSIONS;
+                node.config.snapshot_every = 16;
+                node.store = Store::new(SESSIONS);
+            });
+        }
+        let mut workload = cluster.fork_rng(3);
+        let mut faults = cluster.fork_rng(2);
+        for client in 1..=12 {
+            for n in 0..10 {
+                kv.submit(client, random_op(&mut workload, 3, client, n));
+            }
+        }
+        for _ in 0..4 {
+            random_partition(&mut cluster, &mut faults);
+            kv.run_for(&mut cluster, 40);
+            cluster.heal();
+            kv.run_for(&mut cluster, 40);
+        }
+        finish(&mut cluster, &mut kv);
+        kv.check_linearizable(&cluster);
+        let counts = kv.counts();
+        cluster.ensure(counts.expired > 0, || {
+            format!("no client was told \"session expired\": no eviction was tested: {counts:?}")
+        });
+        let last = cluster.ids().iter().map(|&id| cluster.status(id).last_log_index).max();
+        let last = last.unwrap_or(0);
+        let applied = cluster
+            .run_until(500, |c| c.ids().iter().all(|&id| c.node(id).state().last_applied >= last));
+        cluster.ensure(applied, || format!("not every server applied through {last}"));
+        let first = cluster.node(1).store.clone();
+        for id in cluster.ids() {
+            let store = &cluster.node(id).store;
+            cluster.ensure(store.sessions.len() <= SESSIONS, || {
+                format!("n{id} keeps {} sessions, at most {SESSIONS} allowed", store.sessions.len())
+            });
+            cluster.ensure(*store == first, || {
+                format!("n{id}'s store {store:?} differs from n1's {first:?} (§6.3)")
+            });
+        }
     }
 }
 

@@ -4,9 +4,9 @@
 //! In the style of etcd's paper tests: the store's tests call it directly; the node's build
 //! one node (or a small cluster on the simulated clock), feed it requests, messages and ticks,
 //! and check what it answers and sends. Each test's doc line paraphrases the dissertation and
-//! ends with its section. Suggested order: the store (`validate`, `execute`, `apply`,
-//! `make_room`), then the node (`maybe_append_noop`, `maybe_answer_reads`, `handle_request`,
-//! `apply_entries`, `maybe_step_down`), then the reads (`start_read`, `handle_read_index`,
+//! ends with its section. Suggested order: the store (`validate`, `execute`, `register`,
+//! `apply`, `make_room`), then the node (`maybe_append_noop`, `maybe_answer_reads`,
+//! `handle_request`, `handle_register`, `apply_entries`, `maybe_step_down`), then the reads (`start_read`, `handle_read_index`,
 //! `handle_read_index_reply`, `confirmed`).
 
 use data_structures::{AppendEntriesReply, RequestVoteReply};
@@ -76,6 +76,21 @@ fn replies_within(cluster: &mut Cluster<KvNode>, id: NodeId, ticks: u64) -> Vec<
 /// Client 7's request number `seq`.
 fn request(seq: u64, op: KvOp) -> Request<KvOp> {
     Request { client: 7, seq, op }
+}
+
+/// Client `nonce` registers at `leader` (§6.3); returns the id its answer gives.
+fn register(cluster: &mut Cluster<KvNode>, leader: NodeId, nonce: u64) -> u64 {
+    cluster.register(leader, nonce);
+    match replies_within(cluster, leader, 100).as_slice() {
+        [Reply { client, seq: 0, answer: Answer::Registered { client_id } }]
+            if *client == nonce =>
+        {
+            *client_id
+        }
+        other => {
+            panic!("n{leader} should answer registration {nonce} with an id (§6.3): {other:?}")
+        }
+    }
 }
 
 /// A leader of a cluster with its no-op committed, and the cluster settled around it.
@@ -193,13 +208,49 @@ fn execute_accepts_an_append_up_to_exactly_the_limit() {
     assert_eq!(store.get("x").map(String::len), Some(MAX_VALUE_BYTES));
 }
 
+/// A store of at most 10 sessions whose client 7 registered: its registration was applied at
+/// log index 7, so 7 is its id.
+fn store_with_client_7() -> Store {
+    let mut store = Store::new(10);
+    assert_eq!(store.register(7), 7, "a registration applied at index 7 opens client 7");
+    store
+}
+
+/// A registration applied at log index `i` opens the session of client `i`: every server
+/// applies it at the same index, so all agree on the id, and no other entry has that index, so
+/// no other client gets it. The new session has applied nothing yet (§6.3).
+#[test]
+fn register_opens_a_session_whose_id_is_the_log_index() {
+    let mut store = Store::new(10);
+    assert_eq!(store.register(5), 5);
+    assert_eq!(store.register(9), 9);
+    let fresh = Session { last_seq: 0, answer: Ok(KvOutput::Ok), last_index: 5 };
+    assert_eq!(store.sessions.get(&5), Some(&fresh), "client 5: no request applied yet");
+    assert_eq!(store.apply(10, 5, 1, &put("x", "1")), Ok(KvOutput::Ok), "client 5's first");
+    assert_eq!(store.get("x").map(String::as_str), Some("1"));
+}
+
+/// A request from a client that has no session is refused, "session expired", and changes
+/// nothing: the store cannot know whether it applied the request before (§6.3).
+#[test]
+fn apply_refuses_a_client_without_a_session_and_changes_nothing() {
+    let mut store = store_with_x();
+    let before = store.clone();
+    assert_eq!(
+        store.apply(1, 7, 1, &put("x", "2")),
+        Err(KvError::SessionExpired { client: 7 }),
+        "client 7 never registered"
+    );
+    assert_eq!(store, before, "neither the map nor the sessions changed");
+}
+
 /// A new request is applied and its number and answer recorded in the client's session (§6.3).
 #[test]
 fn apply_records_the_last_request_of_each_client() {
-    let mut store = Store::new(10);
-    assert_eq!(store.apply(3, 7, 1, &put("x", "1")), Ok(KvOutput::Ok));
-    assert_eq!(store.apply(5, 7, 2, &get("x")), Ok(value("1")));
-    let session = Session { last_seq: 2, answer: Ok(value("1")), last_index: 5 };
+    let mut store = store_with_client_7();
+    assert_eq!(store.apply(8, 7, 1, &put("x", "1")), Ok(KvOutput::Ok));
+    assert_eq!(store.apply(9, 7, 2, &get("x")), Ok(value("1")));
+    let session = Session { last_seq: 2, answer: Ok(value("1")), last_index: 9 };
     assert_eq!(store.sessions.get(&7), Some(&session));
 }
 
@@ -207,15 +258,16 @@ fn apply_records_the_last_request_of_each_client() {
 /// again: an append retried three times appends once (§6.3).
 #[test]
 fn apply_answers_a_retry_from_the_session_without_applying_it_again() {
-    let mut store = Store::new(10);
-    assert_eq!(store.apply(1, 7, 1, &append("x", "a")), Ok(KvOutput::Ok));
-    for index in 2..=4 {
+    let mut store = store_with_client_7();
+    assert_eq!(store.apply(8, 7, 1, &append("x", "a")), Ok(KvOutput::Ok));
+    for index in 9..=11 {
         assert_eq!(store.apply(index, 7, 1, &append("x", "a")), Ok(KvOutput::Ok), "retry");
     }
     assert_eq!(store.get("x").map(String::as_str), Some("a"), "applied once");
-    store.apply(5, 8, 1, &put("y", "1")).expect("another client");
+    let other = store.register(12);
+    store.apply(13, other, 1, &put("y", "1")).expect("another client");
     assert_eq!(
-        store.apply(6, 8, 1, &cas("y", Some("1"), "2")),
+        store.apply(14, other, 1, &cas("y", Some("1"), "2")),
         Ok(KvOutput::Ok),
         "the recorded answer"
     );
@@ -224,11 +276,11 @@ fn apply_answers_a_retry_from_the_session_without_applying_it_again() {
 /// A request older than the session's last is refused, changing nothing (§6.3).
 #[test]
 fn apply_refuses_a_request_older_than_the_last() {
-    let mut store = Store::new(10);
-    store.apply(1, 7, 1, &put("x", "1")).expect("first");
-    store.apply(2, 7, 2, &put("x", "2")).expect("second");
+    let mut store = store_with_client_7();
+    store.apply(8, 7, 1, &put("x", "1")).expect("first");
+    store.apply(9, 7, 2, &put("x", "2")).expect("second");
     assert_eq!(
-        store.apply(3, 7, 1, &put("x", "1")),
+        store.apply(10, 7, 1, &put("x", "1")),
         Err(KvError::StaleRequest { seq: 1, last: 2 })
     );
     assert_eq!(store.get("x").map(String::as_str), Some("2"), "x unchanged");
@@ -238,39 +290,60 @@ fn apply_refuses_a_request_older_than_the_last() {
 /// A refused request is remembered as well: its retry gets the same refusal (§6.3).
 #[test]
 fn apply_remembers_a_refusal_for_the_retries() {
-    let mut store = Store::new(10);
+    let mut store = store_with_client_7();
     let long = append("x", &"v".repeat(MAX_VALUE_BYTES + 1));
     let refusal = Err(KvError::ValueTooLong { bytes: MAX_VALUE_BYTES + 1 });
-    assert_eq!(store.apply(1, 7, 1, &long), refusal);
-    assert_eq!(store.apply(2, 7, 1, &long), refusal);
+    assert_eq!(store.apply(8, 7, 1, &long), refusal);
+    assert_eq!(store.apply(9, 7, 1, &long), refusal);
     assert_eq!(store.get("x"), None);
 }
 
-/// At most `max_sessions` sessions: a new client evicts the one whose last request has the
-/// smallest log index, the same one on every server (§6.3).
+/// At most `max_sessions` sessions: a registration evicts the one whose last request (or
+/// registration) has the smallest log index, the same one on every server (§6.3).
 #[test]
 fn make_room_evicts_the_session_used_least_recently_by_log_index() {
     let mut store = Store::new(2);
-    store.apply(1, 1, 1, &put("a", "1")).expect("client 1");
-    store.apply(2, 2, 1, &put("b", "1")).expect("client 2");
-    store.apply(3, 1, 2, &put("a", "2")).expect("client 1 again: now client 2 is the oldest");
-    store.apply(4, 3, 1, &put("c", "1")).expect("client 3 evicts client 2");
+    let (a, b) = (store.register(1), store.register(2));
+    store.apply(3, a, 1, &put("a", "1")).expect("client 1 again: now client 2 is the oldest");
+    let c = store.register(4);
     let clients: Vec<u64> = store.sessions.keys().copied().collect();
-    assert_eq!(clients, vec![1, 3]);
+    assert_eq!(clients, vec![a, c], "client {b} (index 2) was evicted");
     store.make_room();
     assert_eq!(store.sessions.len(), 1, "make_room leaves room for one more");
-    assert!(store.sessions.contains_key(&3), "client 1 (index 3) went before client 3 (index 4)");
+    assert!(store.sessions.contains_key(&c), "client 1 (index 3) went before client 4 (index 4)");
+}
+
+/// Exactly once survives eviction: client A's append is applied, A's session is evicted to
+/// make room for B, and A's retry of that append is refused "session expired", not taken for a
+/// new client's first request and applied a second time (§6.3). (Without registration, a
+/// session began with a client's first write, and this retry applied again.)
+#[test]
+fn a_retry_after_its_session_was_evicted_is_refused_not_applied_twice() {
+    let mut store = Store::new(1);
+    let a = store.register(1);
+    assert_eq!(store.apply(2, a, 1, &append("x", "a")), Ok(KvOutput::Ok), "applied");
+    let b = store.register(3);
+    let evicted: Vec<u64> = store.sessions.keys().copied().collect();
+    assert_eq!(evicted, vec![b], "one session at most: B's registration evicts A's");
+    let before = store.clone();
+    assert_eq!(
+        store.apply(4, a, 1, &append("x", "a")),
+        Err(KvError::SessionExpired { client: a }),
+        "A's retry after its session was evicted"
+    );
+    assert_eq!(store, before, "nothing changed");
+    assert_eq!(store.get("x").map(String::as_str), Some("a"), "the append applied once");
 }
 
 /// The sessions are in the snapshot: a store restored from one still answers a retry from
 /// the record and does not apply it again (§6.3, §7).
 #[test]
 fn a_store_restored_from_a_snapshot_still_refuses_to_apply_a_duplicate() {
-    let mut store = Store::new(10);
-    store.apply(1, 7, 1, &append("x", "a")).expect("applied");
+    let mut store = store_with_client_7();
+    store.apply(8, 7, 1, &append("x", "a")).expect("applied");
     let mut restored = Store::restore(&store.snapshot());
     assert_eq!(restored, store);
-    assert_eq!(restored.apply(2, 7, 1, &append("x", "a")), Ok(KvOutput::Ok));
+    assert_eq!(restored.apply(9, 7, 1, &append("x", "a")), Ok(KvOutput::Ok));
     assert_eq!(restored.get("x").map(String::as_str), Some("a"), "not applied twice");
 }
 
@@ -315,10 +388,11 @@ fn a_request_over_the_limits_is_refused_and_appends_nothing() {
 #[test]
 fn a_write_is_answered_once_its_entry_is_applied_never_before() {
     let (mut cluster, leader) = settled(2);
+    let client = register(&mut cluster, leader, 7);
     let others: Vec<NodeId> = cluster.ids().into_iter().filter(|&id| id != leader).collect();
     cluster.partition(&[&[leader], &others]);
     let last = cluster.status(leader).last_log_index;
-    cluster.request(leader, request(1, put("x", "1")));
+    cluster.request(leader, Request { client, seq: 1, op: put("x", "1") });
     assert_eq!(cluster.status(leader).last_log_index, last + 1, "the write is in the log");
     let early = replies_within(&mut cluster, leader, 30);
     assert_eq!(early, vec![], "n{leader} cannot commit without a majority, so it cannot answer");
@@ -329,9 +403,9 @@ fn a_write_is_answered_once_its_entry_is_applied_never_before() {
     for id in cluster.ids() {
         cluster.take_replies(id);
     }
-    cluster.request(new_leader, request(2, put("y", "2")));
+    cluster.request(new_leader, Request { client, seq: 2, op: put("y", "2") });
     let replies = replies_within(&mut cluster, new_leader, 100);
-    let done = Reply { client: 7, seq: 2, answer: Answer::Done(KvOutput::Ok) };
+    let done = Reply { client, seq: 2, answer: Answer::Done(KvOutput::Ok) };
     assert_eq!(replies, vec![done]);
     let node = cluster.node(new_leader);
     assert!(node.state().last_applied >= cluster.status(new_leader).last_log_index);
@@ -343,13 +417,15 @@ fn a_write_is_answered_once_its_entry_is_applied_never_before() {
 #[test]
 fn a_write_whose_index_another_entry_took_is_answered_not_leader() {
     let (mut cluster, old) = settled(3);
+    let client = register(&mut cluster, old, 3);
+    cluster.run_for(10);
     let others: Vec<NodeId> = cluster.ids().into_iter().filter(|&id| id != old).collect();
     cluster.partition(&[&[old], &others]);
     cluster.request(old, Request { client: 1, seq: 1, op: put("x", "lost") });
     cluster.request(old, Request { client: 2, seq: 1, op: put("y", "lost") });
     let index = cluster.status(old).last_log_index;
     let new = cluster.check_one_leader();
-    cluster.request(new, Request { client: 3, seq: 1, op: put("y", "new") });
+    cluster.request(new, Request { client, seq: 1, op: put("y", "new") });
     assert_eq!(cluster.status(new).last_log_index, index, "the new write takes the same index");
     assert_eq!(replies_within(&mut cluster, new, 100).len(), 1, "the new leader answers");
     cluster.take_replies(old);
@@ -432,14 +508,79 @@ fn a_retry_waiting_at_the_leader_is_not_proposed_twice() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Registration (§6.3).
+
+/// A client registers through the log: the leader appends a registration, and once it is
+/// applied answers with the entry's index, the client's id; every server opened the session
+/// under that id (§6.3).
+#[test]
+fn a_registration_is_answered_with_the_index_of_its_entry() {
+    let (mut cluster, leader) = settled(6);
+    cluster.register(leader, 42);
+    let index = cluster.status(leader).last_log_index;
+    let (term, command) = cluster.node(leader).log_entry(index).expect("the registration");
+    assert_eq!(Entry::decode(command), Entry::Register, "n{leader}'s entry {index} (term {term})");
+    let answer = Answer::Registered { client_id: index };
+    let replies = replies_within(&mut cluster, leader, 100);
+    assert_eq!(replies, vec![Reply { client: 42, seq: 0, answer }], "answered to nonce 42");
+    cluster.run_until(100, |c| c.ids().iter().all(|&id| c.node(id).state().last_applied >= index));
+    for id in cluster.ids() {
+        let session = cluster.node(id).store.sessions.get(&index).cloned();
+        let fresh = Session { last_seq: 0, answer: Ok(KvOutput::Ok), last_index: index };
+        assert_eq!(session, Some(fresh), "n{id} opened session {index}");
+    }
+}
+
+/// A server that does not lead answers a registration "not leader", naming the leader it
+/// knows, and appends nothing (§6.3).
+#[test]
+fn a_follower_answers_a_registration_not_leader() {
+    let (mut cluster, leader) = settled(1);
+    let follower = cluster.ids().into_iter().find(|&id| id != leader).expect("a follower");
+    let last = cluster.status(leader).last_log_index;
+    cluster.register(follower, 42);
+    let answer = Answer::NotLeader { leader_hint: Some(leader) };
+    assert_eq!(cluster.take_replies(follower), vec![Reply { client: 42, seq: 0, answer }]);
+    assert_eq!(cluster.status(follower).last_log_index, last, "nothing appended");
+}
+
+/// A registration retried while the first waits at the same leader is not proposed again.
+#[test]
+fn a_retried_registration_waiting_at_the_leader_is_not_proposed_twice() {
+    let (mut cluster, leader) = settled(5);
+    let last = cluster.status(leader).last_log_index;
+    cluster.register(leader, 42);
+    cluster.register(leader, 42);
+    assert_eq!(cluster.status(leader).last_log_index, last + 1);
+}
+
+/// A write from a client without a session goes through the log, and is answered "session
+/// expired" once applied, changing nothing on any server: the client cannot learn whether an
+/// earlier copy was applied (§6.3).
+#[test]
+fn a_write_without_a_session_is_answered_session_expired_and_changes_nothing() {
+    let (mut cluster, leader) = settled(7);
+    cluster.request(leader, request(1, put("x", "1")));
+    let index = cluster.status(leader).last_log_index;
+    let replies = replies_within(&mut cluster, leader, 100);
+    assert_eq!(replies, vec![Reply { client: 7, seq: 1, answer: Answer::SessionExpired }]);
+    cluster.run_until(100, |c| c.ids().iter().all(|&id| c.node(id).state().last_applied >= index));
+    for id in cluster.ids() {
+        let store = &cluster.node(id).store;
+        assert_eq!((store.get("x"), store.sessions.len()), (None, 0), "n{id}'s store unchanged");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reads (§6.4).
 
 /// A read puts nothing in the log: the leader answers it after one round of leadership checks
-/// (§6.4).
+/// (§6.4). (Client 7 reads without a session: a read changes nothing, so it needs none.)
 #[test]
 fn a_read_puts_nothing_in_the_log() {
     let (mut cluster, leader) = settled(1);
-    cluster.request(leader, request(1, put("x", "1")));
+    let writer = register(&mut cluster, leader, 1);
+    cluster.request(leader, Request { client: writer, seq: 1, op: put("x", "1") });
     replies_within(&mut cluster, leader, 100);
     let last = cluster.status(leader).last_log_index;
     for seq in 2..=6 {
@@ -505,8 +646,12 @@ fn a_follower_confirms_a_round_only_without_a_newer_term(
 fn only_a_round_started_after_the_read_confirms_it() {
     let mut node = bench_leader();
     stored_through(&mut node, 1);
-    node.request(request(1, put("x", "1")));
+    node.register(9);
     stored_through(&mut node, 2);
+    let registered = Reply { client: 9, seq: 0, answer: Answer::Registered { client_id: 2 } };
+    assert_eq!(node.take_replies(), vec![registered], "the registration at index 2");
+    node.request(Request { client: 2, seq: 1, op: put("x", "1") });
+    stored_through(&mut node, 3);
     node.take_replies();
     node.request(request(2, get("x")));
     let first = read_checks(&mut node);
@@ -537,13 +682,16 @@ fn a_single_server_answers_reads_at_once() {
     assert_eq!(cluster.take_replies(1), vec![done]);
 }
 
-/// A log entry of the service is a client's request or a no-op, as JSON; a raw command
-/// proposed through the harness is one too.
+/// A log entry of the service is a client's registration, a client's request or a no-op, as
+/// JSON; a raw command proposed through the harness is one too.
 #[test]
 fn entries_round_trip_through_the_log() {
     let entry = Entry::Request(request(1, put("x", "1")));
     assert_eq!(Entry::decode(&entry.encode()), entry);
+    assert_eq!(Entry::decode(&Entry::Register.encode()), Entry::Register);
     let (mut cluster, leader) = settled(1);
+    let (client, _) = cluster.propose(leader, Entry::Register.encode()).expect("a registration");
+    let entry = Entry::Request(Request { client, seq: 1, op: put("x", "1") });
     let (index, _) = cluster.propose(leader, entry.encode()).expect("the leader accepts");
     cluster.run_until(50, |c| c.node(leader).state().last_applied >= index);
     assert_eq!(cluster.node(leader).store.get("x").map(String::as_str), Some("1"));

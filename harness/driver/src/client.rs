@@ -1,9 +1,14 @@
 //! Client connections: Redis commands in, the service's answers out.
 //!
 //! Each connection is a set of client sessions (§6.3), one per request it may have in flight
-//! (up to [`MAX_BATCH`]): a random client id, and a sequence number per operation, the same for
-//! every retry of it, so a request retried after a timeout or a change of leader is applied
-//! once. Commands are answered in the order they came
+//! (up to [`MAX_BATCH`]), each registered through Raft before its first request: the
+//! connection sends a registration (with a random nonce, at least 2^56, to route the answer back;
+//! a follower forwards it to the leader like a request) and uses the id it gets, the index of
+//! the registration's log entry. Then a sequence number per operation, the same for every retry
+//! of it, so a request retried after a timeout or a change of leader is applied once. A
+//! request answered "session expired" (the session was evicted, §6.3) may or may not have taken
+//! effect: the command gets `-TRYAGAIN` saying so, and that session registers again before its
+//! next request. Commands are answered in the order they came
 //! (pipelining); consecutive `GET`s and `SET`s of a pipeline go to the node together, so one
 //! loop turn (one fsync) carries them all.
 //!
@@ -22,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::resp::{self, Value};
 use crate::server::{Info, Input};
-use crate::service::{Answer, KvOp, KvOutput, Reply, Request};
+use crate::service::{Answer, Call, KvOp, KvOutput, Reply, Request};
 
 /// How long one request may take, retries included, before the client gets an error.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
@@ -59,8 +64,8 @@ struct Connection<M> {
     me: NodeId,
     node: std_mpsc::Sender<Input<M>>,
     /// The connection's sessions: (client id, last sequence number), one per request a
-    /// pipeline may have in flight.
-    sessions: Vec<(u64, u64)>,
+    /// pipeline may have in flight; `None` before it registered, and after it expired.
+    sessions: Vec<Option<(u64, u64)>>,
     replies_tx: mpsc::UnboundedSender<Reply>,
     replies: mpsc::UnboundedReceiver<Reply>,
 }
@@ -246,6 +251,9 @@ impl<M: Send + 'static> Connection<M> {
     /// again after [`RETRY_AFTER`], until [`REQUEST_DEADLINE`].
     async fn call_many(&mut self, ops: Vec<KvOp>) -> Vec<Result<KvOutput, Value>> {
         assert!(ops.len() <= MAX_BATCH, "at most {MAX_BATCH} requests in flight");
+        if let Err(error) = self.register_sessions(ops.len()).await {
+            return vec![Err(error); ops.len()];
+        }
         let mut results: Vec<Option<Result<KvOutput, Value>>> = vec![None; ops.len()];
         let mut waiting: BTreeMap<u64, (usize, u64, KvOp, Option<NodeId>)> = BTreeMap::new();
         for (i, op) in ops.into_iter().enumerate() {
@@ -273,6 +281,13 @@ impl<M: Send + 'static> Connection<M> {
                         Answer::Done(output) => results[i] = Some(Ok(output)),
                         Answer::Refused(why) => {
                             results[i] = Some(Err(Value::Error(format!("ERR {why}"))))
+                        }
+                        Answer::SessionExpired => {
+                            self.sessions[i] = None;
+                            results[i] = Some(Err(Value::Error(EXPIRED.into())));
+                        }
+                        Answer::Registered { .. } => {
+                            waiting.insert(reply.client, (i, seq, op, target_of(&reply)));
                         }
                         Answer::NotLeader { leader_hint } => {
                             let target = leader_hint.filter(|&leader| leader != self.me);
@@ -302,19 +317,73 @@ impl<M: Send + 'static> Connection<M> {
             .collect()
     }
 
-    /// The client id and next sequence number of sub-session `i`.
-    fn next_request(&mut self, i: usize) -> (u64, u64) {
-        while self.sessions.len() <= i {
-            self.sessions.push((random_client_id(self.me), 0));
+    /// Registers sub-sessions `0..count` that have no session, all at once (§6.3): each
+    /// registration goes through the log, retried with the same nonce at the hinted leader, or
+    /// again after [`RETRY_AFTER`], until [`REQUEST_DEADLINE`]. A retried registration may open
+    /// two sessions; the other one is never used and is evicted in time.
+    async fn register_sessions(&mut self, count: usize) -> Result<(), Value> {
+        if self.sessions.len() < count {
+            self.sessions.resize(count, None);
         }
-        let session = &mut self.sessions[i];
+        // By nonce: the sub-session, and where its registration went last.
+        let mut waiting: BTreeMap<u64, (usize, Option<NodeId>)> = BTreeMap::new();
+        for i in (0..count).filter(|&i| self.sessions[i].is_none()) {
+            let nonce = random_nonce(self.me);
+            waiting.insert(nonce, (i, None));
+            self.send(Call::Register { nonce }, None);
+        }
+        let deadline = Instant::now() + REQUEST_DEADLINE;
+        while !waiting.is_empty() {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Value::Error(
+                    "TRYAGAIN no leader registered this client in time".into(),
+                ));
+            }
+            match tokio::time::timeout(RETRY_AFTER.min(deadline - now), self.replies.recv()).await {
+                Ok(Some(reply)) => {
+                    let Some(&(i, _)) = waiting.get(&reply.client) else { continue };
+                    match reply.answer {
+                        Answer::Registered { client_id } if reply.seq == 0 => {
+                            waiting.remove(&reply.client);
+                            self.sessions[i] = Some((client_id, 0));
+                        }
+                        Answer::NotLeader { leader_hint } if reply.seq == 0 => {
+                            let target = target_of(&reply);
+                            if leader_hint.is_none() {
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                            waiting.insert(reply.client, (i, target));
+                            self.send(Call::Register { nonce: reply.client }, target);
+                        }
+                        _ => continue, // an answer to an earlier request
+                    }
+                }
+                Ok(None) => return Err(Value::Error("ERR the node is stopping".into())),
+                Err(_) => {
+                    for &nonce in waiting.keys() {
+                        self.send(Call::Register { nonce }, None);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The client id and next sequence number of sub-session `i` (registered).
+    fn next_request(&mut self, i: usize) -> (u64, u64) {
+        let session = self.sessions[i].as_mut().expect("registered before its requests");
         session.1 += 1;
         *session
     }
 
     fn submit(&self, client: u64, seq: u64, op: KvOp, target: Option<NodeId>) {
-        let request = Request { client, seq, op };
-        let _ = self.node.send(Input::Client { request, target, reply: self.replies_tx.clone() });
+        self.send(Call::Request(Request { client, seq, op }), target);
+    }
+
+    fn send(&self, call: Call, target: Option<NodeId>) {
+        let reply = self.replies_tx.clone();
+        let _ = self.node.send(Input::Client { request: call, target, reply });
     }
 
     async fn info(&self) -> Value {
@@ -324,6 +393,18 @@ impl<M: Send + 'static> Connection<M> {
             Ok(info) => Value::Bulk(Some(info_text(&info).into_bytes())),
             Err(_) => Value::Error("ERR the node is stopping".into()),
         }
+    }
+}
+
+/// The error of a command whose session expired (§6.3).
+const EXPIRED: &str = "TRYAGAIN session expired; the command may or may not have taken effect (the connection \
+     registers again)";
+
+/// Where an answer "not leader" says to try next: the hinted leader, unless it is this node.
+fn target_of(reply: &Reply) -> Option<NodeId> {
+    match reply.answer {
+        Answer::NotLeader { leader_hint } => leader_hint,
+        _ => None,
     }
 }
 
@@ -381,9 +462,10 @@ pub fn info_text(info: &Info) -> String {
     )
 }
 
-/// A client id no other connection of the cluster uses: the node id in the top byte, then
-/// time and a counter mixed (ids need not be guessable or ordered, only distinct).
-fn random_client_id(me: NodeId) -> u64 {
+/// A registration's nonce no other connection of the cluster uses: the node id in the top byte
+/// (so at least 2^56, never a log index, so never a client id), then time and a counter mixed
+/// (nonces need not be guessable or ordered, only distinct).
+fn random_nonce(me: NodeId) -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNT: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()

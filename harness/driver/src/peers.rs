@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio_util::codec::{Encoder, FramedRead, LengthDelimitedCodec};
 
 use crate::encoding;
-use crate::service::{Reply, Request};
+use crate::service::{Call, Reply};
 
 /// The largest frame a node reads from a peer: 64 MiB (a snapshot travels in one message).
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
@@ -43,8 +43,8 @@ pub enum Frame<M> {
     },
     /// A Raft message.
     Raft(M),
-    /// A client's request a follower passes to the leader.
-    Forward(Request),
+    /// A client's request (or registration) a follower passes to the leader.
+    Forward(Call),
     /// The leader's answer to a forwarded request.
     ForwardReply(Reply),
 }

@@ -2,7 +2,8 @@
 //!
 //! A request comes from a connection to this process, or from a follower that forwarded it
 //! (the follower keeps the route to its own connection). The node answers by client id
-//! ([`crate::service::Reply`]); the route says where that answer goes. A client id has one
+//! ([`crate::service::Reply`]), or a registration by its nonce (at least 2^56, so never a
+//! client id, which is a log index: §6.3); the route says where that answer goes. A client id has one
 //! request in flight at a time (stage 6's sessions, §6.3), so a route serves one reply and
 //! is then forgotten: the next request of that client sets it again.
 //!

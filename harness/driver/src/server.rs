@@ -39,7 +39,7 @@ use crate::client;
 use crate::coalesce;
 use crate::peers::{self, Frame};
 use crate::routes::Routes;
-use crate::service::{Hosted, Reply, Request};
+use crate::service::{Call, Hosted, Reply};
 use crate::storage::Disk;
 
 /// One tick of the node's clock.
@@ -172,11 +172,11 @@ impl Trace {
 pub enum Input<M> {
     /// A peer's frame.
     Peer(NodeId, Frame<M>),
-    /// A client's request, for this node (`target` `None` or this node) or to forward to
-    /// `target`; its reply goes to `reply`.
+    /// A client's request or registration, for this node (`target` `None` or this node) or
+    /// to forward to `target`; its reply goes to `reply`.
     Client {
         /// The request.
-        request: Request,
+        request: Call,
         /// Where to send it.
         target: Option<NodeId>,
         /// The client's connection.
@@ -192,9 +192,9 @@ pub enum Input<M> {
 /// A client request waiting for its turn.
 enum Waiting {
     /// From a connection to this process, for this node or to forward to `target`.
-    Local { request: Request, target: Option<NodeId>, reply: mpsc::UnboundedSender<Reply> },
+    Local { request: Call, target: Option<NodeId>, reply: mpsc::UnboundedSender<Reply> },
     /// Forwarded by the follower `from`.
-    Forwarded { from: NodeId, request: Request },
+    Forwarded { from: NodeId, request: Call },
 }
 
 /// Where the reply to a client's requests goes.
@@ -422,16 +422,24 @@ impl<H: Hosted> NodeLoop<H> {
     fn request(&mut self, waiting: Waiting) {
         match waiting {
             Waiting::Forwarded { from, request } => {
-                self.routes.insert(request.client, Route::Peer(from), Instant::now());
-                self.node.request(request);
+                self.routes.insert(request.route(), Route::Peer(from), Instant::now());
+                self.call(request);
             }
             Waiting::Local { request, target, reply } => {
-                self.routes.insert(request.client, Route::Local(reply), Instant::now());
+                self.routes.insert(request.route(), Route::Local(reply), Instant::now());
                 match target {
                     Some(leader) if leader != self.id => self.send(leader, Frame::Forward(request)),
-                    _ => self.node.request(request),
+                    _ => self.call(request),
                 }
             }
+        }
+    }
+
+    /// Hands the node a client's request or registration.
+    fn call(&mut self, call: Call) {
+        match call {
+            Call::Register { nonce } => self.node.register(nonce),
+            Call::Request(request) => self.node.request(request),
         }
     }
 

@@ -8,8 +8,8 @@
 use std::fmt::Debug;
 
 use harness::{Config, Envelope, NodeId, Rng, Status};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::coalesce::Kind;
 use crate::storage::Durable;
@@ -23,6 +23,31 @@ pub type Request = harness::service::Request<KvOp>;
 pub type Reply = harness::service::Reply<KvOutput>;
 /// What a server answers.
 pub type Answer = harness::service::Answer<KvOutput>;
+
+/// What a client's connection asks of a node: a session (RegisterClient, §6.3), or a request
+/// of a session it has.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Call {
+    /// A registration, answered to `nonce` ([`harness::service::Service::register`]).
+    Register {
+        /// The connection's name for this registration: at least 2^56
+        /// ([`crate::client`]), so never a log index, so never a client id: the two share
+        /// the route table without meeting.
+        nonce: ClientId,
+    },
+    /// A request of a registered client.
+    Request(Request),
+}
+
+impl Call {
+    /// The id its reply carries, by which the reply is routed: the nonce, or the client id.
+    pub fn route(&self) -> ClientId {
+        match self {
+            Call::Register { nonce } => *nonce,
+            Call::Request(request) => request.client,
+        }
+    }
+}
 
 /// What the driver needs of the service it runs: the node contract's inputs and outputs
 /// ([`harness::node`]), client requests, and a few numbers for `INFO`.
@@ -47,6 +72,8 @@ pub trait Hosted {
     fn step(&mut self, from: NodeId, message: Self::Message);
     /// A client's request arrived.
     fn request(&mut self, request: Request);
+    /// A client's registration arrived (§6.3).
+    fn register(&mut self, nonce: ClientId);
 
     /// Output 1: the writes to make durable before anything is sent; drained.
     fn take_persist(&mut self) -> Vec<<Self::Node as harness::Persist>::Write>;

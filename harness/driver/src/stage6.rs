@@ -139,6 +139,10 @@ where
         self.node.request(request);
     }
 
+    fn register(&mut self, nonce: harness::service::ClientId) {
+        self.node.register(nonce);
+    }
+
     fn take_persist(&mut self) -> Vec<StorageWrite> {
         self.node.take_persist()
     }

@@ -40,16 +40,16 @@ const PERIOD: Duration = Duration::from_millis(500);
 #[rustfmt::skip]
 pub(crate) enum Call {
     New, Restart, Tick, Step, Propose, TakePersist, TakeMessages, TakeCommitted, Status, LogEntry,
-    Display, WholeTest, WithNode, Compact, TakeSnapshot, Request, TakeReplies,
+    Display, WholeTest, WithNode, Compact, TakeSnapshot, Request, TakeReplies, Register,
 }
 
 /// The [`Call`]s as failure reports name them, indexed by `call as u64`.
 #[rustfmt::skip]
-const CALL_NAMES: [&str; 17] = [
+const CALL_NAMES: [&str; 18] = [
     "new()", "restart()", "tick()", "step()", "propose()", "take_persist()", "take_messages()",
     "take_committed()", "status()", "log_entry()", "Display::fmt() of a message", "the test",
     "the closure given to with_node()", "compact()", "take_snapshot()", "request()",
-    "take_replies()",
+    "take_replies()", "register()",
 ];
 
 /// Where one cluster is: written by the thread that runs it only, read by the watchdog.

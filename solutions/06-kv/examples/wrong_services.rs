@@ -5,8 +5,8 @@
 //!
 //! - `stale-read`: the leader answers a read at once from its store, without the leadership
 //!   round or the no-op (§6.4): a deposed leader serves stale values;
-//! - `no-dedup`: the sessions are forgotten after every input, so a retried write applies again
-//!   (§6.3);
+//! - `no-dedup`: the sessions forget their last request after every input (they stay open, so
+//!   the clients stay registered), so a retried write applies again (§6.3);
 //! - `sessions-not-in-snapshot`: a store loaded from a snapshot (after a restart or an
 //!   InstallSnapshot) comes without its sessions (§6.3, §7);
 //! - `answer-before-commit`: the leader answers a write as soon as it proposes it, with what its
@@ -57,7 +57,11 @@ impl<const BUG: u8> Wrong<BUG> {
     fn input(&mut self, input: impl FnOnce(&mut KvNode)) {
         input(&mut self.node);
         match BUG {
-            NO_DEDUP => self.node.store.sessions.clear(),
+            NO_DEDUP => {
+                for session in self.node.store.sessions.values_mut() {
+                    session.last_seq = 0;
+                }
+            }
             WRONG_REQUEST => {
                 for (&index, write) in &self.node.pending {
                     self.waiting.insert(index, (write.client, write.seq));
@@ -74,11 +78,11 @@ impl<const BUG: u8> Wrong<BUG> {
             let Some((client, seq)) = self.waiting.remove(&entry.index) else { continue };
             let answer = match Entry::decode(&entry.command) {
                 Entry::Noop => Answer::Done(KvOutput::Ok),
+                Entry::Register => Answer::Registered { client_id: entry.index },
                 Entry::Request(request) => {
                     let session = self.node.store.sessions.get(&request.client);
                     match session.filter(|s| s.last_seq == request.seq).map(|s| s.answer.clone()) {
-                        Some(Ok(output)) => Answer::Done(output),
-                        Some(Err(error)) => Answer::Refused(error.to_string()),
+                        Some(answer) => kv::to_answer(answer),
                         None => continue,
                     }
                 }
@@ -185,14 +189,16 @@ impl<const BUG: u8> Service for Wrong<BUG> {
                     let answer = store.apply(index, client, seq, &request.op);
                     node.request(request);
                     node.pending.retain(|_, write| (write.client, write.seq) != (client, seq));
-                    let answer =
-                        answer.map_or_else(|e| Answer::Refused(e.to_string()), Answer::Done);
-                    return node.answer(client, seq, answer);
+                    return node.answer(client, seq, kv::to_answer(answer));
                 }
                 _ => {}
             }
         }
         self.input(|node| node.request(request));
+    }
+
+    fn register(&mut self, nonce: u64) {
+        self.input(|node| node.register(nonce));
     }
 
     fn take_replies(&mut self) -> Vec<Reply<KvOutput>> {

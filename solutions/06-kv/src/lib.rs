@@ -46,5 +46,5 @@ pub use data_structures::{PersistentState, StorageWrite};
 pub use message::{Entry, Message, ReadIndex};
 pub use node::RaftNode;
 pub use read::PendingRead;
-pub use service::{KvConfig, KvNode, PendingWrite};
+pub use service::{KvConfig, KvNode, PendingWrite, to_answer};
 pub use store::{KvError, MAX_KEY_BYTES, MAX_VALUE_BYTES, Session, Store};

@@ -66,6 +66,9 @@ pub enum Entry {
     /// A new leader's first entry (§8): it commits the entries of earlier terms, and lets the
     /// leader know its commit index is up to date before it serves a read (§6.4).
     Noop,
+    /// A client's registration (§6.3): applied at index `i`, it opens the session of client
+    /// `i`. It carries nothing: the index it gets is the client's id.
+    Register,
     /// A client's write.
     Request(Request<KvOp>),
 }

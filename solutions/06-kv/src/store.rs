@@ -7,22 +7,29 @@
 //! still recognize a retried request that was applied before the snapshot, or it would apply
 //! it a second time.
 //!
-//! **Sessions** make every write take effect exactly once (§6.3). A client numbers its
-//! operations 1, 2, 3, ... and sends every retry of one with the same number. The store
-//! remembers, per client, the last number it applied and the answer it gave:
+//! **Sessions** make every write take effect exactly once (§6.3). A client first *registers*:
+//! its registration is a log entry, and applying it at index `i` opens a session for client
+//! id `i` ([`Store::register`]). The index is the id because every server applies the same
+//! entry at the same index, so every server opens the same session under the same id, and no
+//! two registrations share an index, so no two clients share an id, ever. The client then
+//! numbers its operations 1, 2, 3, ... and sends every retry of one with the same number. The
+//! store remembers, per client, the last number it applied and the answer it gave:
 //!
 //! - a request numbered *after* the last is new: apply it, remember its number and answer;
 //! - a request numbered *as* the last is a retry: answer from the record, change nothing;
 //! - a request numbered *before* the last is older than what the client already moved past
-//!   (a stray, delayed copy): refuse it ([`KvError::StaleRequest`]), change nothing.
+//!   (a stray, delayed copy): refuse it ([`KvError::StaleRequest`]), change nothing;
+//! - a request from a client with *no* session is refused ([`KvError::SessionExpired`]),
+//!   changing nothing.
 //!
 //! Sessions are bounded by a rule every server applies at the same log index, never by a
 //! local clock (the servers' clocks would disagree, and so would their stores): at most
-//! `max_sessions` sessions; a new client's first write evicts the session used least recently,
-//! by log index. A request from a client whose session was evicted cannot be told from a
-//! duplicate; the dissertation's servers answer "session expired", which needs clients to
-//! register first (§6.3). Here a session starts with a client's first write, so the limit
-//! must stay well above the number of active clients (the default is 1,000).
+//! `max_sessions` sessions; a registration evicts the session used least recently, by log
+//! index. Without registration, a request from an evicted client would look like a new
+//! client's first request, and a retry of a write applied before the eviction would be applied
+//! again. With it, the store knows the client *had* a session it no longer holds: it answers
+//! "session expired", and the client, which cannot know whether that write took effect, treats
+//! its outcome as unknown and registers again (§6.3).
 //!
 //! Invariants: `sessions.len() <= max_sessions`; every session's `last_index` is the index of
 //! an entry this store applied; no key is longer than [`MAX_KEY_BYTES`] and no value longer
@@ -63,6 +70,12 @@ pub enum KvError {
         /// The session's last applied sequence number.
         last: u64,
     },
+    /// The client has no session: it never registered, or its session was evicted. Whether an
+    /// earlier copy of this request was applied cannot be known any more (§6.3).
+    SessionExpired {
+        /// The client's id.
+        client: ClientId,
+    },
 }
 
 /// `key of 70 bytes is longer than the limit of 64`, ...
@@ -79,6 +92,11 @@ impl fmt::Display for KvError {
                 f,
                 "request #{seq} is older than this client's last applied request #{last} (§6.3)"
             ),
+            KvError::SessionExpired { client } => write!(
+                f,
+                "client {client} has no session (never registered, or evicted): register again \
+                 (§6.3)"
+            ),
         }
     }
 }
@@ -86,9 +104,10 @@ impl fmt::Display for KvError {
 /// What the store remembers of one client (§6.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    /// The sequence number of the client's last applied request.
+    /// The sequence number of the client's last applied request (0: none yet, the session
+    /// was just registered).
     pub last_seq: u64,
-    /// The answer it got, given again to every retry of it.
+    /// The answer it got, given again to every retry of it (`Ok`, for the registration).
     pub answer: Result<KvOutput, KvError>,
     /// The log index of that request: the least recent is evicted first.
     pub last_index: Index,
@@ -180,12 +199,23 @@ impl Store {
         Ok(output)
     }
 
+    /// Opens a session for a client whose registration was committed at log `index`, and
+    /// returns its id: `index` itself, the same on every server and never given twice (§6.3).
+    /// Evicts the least recently used session first if the store holds `max_sessions`
+    /// already. The new session has applied no request yet (`last_seq` 0).
+    pub fn register(&mut self, index: Index) -> ClientId {
+        self.make_room();
+        let session = Session { last_seq: 0, answer: Ok(KvOutput::Ok), last_index: index };
+        self.sessions.insert(index, session);
+        index
+    }
+
     /// Applies client `client`'s request number `seq`, committed at log `index`, exactly once
     /// (§6.3): a new request (after the session's last) is executed and its answer recorded;
     /// the session's last request again gets the recorded answer, and nothing changes; an
-    /// older one is refused with [`KvError::StaleRequest`]. A client's first request opens its
-    /// session, evicting the least recently used one (smallest `last_index`) if the store
-    /// holds `max_sessions` already.
+    /// older one is refused with [`KvError::StaleRequest`]. A client with no session (never
+    /// registered, or evicted) is refused with [`KvError::SessionExpired`], and nothing
+    /// changes: its request may be the retry of one applied before the eviction.
     pub fn apply(
         &mut self,
         index: Index,
@@ -193,15 +223,14 @@ impl Store {
         seq: u64,
         op: &KvOp,
     ) -> Result<KvOutput, KvError> {
-        if let Some(session) = self.sessions.get(&client) {
-            if seq == session.last_seq {
-                return session.answer.clone();
-            }
-            if seq < session.last_seq {
-                return Err(KvError::StaleRequest { seq, last: session.last_seq });
-            }
-        } else {
-            self.make_room();
+        let Some(session) = self.sessions.get(&client) else {
+            return Err(KvError::SessionExpired { client });
+        };
+        if seq == session.last_seq {
+            return session.answer.clone();
+        }
+        if seq < session.last_seq {
+            return Err(KvError::StaleRequest { seq, last: session.last_seq });
         }
         let answer = self.execute(op);
         let session = Session { last_seq: seq, answer: answer.clone(), last_index: index };
@@ -210,7 +239,7 @@ impl Store {
     }
 
     /// Evicts the least recently used session (smallest `last_index`) while the store is
-    /// full, so that a new one fits. Every server evicts the same one, at the same index.
+    /// full, so that a new one fits (a registration's). Every server evicts the same one, at the same index.
     pub fn make_room(&mut self) {
         while self.sessions.len() >= self.max_sessions {
             let oldest = self.sessions.iter().min_by_key(|(_, session)| session.last_index);

@@ -7,6 +7,18 @@
 //! the operation once however many copies reach it (§6.3: sessions). Every operation goes into
 //! the [`History`] with its call and return ticks.
 //!
+//! **Registration** (§6.3). Before its first operation a client registers
+//! ([`Service::register`]), retried like a request (same nonce: the client's own number), and
+//! uses the id the service answers ([`Answer::Registered`]) in every request after. A retried
+//! registration may open two sessions, of which the client uses the first answered: harmless,
+//! the other one is never used and is evicted in time. When a request is answered
+//! [`Answer::SessionExpired`] (the session was evicted), the client cannot know whether the
+//! operation took effect before the eviction: it leaves it in the history with an *unknown*
+//! outcome, registers again before its next operation, and goes on. Its sequence numbers keep
+//! counting across sessions (a new session accepts any number above 0), so that `c2#5` names one
+//! operation in the history. The history names a client by its own number (`c2`), the
+//! timeline names its requests by its session's id.
+//!
 //! Requests and replies travel on the client link ([`ClientLink`]): delayed by a few ticks,
 //! lost with some probability, never duplicated by the link itself (a client's retries are the
 //! duplicates). A request reaching a crashed server is lost.
@@ -23,6 +35,9 @@ use crate::node::NodeId;
 use crate::rng::Rng;
 use crate::service::history::History;
 use crate::service::{Answer, ClientId, Reply, Request, Service};
+
+/// The sequence number of a registration's answer ([`Service::register`]): no request has it.
+const REGISTRATION: u64 = 0;
 
 /// The stream of [`Rng::fork`] the clients and their link draw from (the cluster's streams
 /// are in [`crate::cluster::streams`]).
@@ -60,8 +75,20 @@ impl ClientLink {
 enum Packet<Op, Output> {
     /// A request on its way to server `to`.
     Request { to: NodeId, request: Request<Op> },
+    /// A registration (nonce `nonce`) on its way to server `to`.
+    Register { to: NodeId, nonce: ClientId },
     /// A reply from server `from` on its way to its client.
     Reply { from: NodeId, reply: Reply<Output> },
+}
+
+/// Where a client's request (or registration) went, and when to send it again.
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    /// The server asked last, and the tick after which the client gives up on it.
+    server: NodeId,
+    deadline: u64,
+    /// Set when the client should send again now (an answer said "not leader").
+    resend: bool,
 }
 
 /// One operation a client is waiting for.
@@ -71,17 +98,19 @@ struct Waiting<Op> {
     op: Op,
     /// Its place in the history.
     place: usize,
-    /// The server asked last, and the tick after which the client gives up on it.
-    server: NodeId,
-    deadline: u64,
-    /// Set when the client should send again now (an answer said "not leader").
-    resend: bool,
+    attempt: Attempt,
 }
 
 /// One client.
 #[derive(Clone, Debug)]
 struct Client<Op> {
+    /// The client's own number: its name in the history, and its registrations' nonce.
     id: ClientId,
+    /// The id its session got from the service (§6.3); `None` before it registered, and
+    /// after its session expired.
+    session: Option<ClientId>,
+    /// Its registration in flight, if any.
+    registering: Option<Attempt>,
     /// The sequence number of its latest operation (0 before the first).
     seq: u64,
     /// Operations to do, in order.
@@ -121,6 +150,10 @@ pub struct Counts {
     pub refused: u64,
     /// Retries after a timeout.
     pub timeouts: u64,
+    /// Registrations sent, retries included (§6.3).
+    pub registrations: u64,
+    /// Answers "session expired": operations whose outcome stayed unknown (§6.3).
+    pub expired: u64,
 }
 
 impl<Op, Output> Clients<Op, Output>
@@ -141,6 +174,8 @@ where
         let clients = (1..=count as ClientId)
             .map(|id| Client {
                 id,
+                session: None,
+                registering: None,
                 seq: 0,
                 queue: VecDeque::new(),
                 waiting: None,
@@ -228,6 +263,7 @@ where
         for client in &mut self.clients {
             client.queue.clear();
             client.waiting = None;
+            client.registering = None;
         }
     }
 
@@ -248,6 +284,14 @@ where
                 Packet::Request { to, request } => {
                     if cluster.is_up(to) {
                         cluster.request(to, request);
+                        self.collect_replies(cluster);
+                    } else {
+                        self.counts.lost += 1;
+                    }
+                }
+                Packet::Register { to, nonce } => {
+                    if cluster.is_up(to) {
+                        cluster.register(to, nonce);
                         self.collect_replies(cluster);
                     } else {
                         self.counts.lost += 1;
@@ -311,7 +355,9 @@ where
         let last = self.history.records().iter().rev().find(|record| record.client == client);
         match last.and_then(|record| record.returned.clone()) {
             Some((_, output)) => output,
-            None => cluster.fail(&format!("client c{client}: {op:?} was refused")),
+            None => cluster.fail(&format!(
+                "client c{client}: {op:?} was refused, or its session expired (outcome unknown)"
+            )),
         }
     }
 
@@ -344,11 +390,15 @@ where
         self.in_flight.insert((now + delay, self.sent), packet);
     }
 
-    /// A reply reached its client at tick `now`: an answer to the operation it waits for ends
-    /// it or sends it elsewhere; any other (a late one, a duplicate) is ignored.
+    /// A reply reached its client at tick `now`: an answer to the registration or the
+    /// operation it waits for ends it or sends it elsewhere; any other (a late one, a
+    /// duplicate, one for a session it no longer uses) is ignored.
     fn receive(&mut self, now: u64, from: NodeId, reply: Reply<Output>) {
-        let index = reply.client as usize - 1;
-        let Some(client) = self.clients.get_mut(index) else { return };
+        if reply.seq == REGISTRATION {
+            return self.receive_registration(now, from, reply);
+        }
+        let session = Some(reply.client);
+        let Some(client) = self.clients.iter_mut().find(|c| c.session == session) else { return };
         let Some(waiting) = client.waiting.as_mut() else { return };
         if waiting.seq != reply.seq {
             return;
@@ -361,63 +411,146 @@ where
             }
             Answer::NotLeader { leader_hint } => {
                 self.counts.not_leader += 1;
-                client.leader = match leader_hint {
-                    Some(hint) if hint != from && client.reachable.contains(&hint) => hint,
-                    _ => next_server(&client.reachable, from),
-                };
-                // Without a hint, no leader is known: wait a little before the next try.
-                if leader_hint.is_some() {
-                    waiting.resend = true;
-                } else {
-                    waiting.deadline = now + 2;
-                }
+                let answered = (now, from, leader_hint);
+                redirect(&client.reachable, &mut client.leader, &mut waiting.attempt, answered);
             }
             Answer::Refused(why) => {
                 self.counts.refused += 1;
                 self.refusals.push((client.id, reply.seq, why));
                 client.waiting = None;
             }
+            Answer::SessionExpired => {
+                // It may have been applied before the eviction: unknown, never retried.
+                self.counts.expired += 1;
+                client.waiting = None;
+                client.session = None;
+            }
+            // Not answers to a request: a broken service's; the client waits on.
+            Answer::Registered { .. } => {}
         }
     }
 
-    /// Client `index` sends if it has to: a new operation, a retry after a timeout, or a
-    /// retry after "not leader".
+    /// The answer to a registration (`reply.client` is the nonce): the client's session is
+    /// open, or it tries elsewhere.
+    fn receive_registration(&mut self, now: u64, from: NodeId, reply: Reply<Output>) {
+        let Some(client) = self.clients.iter_mut().find(|c| c.id == reply.client) else { return };
+        let Some(attempt) = client.registering.as_mut() else { return };
+        match reply.answer {
+            Answer::Registered { client_id } => {
+                client.session = Some(client_id);
+                client.registering = None;
+                client.leader = from;
+            }
+            Answer::NotLeader { leader_hint } => {
+                self.counts.not_leader += 1;
+                redirect(&client.reachable, &mut client.leader, attempt, (now, from, leader_hint));
+            }
+            // Not answers to a registration: a broken service's; the client waits on.
+            Answer::Done(_) | Answer::Refused(_) | Answer::SessionExpired => {}
+        }
+    }
+
+    /// Client `index` sends if it has to: a registration if it has work and no session, a
+    /// new operation, or a retry after a timeout or "not leader".
     fn maybe_send(&mut self, index: usize, now: u64) {
         let timeout = self.link.timeout;
         let client = &mut self.clients[index];
-        let request = match client.waiting.as_mut() {
-            Some(waiting) if waiting.resend || now >= waiting.deadline => {
-                if !waiting.resend {
-                    // Timed out: the server may be down or cut off; try the next one.
-                    self.counts.timeouts += 1;
-                    client.leader = next_server(&client.reachable, waiting.server);
-                }
-                waiting.resend = false;
-                waiting.server = client.leader;
-                waiting.deadline = now + timeout;
-                self.history.retried(waiting.place);
-                Request { client: client.id, seq: waiting.seq, op: waiting.op.clone() }
+        let Some(session) = client.session else {
+            if client.queue.is_empty() {
+                return;
             }
-            Some(_) => return,
+            let attempt = client.registering.get_or_insert(Attempt {
+                server: client.leader,
+                deadline: now,
+                resend: true,
+            });
+            if !retry(
+                attempt,
+                &client.reachable,
+                &mut client.leader,
+                now,
+                timeout,
+                &mut self.counts,
+            ) {
+                return;
+            }
+            let (to, nonce) = (client.leader, client.id);
+            self.counts.registrations += 1;
+            return self.put(now, Packet::Register { to, nonce });
+        };
+        let request = match client.waiting.as_mut() {
+            Some(waiting) => {
+                let counts = &mut self.counts;
+                if !retry(
+                    &mut waiting.attempt,
+                    &client.reachable,
+                    &mut client.leader,
+                    now,
+                    timeout,
+                    counts,
+                ) {
+                    return;
+                }
+                self.history.retried(waiting.place);
+                Request { client: session, seq: waiting.seq, op: waiting.op.clone() }
+            }
             None => {
                 let Some(op) = client.queue.pop_front() else { return };
                 client.seq += 1;
                 let place = self.history.call(client.id, client.seq, now, op.clone());
-                client.waiting = Some(Waiting {
-                    seq: client.seq,
-                    op: op.clone(),
-                    place,
-                    server: client.leader,
-                    deadline: now + timeout,
-                    resend: false,
-                });
-                Request { client: client.id, seq: client.seq, op }
+                let attempt =
+                    Attempt { server: client.leader, deadline: now + timeout, resend: false };
+                client.waiting = Some(Waiting { seq: client.seq, op: op.clone(), place, attempt });
+                Request { client: session, seq: client.seq, op }
             }
         };
         let to = client.leader;
         self.counts.requests += 1;
         self.put(now, Packet::Request { to, request });
     }
+}
+
+/// An answer "not leader" from `from` at tick `now`: the next try goes to the hinted leader,
+/// else the next server; without a hint, no leader is known: wait a little before it.
+fn redirect(
+    reachable: &[NodeId],
+    leader: &mut NodeId,
+    attempt: &mut Attempt,
+    (now, from, leader_hint): (u64, NodeId, Option<NodeId>),
+) {
+    *leader = match leader_hint {
+        Some(hint) if hint != from && reachable.contains(&hint) => hint,
+        _ => next_server(reachable, from),
+    };
+    if leader_hint.is_some() {
+        attempt.resend = true;
+    } else {
+        attempt.deadline = now + 2;
+    }
+}
+
+/// True if `attempt` is to be sent (again) now, to `leader`: it is due (an answer said "not
+/// leader", or its timeout passed, and then the next server is tried). Sets its next deadline.
+fn retry(
+    attempt: &mut Attempt,
+    reachable: &[NodeId],
+    leader: &mut NodeId,
+    now: u64,
+    timeout: u64,
+    counts: &mut Counts,
+) -> bool {
+    if !attempt.resend && now < attempt.deadline {
+        return false;
+    }
+    if !attempt.resend {
+        // Timed out: the server may be down or cut off; try the next one.
+        counts.timeouts += 1;
+        *leader = next_server(reachable, attempt.server);
+    }
+    attempt.resend = false;
+    attempt.server = *leader;
+    attempt.deadline = now + timeout;
+    true
 }
 
 /// The server after `server` among `servers`, round the ring.

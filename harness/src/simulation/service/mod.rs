@@ -6,9 +6,10 @@
 //! through one more trait, [`Service`]: an input, [`Service::request`], and an output,
 //! [`Service::take_replies`], drained after every input like the others.
 //!
-//! - [`clients`]: simulated clients on the cluster's clock. Each sends one request at a time to
-//!   a server, waits with a timeout, and retries at the hinted leader or the next server with
-//!   the same client id and sequence number (§6.2, §6.3). Requests and replies travel over a
+//! - [`clients`]: simulated clients on the cluster's clock. Each registers first (its session,
+//!   §6.3), then sends one request at a time to a server, waits with a timeout, and retries at
+//!   the hinted leader or the next server with the same client id and sequence number (§6.2,
+//!   §6.3). Requests and replies travel over a
 //!   *client link* with its own delays and losses, apart from the network between servers.
 //! - [`history`]: every operation the clients call, with its call tick, its return tick and its
 //!   output (or an unknown outcome when the client never learned it), checked for
@@ -44,7 +45,8 @@ use crate::node::{Compact, NodeId, Persist};
 use crate::trace::Event;
 use crate::watchdog::Call;
 
-/// A client's id: distinct per client, never reused.
+/// A client's id: distinct per client, never reused. A service that registers its clients
+/// (§6.3) hands the ids out itself ([`Answer::Registered`]).
 pub type ClientId = u64;
 
 /// A client's request: who asks (`client`), which of its requests this is (`seq`, from 1, one
@@ -85,9 +87,20 @@ pub enum Answer<Output> {
     /// The request is refused and changed nothing, e.g. a value over the size limit, or a
     /// sequence number older than the client's last (§6.3). Says why.
     Refused(String),
+    /// The answer to a registration ([`Service::register`]): the client's session is open,
+    /// and `client_id` is the id its requests carry from now on (§6.3).
+    Registered {
+        /// The client's id.
+        client_id: ClientId,
+    },
+    /// The client has no session (it was never registered, or its session was evicted to make
+    /// room for newer ones), so the service cannot tell whether this request was applied
+    /// already: it applies nothing now, and the request's outcome stays *unknown* (it may have
+    /// taken effect before the eviction). The client registers again and goes on (§6.3).
+    SessionExpired,
 }
 
-/// `ok`, `not leader (try n2)`, `refused: why`.
+/// `ok`, `not leader (try n2)`, `refused: why`, `registered as c5`, `session expired`.
 impl<Output: Display> Display for Answer<Output> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -95,6 +108,8 @@ impl<Output: Display> Display for Answer<Output> {
             Answer::NotLeader { leader_hint: Some(hint) } => write!(f, "not leader (try n{hint})"),
             Answer::NotLeader { leader_hint: None } => write!(f, "not leader (no leader known)"),
             Answer::Refused(why) => write!(f, "refused: {why}"),
+            Answer::Registered { client_id } => write!(f, "registered as c{client_id}"),
+            Answer::SessionExpired => write!(f, "session expired"),
         }
     }
 }
@@ -114,6 +129,13 @@ pub trait Service: Compact + Persist {
 
     /// A client's request arrived.
     fn request(&mut self, request: Request<Self::Op>);
+
+    /// A client asks for a session (RegisterClient, §6.3). It has no id yet: `nonce` is its
+    /// own name for this registration, only to route the answer back, and the answer is a
+    /// [`Reply`] with `client: nonce`, `seq: 0` (no request has number 0) and
+    /// [`Answer::Registered`] (or [`Answer::NotLeader`]: the client tries elsewhere, with the
+    /// same nonce).
+    fn register(&mut self, nonce: ClientId);
 
     /// The answers this node sends back since the last call, in order; drained.
     fn take_replies(&mut self) -> Vec<Reply<Self::Output>>;
@@ -136,6 +158,22 @@ impl<N: Service + 'static> Cluster<N> {
         self.after_event(id);
     }
 
+    /// Hands node `id` a client's registration now (nonce `nonce`, [`Service::register`]):
+    /// traced, then the node's outputs drained and checked as after any event. Fails with the
+    /// report if `id` is crashed.
+    pub fn register(&mut self, id: NodeId, nonce: ClientId) {
+        let term = self.slot(id).status.term;
+        let text = format!("register (nonce {nonce})");
+        let Some(node) = self.slots[id as usize - 1].node.as_mut() else {
+            self.fail(&format!("register(n{id}, nonce {nonce}): n{id} is crashed"))
+        };
+        self.trace.push(self.now, Event::Client { node: id, term, text });
+        if let Err(panic) = guarded(&self.watch, id, Call::Register, || node.register(nonce)) {
+            self.node_panicked(id, "register()", panic);
+        }
+        self.after_event(id);
+    }
+
     /// Puts `view` (the clients' history, checked) into the trace file, for the trace page's
     /// history view, if the cluster keeps its whole trace; `view` is built only then.
     pub(crate) fn show_history(&self, view: impl FnOnce() -> view::HistoryView) {
@@ -154,7 +192,11 @@ impl<N: Service + 'static> Cluster<N> {
         };
         let term = self.slot(id).status.term;
         for reply in &replies {
-            let text = format!("c{}#{} → {}", reply.client, reply.seq, reply.answer);
+            let text = if reply.seq == 0 {
+                format!("nonce {} → {}", reply.client, reply.answer)
+            } else {
+                format!("c{}#{} → {}", reply.client, reply.seq, reply.answer)
+            };
             self.trace.push(self.now, Event::Client { node: id, term, text });
         }
         replies
