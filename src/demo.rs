@@ -113,8 +113,9 @@ impl Demo<'_> {
         self.until(400, |c| c.majority_leader().is_some())?;
         let leader = self.leader();
         self.say(&format!(
-            "2/7 n{leader} leads: three clients write and read through it; a write is answered \
-             once committed (§5.3, dissertation §6)"
+            "2/7 n{leader} leads: three clients register (their sessions: an entry each), then \
+             write and read through it; a write is answered once committed (§5.3, dissertation \
+             §6)"
         ));
         self.operations();
         self.run(40)?;

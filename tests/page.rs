@@ -345,7 +345,7 @@ fn check_history(result: &Value, trace: &Value) {
     let clicked = &view["clicked"];
     let op = &operations[clicked["op"].as_u64().expect("a bar was clicked") as usize];
     let request =
-        format!("c{}#{} {}", op["client"], op["seq"], op["op"].as_str().unwrap_or_default());
+        format!("c{}#{} {}", op["session"], op["seq"], op["op"].as_str().unwrap_or_default());
     assert_eq!(
         clicked["text"].as_str(),
         Some(request.as_str()),

@@ -280,10 +280,11 @@
     document.querySelector("main").before(history.element);
     history.draw();
   }
-  // The timeline's event for a history bar: where the operation's request (`c2#5 put x=1`)
-  // first reached a server, else the first event at its call's tick.
+  // The timeline's event for a history bar: where the operation's request (`c12#5 put x=1`,
+  // named by the client's session) first reached a server, else the first event at its call's
+  // tick.
   function selectOperation(op) {
-    const request = `c${op.client}#${op.seq} `;
+    const request = `c${op.session}#${op.seq} `;
     let found = -1, first = -1;
     for (let i = 0; i < E.length && found < 0; i++) {
       if (E[i].tick < op.call) continue;

@@ -497,7 +497,7 @@ where
             None => {
                 let Some(op) = client.queue.pop_front() else { return };
                 client.seq += 1;
-                let place = self.history.call(client.id, client.seq, now, op.clone());
+                let place = self.history.call_as(client.id, session, client.seq, now, op.clone());
                 let attempt =
                     Attempt { server: client.leader, deadline: now + timeout, resend: false };
                 client.waiting = Some(Waiting { seq: client.seq, op: op.clone(), place, attempt });

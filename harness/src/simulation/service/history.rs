@@ -21,6 +21,9 @@ use crate::service::ClientId;
 pub struct Record<Op, Output> {
     /// The client that called it.
     pub client: ClientId,
+    /// The id its requests carried: the client's session (§6.3), by which the timeline names
+    /// them (`c12#5`); the client's own number for a service without registration.
+    pub session: ClientId,
     /// The client's sequence number for it.
     pub seq: u64,
     /// The tick of the call (its first request sent).
@@ -49,7 +52,19 @@ impl<Op, Output> Default for History<Op, Output> {
 impl<Op: Clone + Display, Output: Clone + Display> History<Op, Output> {
     /// Records a call; returns its place in the history.
     pub fn call(&mut self, client: ClientId, seq: u64, call: u64, op: Op) -> usize {
-        let record = Record { client, seq, call, op, returned: None, attempts: 1 };
+        self.call_as(client, client, seq, call, op)
+    }
+
+    /// Records a call whose requests carry the id `session` (§6.3); returns its place.
+    pub fn call_as(
+        &mut self,
+        client: ClientId,
+        session: ClientId,
+        seq: u64,
+        call: u64,
+        op: Op,
+    ) -> usize {
+        let record = Record { client, session, seq, call, op, returned: None, attempts: 1 };
         self.records.push(record);
         self.records.len() - 1
     }

@@ -37,6 +37,8 @@ pub struct HistoryView {
 pub struct ViewOperation {
     /// The client that called it.
     pub client: u64,
+    /// The id its requests carried (its session, §6.3): the timeline names them by it.
+    pub session: u64,
     /// Its sequence number.
     pub seq: u64,
     /// The tick of the call.
@@ -74,6 +76,7 @@ pub fn view<Op: Clone + Display, Output: Clone + Display>(
         .iter()
         .map(|record| ViewOperation {
             client: record.client,
+            session: record.session,
             seq: record.seq,
             call: record.call,
             returned: record.returned.as_ref().map(|(at, _)| *at),
