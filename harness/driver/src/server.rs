@@ -6,7 +6,8 @@
 //! channel: peer messages, client requests, forwarded requests and replies, `INFO` queries.
 //! A loop turn waits for the first input or the next tick (every [`TICK`]), takes every
 //! input already waiting, gives the node every peer message and at most
-//! [`REQUESTS_PER_TURN`] client requests (the rest wait for the next turns), ticks if a tick
+//! [`REQUESTS_PER_TURN`] client requests (the rest wait for the next turns), and a leader none
+//! while its log holds [`UNCOMMITTED_WINDOW`] entries past its commit index; ticks if a tick
 //! is due, then carries out the node's outputs in the contract's order ([`harness::node`]):
 //!
 //! 1. the writes, made durable: one `Disk::write`, so one fdatasync for the whole turn,
@@ -21,6 +22,13 @@
 //! under `redis-benchmark -P 16` (800 in flight) ran long enough for the leader's heartbeats
 //! to be late (§5.2). Peer messages are never held back: they are few, and a follower's
 //! answers are what commit the requests.
+//!
+//! The window on uncommitted entries is the cost of the stage 3 reference's replication: it
+//! copies, on every proposal, every entry a follower has not acknowledged (up to
+//! [`MAX_ENTRIES_PER_APPEND`]) into an AppendEntries for it. A request proposed behind 800
+//! others cost the leader over ten times one proposed behind 64 (`examples/propose_cost.rs`);
+//! the window keeps the requests that would only wait for acknowledgements out of the node,
+//! where they cost nothing, until the entries before them commit.
 //!
 //! A write that fails stops the process: after a failed fsync the kernel may have dropped the
 //! pages, and retrying could report durable what is not (PostgreSQL's "fsyncgate", 2018).
@@ -52,14 +60,33 @@ pub const ELECTION_TIMEOUT: u64 = 100;
 pub const HEARTBEAT_INTERVAL: u64 = 10;
 
 /// The most client requests (local or forwarded) one loop turn gives the node; the others wait
-/// for the next turns, so that a turn stays short and ticks come on time.
-pub const REQUESTS_PER_TURN: usize = 64;
+/// for the next turns, so that a turn stays short and ticks come on time. As many as
+/// [`UNCOMMITTED_WINDOW`]: one turn (one fdatasync) may fill the window.
+pub const REQUESTS_PER_TURN: usize = 128;
 
-/// The most entries one AppendEntries carries: the simulator's 64. The reference builds an
-/// AppendEntries per follower on every proposal, so the node's cost per request grows with
-/// this number; 256 was measured slower than 64 under `redis-benchmark -P 16` (1,510 against
-/// 1,772 SETs per second, loaded machine).
-pub const MAX_ENTRIES_PER_APPEND: usize = 64;
+/// The most entries one AppendEntries carries. A follower gets at most this many new entries
+/// per round trip (its `next_index` moves only when its answer comes back, §5.3), so it caps
+/// what the cluster commits per round trip: at the simulator's 64, `redis-benchmark -P 16`
+/// (800 SETs in flight) was measured at 64 entries per AppendEntries and about 35
+/// AppendEntries per follower per second. As large as [`UNCOMMITTED_WINDOW`], so that an
+/// AppendEntries carries everything a follower has not acknowledged, and no larger: the
+/// reference copies up to this many entries per follower on *every* proposal, so a follower
+/// that lags costs every request this many copies.
+pub const MAX_ENTRIES_PER_APPEND: usize = 128;
+
+/// The most entries a leader's log may hold past its commit index before the loop gives the
+/// node more client requests; the others wait in the loop's queue, in order.
+///
+/// Why: the reference sends each follower, on every proposal, the entries from that
+/// follower's `next_index` to the log's end (at most [`MAX_ENTRIES_PER_APPEND`]), copies it
+/// then drops in [`crate::coalesce`]. So a request costs the leader a copy of every entry not
+/// yet acknowledged, per follower: with 800 pipelined SETs all proposed at once, hundreds
+/// (measured with `examples/propose_cost.rs`: about 0.2 µs of CPU per entry copied, 25 µs
+/// per request at 64 unacknowledged entries, 310 µs at 800 with 1,024 per AppendEntries).
+/// Holding requests back is always allowed (a client cannot tell a slow network from a
+/// queue), and the requests held are the ones that would wait for those acknowledgements
+/// anyway.
+pub const UNCOMMITTED_WINDOW: u64 = 128;
 
 /// The most inputs one loop turn takes from the channel.
 const INPUTS_PER_TURN: usize = 10_000;
@@ -126,6 +153,9 @@ pub struct Counters {
     pub sent: u64,
     /// Messages not sent: a later one of the same turn covered them ([`coalesce`]).
     pub coalesced: u64,
+    /// Turns that left client requests waiting because the leader's window was full
+    /// ([`UNCOMMITTED_WINDOW`]).
+    pub window_full: u64,
 }
 
 impl Counters {
@@ -154,7 +184,8 @@ impl Trace {
         let ms = |d: Duration| d.as_millis();
         eprintln!(
             "[n{id}] last {:?}: {} turns (longest {} ms since start), node {} ms, disk {} ms, \
-             out {} ms, {} messages sent, {} coalesced away, {waiting} requests waiting",
+             out {} ms, {} messages sent, {} coalesced away, {waiting} requests waiting, \
+             {} turns with the window full",
             self.since.elapsed(),
             now.turns - self.last.turns,
             ms(now.longest),
@@ -163,6 +194,7 @@ impl Trace {
             ms(now.out - self.last.out),
             now.sent - self.last.sent,
             now.coalesced - self.last.coalesced,
+            now.window_full - self.last.window_full,
         );
         (self.since, self.last) = (Instant::now(), *now);
     }
@@ -345,8 +377,9 @@ impl<H: Hosted> NodeLoop<H> {
         let mut trace = std::env::var_os("RAFT_DRIVER_TRACE").map(|_| Trace::new());
         let mut role = (0, Role::Follower);
         loop {
-            // Requests still waiting: no sleep, only what already arrived.
-            let wait = if self.requests.is_empty() {
+            // Requests still waiting that the node may take: no sleep, only what already
+            // arrived. Waiting for the window: until an input (an acknowledgement) or a tick.
+            let wait = if self.requests.is_empty() || self.window_full() {
                 next_tick.saturating_duration_since(Instant::now())
             } else {
                 Duration::ZERO
@@ -362,6 +395,13 @@ impl<H: Hosted> NodeLoop<H> {
                 self.handle(input);
             }
             for _ in 0..REQUESTS_PER_TURN {
+                if self.requests.is_empty() {
+                    break;
+                }
+                if self.window_full() {
+                    self.counters.window_full += 1;
+                    break;
+                }
                 let Some(waiting) = self.requests.pop_front() else { break };
                 self.request(waiting);
             }
@@ -379,6 +419,15 @@ impl<H: Hosted> NodeLoop<H> {
                 trace.maybe_print(self.id, &self.counters, self.requests.len());
             }
         }
+    }
+
+    /// True if this node leads and its log holds [`UNCOMMITTED_WINDOW`] entries past its
+    /// commit index: client requests wait. A follower only forwards or refuses requests, so
+    /// its window never closes.
+    fn window_full(&self) -> bool {
+        let status = self.node.status();
+        status.role == Role::Leader
+            && status.last_log_index.saturating_sub(status.commit_index) >= UNCOMMITTED_WINDOW
     }
 
     /// Says on stderr when the node's term or role changed since `last`.

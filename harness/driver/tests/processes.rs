@@ -7,9 +7,11 @@
 //! when it fails. Every wait is bounded.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use driver::server::UNCOMMITTED_WINDOW;
 use driver::testing::{Processes, Reply, RespClient, encode_command};
 use linearizability::kv::{KvModel, Op, Reply as ModelReply};
 use linearizability::{Budget, Operation, Outcome};
@@ -247,12 +249,33 @@ fn info_field(processes: &Processes, id: usize, name: &str) -> String {
 /// What `redis-benchmark -c 50 -P 16` does: 50 connections, each sending pipelines of 16 SETs
 /// and reading the 16 replies, 10 times over (8,000 SETs, 800 in flight). Every reply is
 /// `+OK`, and no election happens meanwhile: the load must not starve the leader's heartbeats
-/// (§5.2), however many requests one loop turn takes.
+/// (§5.2), however many requests one loop turn takes. And the leader's log never holds more
+/// than [`UNCOMMITTED_WINDOW`] entries past its commit index: the requests beyond wait in the
+/// loop, where they cost no copies (`server.rs`).
 #[test]
 fn fifty_pipelining_connections_get_ok_for_every_set_and_the_term_stays() {
     let (processes, leader) = start(3, "pipelined");
     let term_before = info_field(&processes, leader, "term");
     let address = processes.client_address(leader);
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (address, done) = (address.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut c = RespClient::connect(&address).expect("connect for INFO");
+            let mut most = 0;
+            while !done.load(Ordering::Relaxed) {
+                let Ok(Reply::Bulk(Some(info))) = c.command(&["INFO"]) else { continue };
+                let info = String::from_utf8_lossy(&info).to_string();
+                let field = |name: &str| -> u64 {
+                    let prefix = format!("{name}:");
+                    info.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap().parse().unwrap()
+                };
+                most = most.max(field("last_log_index") - field("commit_index"));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            most
+        })
+    };
     let connections: Vec<_> = (0..50)
         .map(|connection| {
             let address = address.clone();
@@ -284,6 +307,8 @@ fn fifty_pipelining_connections_get_ok_for_every_set_and_the_term_stays() {
         .into_iter()
         .filter_map(|connection| connection.join().expect("a client thread panicked").err())
         .collect();
+    done.store(true, Ordering::Relaxed);
+    let most_uncommitted = watcher.join().expect("the INFO watcher panicked");
     let term_after = info_field(&processes, leader, "term");
     assert!(
         failures.is_empty(),
@@ -301,6 +326,12 @@ fn fifty_pipelining_connections_get_ok_for_every_set_and_the_term_stays() {
     );
     let reply = client(&processes, leader).command(&["GET", "c49-15"]).unwrap();
     assert_eq!(reply, bulk("9"));
+    assert!(
+        most_uncommitted <= UNCOMMITTED_WINDOW,
+        "n{leader}'s log held {most_uncommitted} entries past its commit index under 800 \
+         pipelined SETs; the loop gives a leader no request while it holds \
+         {UNCOMMITTED_WINDOW} (server.rs)"
+    );
 }
 
 /// A second server started on a data directory in use stops at once, saying so, and the
