@@ -42,6 +42,7 @@
 //!   leaders() -> Vec<(NodeId, Term)>   majority_leader() -> Option<NodeId>   (simulation/lab.rs)
 //!   check_one_leader() -> NodeId   check_no_leader()   check_terms() -> Term
 //!   fail(why) -> !   ensure(condition, || why)   set_replay(|seed| command)  (reports/failure.rs)
+//!   story_step(step, max_ticks, |c| ..)   ensure_story(happened, || what)   a story's steps
 //! Cluster<N: Persist + 'static>
 //!   with_disks(self) -> Self      REQUIRED before restart: nodes persist after every event
 //!   restart(id)                   checked: same term, vote and log as at the crash
@@ -63,6 +64,7 @@
 //! MessageStats: kinds, total(), kind(k), to_node(id), received_by(id, k)   (reports/stats.rs)
 //!   cluster.count_bytes()   measure bytes too (off by default: reading bytes() then fails)
 //! seeds() -> Vec<u64>                                (RAFT_SEED=n, RAFT_SEEDS=k or a..b)
+//! seeds::story_seeds() -> Vec<u64>                   (a story's: the default ones, or RAFT_SEED=n)
 //! watchdog::limit_from(RAFT_WATCHDOG) -> Option<Duration>     (default 30 s; "0": off)
 //! chaos::elections::<N: Persist>(seed) -> Cluster<N>
 //! chaos::replication::<N: Replicate + Persist>(seed) -> Cluster<N>   (N::Command: From<String>)

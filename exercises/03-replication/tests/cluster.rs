@@ -12,6 +12,7 @@
 //! which it returns (see `docs/harness.md`).
 
 use data_structures::Message;
+use harness::seeds::story_seeds;
 use harness::{Cluster, Config, MessageFault, NetworkConfig, NodeId, check_determinism, seeds};
 
 mod leading;
@@ -319,16 +320,6 @@ fn backup_diverged_logs_converge_a_term_at_a_time() {
     }
 }
 
-/// The seeds of a story built to reach one schedule: the default ones, in the stress pass too
-/// (more seeds would tell the same story again), or the one a failure report's replay names.
-fn story_seeds() -> Vec<u64> {
-    if std::env::var_os("RAFT_SEED").is_some() {
-        seeds()
-    } else {
-        harness::seeds::DEFAULT_SEEDS.to_vec()
-    }
-}
-
 /// A follower far behind is repaired a batch at a time, each AppendEntries carrying the leader's
 /// `commit_index`, which is past the batch: the follower commits only up to the last entry the
 /// request brought, never entries it does not hold yet (Figure 2, AppendEntries receiver rule
@@ -376,7 +367,7 @@ fn a_follower_refusing_its_leaders_appends_starts_no_election() {
             cluster.one(format!("c{n}"), 2, true);
         }
         let old_term = cluster.status(first).term;
-        story_step(&mut cluster, "the disconnected follower times out", 4 * T, |c| {
+        cluster.story_step("the disconnected follower times out", 4 * T, |c| {
             c.status(behind).term > old_term
         });
         let lost = MessageFault {
@@ -389,15 +380,9 @@ fn a_follower_refusing_its_leaders_appends_starts_no_election() {
         // Back with the higher term of its lonely elections: a new leader is elected, whose
         // first AppendEntries to it comes after entry 4, which it lacks.
         cluster.connect(behind);
-        story_step(
-            &mut cluster,
-            "a leader of the rejoined follower's term is elected",
-            10 * T,
-            |c| {
-                c.majority_leader()
-                    .is_some_and(|leader| c.status(leader).term >= c.status(behind).term)
-            },
-        );
+        cluster.story_step("a leader of the rejoined follower's term is elected", 10 * T, |c| {
+            c.majority_leader().is_some_and(|leader| c.status(leader).term >= c.status(behind).term)
+        });
         let leader = cluster.check_one_leader();
         let (term, refused) = (cluster.status(leader).term, refusals_lost(&cluster, leader));
         cluster.run_for(4 * T);
@@ -411,28 +396,14 @@ fn a_follower_refusing_its_leaders_appends_starts_no_election() {
                  timer (§5.2)"
             )
         });
-        cluster.ensure(refusals >= 4 * T / cluster.config().heartbeat_interval / 2, || {
+        cluster.ensure_story(refusals >= 4 * T / cluster.config().heartbeat_interval / 2, || {
             format!(
-                "the test's story did not happen: {refusals} refusals of n{behind} lost in {} \
-                 ticks, where the leader sends it an AppendEntries every heartbeat",
+                "{refusals} refusals of n{behind} lost in {} ticks, where the leader sends it an \
+                 AppendEntries every heartbeat",
                 4 * T
             )
         });
     }
-}
-
-/// Runs until `condition` holds, at most `max_ticks` ticks; fails with the report, naming
-/// `step`, if it never does: a story that does not happen as told tests nothing.
-fn story_step(
-    cluster: &mut Cluster<RaftNode>,
-    step: &str,
-    max_ticks: u64,
-    condition: impl FnMut(&Cluster<RaftNode>) -> bool,
-) {
-    let reached = cluster.run_until(max_ticks, condition);
-    cluster.ensure(reached, || {
-        format!("the test's story did not happen: {step} within {max_ticks} ticks")
-    });
 }
 
 /// How many replies to `leader` the network dropped.

@@ -11,6 +11,7 @@ use data_structures::{
     AppendEntriesReply, Index, Message, PersistentState, RequestVote, RequestVoteReply, Role,
     StorageWrite, Term,
 };
+use harness::seeds::story_seeds;
 use harness::{
     Applied, Client, Cluster, Config, Envelope, MessageFault, NetworkConfig, Node, NodeId,
     NotLeader, Persist, Replicate, Rng, Status, seeds,
@@ -56,16 +57,6 @@ fn after(cluster: &Cluster<Checked>, leader: NodeId, offset: u64) -> NodeId {
     (leader - 1 + offset) % n + 1
 }
 
-/// The seeds of a story built to reach one schedule: the default ones, in the stress pass too
-/// (more seeds would tell the same story again), or the one a failure report's replay names.
-fn story_seeds() -> Vec<u64> {
-    if std::env::var_os("RAFT_SEED").is_some() {
-        seeds()
-    } else {
-        harness::seeds::DEFAULT_SEEDS.to_vec()
-    }
-}
-
 /// A RequestVote of `term` from candidate `from`, whose log ends at `last` = (index, term).
 fn request_vote(term: Term, from: NodeId, last: (Index, Term)) -> Message {
     let (last_log_index, last_log_term) = last;
@@ -91,10 +82,10 @@ fn a_vote_granted_in_a_term_the_voter_knew_survives_a_crash() {
         let up_to_date = (log.last_index(), log.last_term());
         cluster.deliver(voter, stale, request_vote(term, stale, (0, 0)));
         let refused = cluster.status(voter).voted_for;
-        cluster.ensure(cluster.status(voter).term == term && refused.is_none(), || {
+        cluster.ensure_story(cluster.status(voter).term == term && refused.is_none(), || {
             format!(
-                "the test's story did not happen: n{voter} should be in term {term} without a \
-                 vote after refusing n{stale}'s empty log, it is in term {} with vote {refused:?}",
+                "n{voter} should be in term {term} without a vote after refusing n{stale}'s \
+                 empty log, it is in term {} with vote {refused:?}",
                 cluster.status(voter).term
             )
         });

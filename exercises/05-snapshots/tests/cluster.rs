@@ -9,6 +9,7 @@
 //! node keeps on disk.
 
 use data_structures::{Message, Role};
+use harness::seeds::story_seeds;
 use harness::{Cluster, Config, Index, MessageFault, NetworkConfig, NodeId, seeds};
 use snapshots::RaftNode;
 
@@ -190,30 +191,6 @@ fn snapshots_survive_loss_duplication_and_reordering() {
     }
 }
 
-/// The seeds of a story built to reach one schedule: the default ones, in the stress pass too
-/// (more seeds would tell the same story again), or the one a failure report's replay names.
-fn story_seeds() -> Vec<u64> {
-    if std::env::var_os("RAFT_SEED").is_some() {
-        seeds()
-    } else {
-        harness::seeds::DEFAULT_SEEDS.to_vec()
-    }
-}
-
-/// Runs until `condition` holds, at most `max_ticks` ticks; fails with the report, naming
-/// `step`, if it never does: a story that does not happen as told tests nothing.
-fn story_step(
-    cluster: &mut Cluster<RaftNode>,
-    step: &str,
-    max_ticks: u64,
-    condition: impl FnMut(&Cluster<RaftNode>) -> bool,
-) {
-    let reached = cluster.run_until(max_ticks, condition);
-    cluster.ensure(reached, || {
-        format!("the test's story did not happen: {step} within {max_ticks} ticks")
-    });
-}
-
 /// How many messages of `kind` to node `id` are on their way.
 fn in_flight(cluster: &Cluster<RaftNode>, id: NodeId, kind: &str) -> u64 {
     let counts = cluster.stats().to_node(id).kind(kind);
@@ -288,27 +265,25 @@ fn a_held_back_snapshot_arrives_after_its_follower_committed_past_it() {
             ),
         );
         cluster.connect(behind);
-        story_step(&mut cluster, "the leader learns where the follower is", 20, |c| {
+        cluster.story_step("the leader learns where the follower is", 20, |c| {
             next_index(c, leader, behind) > snapshot
         });
         cluster.clear_message_faults();
         commit(&mut cluster, 16, 5, 3);
         let reached = cluster.status(behind).commit_index;
         let waiting = in_flight(&cluster, behind, "InstallSnapshot");
-        cluster.ensure(
+        cluster.ensure_story(
             reached > snapshot && waiting > 0 && cluster.status(leader).term == term,
             || {
                 format!(
-                    "the test's story did not happen: n{behind} reached commit_index {reached} in \
-                 term {} (the story's is {term}), with {waiting} InstallSnapshot through \
-                 {snapshot} still on its way",
+                    "n{behind} reached commit_index {reached} in term {} (the story's is \
+                     {term}), with {waiting} InstallSnapshot through {snapshot} still on its way",
                     cluster.status(behind).term
                 )
             },
         );
         let matched = match_index(&cluster, leader, behind);
-        story_step(
-            &mut cluster,
+        cluster.story_step(
             "the held-back snapshots and their replies arrive",
             2 * HELD_BACK,
             |c| {
@@ -349,7 +324,7 @@ fn compact_with_a_snapshot_held_back(
     let commit_index = cluster.status(leader).commit_index;
     // A heartbeat later, every AppendEntries on its way is a slow one.
     cluster.run_for(cluster.config().heartbeat_interval);
-    story_step(cluster, "the follower learns the leader's commit_index", 2 * SLOW, |c| {
+    cluster.story_step("the follower learns the leader's commit_index", 2 * SLOW, |c| {
         c.status(behind).commit_index == commit_index && in_flight(c, behind, "AppendEntries") > 0
     });
     let held = MessageFault {
@@ -360,12 +335,9 @@ fn compact_with_a_snapshot_held_back(
     };
     cluster.set_message_fault(held);
     cluster.compact(leader);
-    story_step(
-        cluster,
-        "the leader sends its snapshot",
-        cluster.config().heartbeat_interval,
-        |c| in_flight(c, behind, "InstallSnapshot") > 0,
-    );
+    cluster.story_step("the leader sends its snapshot", cluster.config().heartbeat_interval, |c| {
+        in_flight(c, behind, "InstallSnapshot") > 0
+    });
     cluster.status(leader).snapshot_index
 }
 
@@ -399,10 +371,10 @@ fn a_follower_hearing_only_snapshots_starts_no_election() {
                 4 * t
             )
         });
-        cluster.ensure(installs >= 4 * t / cluster.config().heartbeat_interval / 2, || {
+        cluster.ensure_story(installs >= 4 * t / cluster.config().heartbeat_interval / 2, || {
             format!(
-                "the test's story did not happen: n{behind} received {installs} InstallSnapshot \
-                 in {} ticks, where the leader sends one every heartbeat",
+                "n{behind} received {installs} InstallSnapshot in {} ticks, where the leader \
+                 sends one every heartbeat",
                 4 * t
             )
         });

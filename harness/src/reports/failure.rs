@@ -41,6 +41,13 @@ impl<N: Node> Cluster<N> {
         }
     }
 
+    /// A story's check that its schedule was reached (see [`Cluster::story_step`]): unless
+    /// `happened` holds, fails with the full report and "the test's story did not happen: "
+    /// followed by the text `what` builds (only built when it fails).
+    pub fn ensure_story(&self, happened: bool, what: impl FnOnce() -> String) {
+        self.ensure(happened, || format!("the test's story did not happen: {}", what()));
+    }
+
     pub(crate) fn fail_violation(&self, violation: &Violation) -> ! {
         let diff = report::log_diff(violation, |id, upto| self.log_lines(id, upto));
         self.fail_with(&violation.to_string(), diff)

@@ -5,6 +5,9 @@
 //! - `RAFT_SEEDS=<k>`: seeds `1..=k` (the stress pass, e.g. `RAFT_SEEDS=2000`);
 //!   `RAFT_SEEDS=<a>..<b>` runs seeds `a..b`, to split a stress pass between machines;
 //! - neither: [`DEFAULT_SEEDS`], so that the default run stays fast.
+//!
+//! A story, a test built to reach one schedule, runs [`story_seeds`]: the default ones even in
+//! the stress pass, or the one `RAFT_SEED` replays.
 
 /// The seeds of the default run: few, fixed, and a prefix of every stress pass.
 pub const DEFAULT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
@@ -19,6 +22,21 @@ pub fn seeds() -> Vec<u64> {
         std::env::var("RAFT_SEED").ok().as_deref(),
         std::env::var("RAFT_SEEDS").ok().as_deref(),
     )
+}
+
+/// The seeds of a story, a test built to reach one schedule (with
+/// [`Cluster::story_step`](crate::Cluster::story_step)): [`DEFAULT_SEEDS`], in the stress pass
+/// too, since more seeds would tell the same story again and only cost time; or exactly
+/// `RAFT_SEED`, the one a failure report's replay command names. `RAFT_SEEDS` is not read.
+///
+/// ```ignore
+/// for seed in harness::seeds::story_seeds() {
+///     let mut cluster = Cluster::<RaftNode>::new(3, seed);
+///     // ... set the scene, then each step of the story with `cluster.story_step(...)`
+/// }
+/// ```
+pub fn story_seeds() -> Vec<u64> {
+    seeds_from(std::env::var("RAFT_SEED").ok().as_deref(), None)
 }
 
 /// [`seeds`] with the two variables passed in, so that the rules can be tested without
