@@ -56,7 +56,8 @@
 //! Client::new(cmd, expected, retry)  .poll(&mut cluster) -> Option<Result<Index, String>>
 //! Cluster<N: Service> (stage 6: a node that is a replicated service)  (simulation/service/)
 //!   request(id, Request { client, seq, op })   take_replies(id) -> Vec<Reply>
-//!   service_snapshots()   check the snapshots a service takes itself (opaque bytes)
+//!   service_snapshots()   check the snapshots a service takes itself (opaque bytes), and that
+//!                         it hands out everything it committed after every event
 //! Clients::new(&cluster, count, ClientLink::reliable() / unreliable())  (simulation/service/)
 //!   submit(client, op) call(&mut cluster, client, op, max_ticks) -> output tick(&mut cluster)
 //!   run_for / run_until_idle   restrict(client, &[ids]) unrestrict   give_up() history() counts()

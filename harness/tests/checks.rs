@@ -34,6 +34,29 @@ fn check_fires_with_its_rule_and_values(#[case] report: String, #[case] expected
     assert!(report.contains(expected), "expected {expected:?} in the report:\n{report}");
 }
 
+/// A service applies what it commits and hands the harness what it applied, or State Machine
+/// Safety has nothing of it to check (§5.4.3): in a cluster of services
+/// ([`Cluster::service_snapshots`]), a node whose `commit_index` is past what it handed out
+/// after an event fails, naming the node and both indexes (Figure 2: "if commitIndex >
+/// lastApplied: increment lastApplied, apply log[lastApplied]"). The same toy handing out
+/// everything passes.
+#[test]
+fn a_service_that_hands_out_nothing_it_commits_is_caught() {
+    fn run<const BUG: u8>() {
+        let mut cluster = Cluster::<Toy<BUG>>::new(3, 7);
+        cluster.service_snapshots();
+        for round in 0..20 {
+            cluster.run_for(10);
+            let _ = cluster.propose(1, format!("x{round}"));
+        }
+    }
+    run::<CORRECT>();
+    let report = failure_of(run::<HANDS_OUT_NOTHING>);
+    let expected = "Apply what is committed (Figure 2) violated: n2's commit_index is 1 but it \
+                    handed out entries through index 0 only";
+    assert!(report.contains(expected), "expected {expected:?} in the report:\n{report}");
+}
+
 /// Log Matching failures show the two logs side by side, as a diff (§5.3).
 #[test]
 fn log_matching_failure_shows_a_diff_of_the_two_logs() {

@@ -8,17 +8,9 @@
 mod common;
 
 use common::*;
+use harness::Cluster;
 use harness::stats::KindStats;
-use harness::{Cluster, Compact, Index, Snapshot};
 use rstest::rstest;
-
-/// The toy never compacts: enough for a cluster that runs state machines beside it.
-impl Compact for Correct {
-    fn compact(&mut self, _index: Index, _snapshot: Vec<u8>) {}
-    fn take_snapshot(&mut self) -> Option<Snapshot> {
-        None
-    }
-}
 
 /// A cluster of the toy that ran a while, with a command committed, asking for nothing.
 fn plain() -> Cluster<Correct> {

@@ -377,9 +377,9 @@ fn a_request_over_the_limits_is_refused_and_appends_nothing() {
     let last = cluster.status(leader).last_log_index;
     cluster.request(leader, request(1, put("x", &"v".repeat(MAX_VALUE_BYTES + 1))));
     let replies = cluster.take_replies(leader);
-    let error = KvError::ValueTooLong { bytes: MAX_VALUE_BYTES + 1 };
-    let answer = Answer::Refused(error.to_string());
-    assert_eq!(replies, vec![Reply { client: 7, seq: 1, answer }]);
+    let bytes = MAX_VALUE_BYTES + 1;
+    let why = format!("value of {bytes} bytes is longer than the limit of {MAX_VALUE_BYTES}");
+    assert_eq!(replies, vec![Reply { client: 7, seq: 1, answer: Answer::Refused(why) }]);
     assert_eq!(cluster.status(leader).last_log_index, last);
 }
 
@@ -668,6 +668,67 @@ fn only_a_round_started_after_the_read_confirms_it() {
     node.step(3, Message::ReadIndexReply(later));
     let second_read = Reply { client: 7, seq: 3, answer: Answer::Done(value("1")) };
     assert_eq!(node.take_replies(), vec![second_read]);
+}
+
+/// A majority of four is three: a leader of four servers answers a read only once two
+/// followers confirmed its round; itself and one follower are half, not a majority (§6.4,
+/// §5.2: two halves could each elect a leader).
+#[test]
+fn a_leader_of_four_needs_two_followers_to_confirm_a_read() {
+    harness::watchdog::watch_this_test();
+    let mut node = KvNode::new(1, vec![2, 3, 4], Config::default(), Rng::new(1));
+    while node.status().term == 0 {
+        node.tick();
+    }
+    let vote = RequestVoteReply { term: 1, vote_granted: true };
+    for voter in [2, 3] {
+        node.step(voter, Message::Raft(data_structures::Message::RequestVoteReply(vote.clone())));
+    }
+    assert!(node.is_leader(), "node 1 won the votes of nodes 2 and 3");
+    let stored = AppendEntriesReply { term: 1, success: true, match_index: 1, conflict: None };
+    for follower in [2, 3] {
+        let reply = data_structures::Message::AppendEntriesReply(stored.clone());
+        node.step(follower, Message::Raft(reply));
+    }
+    assert_eq!(node.status().commit_index, 1, "commit_index: the no-op is on three of four");
+    node.take_messages();
+    node.request(request(1, get("x")));
+    let checks = read_checks(&mut node);
+    assert_eq!(checks.len(), 3, "a round to the three followers: {checks:?}");
+    let Message::ReadIndex(round) = checks[0].1 else { panic!("{checks:?}") };
+    node.step(2, Message::ReadIndexReply(round));
+    assert_eq!(node.take_replies(), vec![], "nodes 1 and 2 are two of four: not a majority");
+    node.step(3, Message::ReadIndexReply(round));
+    let done = Reply { client: 7, seq: 1, answer: Answer::Done(KvOutput::Value(None)) };
+    assert_eq!(node.take_replies(), vec![done], "nodes 1, 2 and 3: a majority of four");
+}
+
+/// A round may be lost on the way: while a read waits, its leader starts a new round every
+/// heartbeat interval, not sooner, and an answer to the new round confirms the read (§6.4).
+#[test]
+fn a_waiting_read_gets_a_new_round_every_heartbeat_interval() {
+    let mut node = bench_leader();
+    stored_through(&mut node, 1);
+    node.request(request(1, get("x")));
+    let lost = read_checks(&mut node);
+    let Message::ReadIndex(round) = lost[0].1 else { panic!("{lost:?}") };
+    let interval = Config::default().heartbeat_interval;
+    for tick in 1..interval {
+        node.tick();
+        assert_eq!(read_checks(&mut node), vec![], "tick {tick} of {interval}: no new round yet");
+    }
+    node.tick();
+    let next = ReadIndex { term: 1, round: round.round + 1 };
+    let again = vec![(2, Message::ReadIndex(next)), (3, Message::ReadIndex(next))];
+    assert_eq!(
+        read_checks(&mut node),
+        again,
+        "tick {interval}: a new round, since round {} was lost",
+        round.round
+    );
+    node.step(3, Message::ReadIndexReply(next));
+    let done = Reply { client: 7, seq: 1, answer: Answer::Done(KvOutput::Value(None)) };
+    assert_eq!(node.take_replies(), vec![done]);
 }
 
 /// A leader alone in its cluster confirms its reads by itself (a majority of one).

@@ -15,7 +15,9 @@
 //!   node's committed prefix must equal the register's.
 //! - Figure 2's monotonic rules: `current_term` never decreases (across restarts too),
 //!   `commit_index` never decreases while a node is up, `commit_index <= last_log_index`, and
-//!   entries are applied once each, gapless, in order, and only once committed.
+//!   entries are applied once each, gapless, in order, and only once committed. A service
+//!   ([`crate::service`]) also applies everything it committed before its next input, and hands
+//!   it out: what it never hands out, State Machine Safety could never check.
 //! - Snapshots (§7): a node's snapshot index never goes back, covers committed entries only,
 //!   and the entries it replaced count as the committed ones; a snapshot handed to a state
 //!   machine is the state after exactly the commands applied through its index (State Machine
@@ -142,6 +144,9 @@ pub struct Checks<C> {
     /// With snapshots on: `digests[i - 1]` is the state machine's digest after applying the
     /// registered commands at `1..=i` ([`Machine`]).
     digests: Option<Vec<u64>>,
+    /// True for services: after every event a node has handed out everything through its
+    /// `commit_index` ([`require_applied_through_commit`](Checks::require_applied_through_commit)).
+    applies_through_commit: bool,
 }
 
 impl<C: Clone + fmt::Debug + PartialEq + Serialize + 'static> Checks<C> {
@@ -156,7 +161,16 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize + 'static> Checks<C> {
             frontier: BTreeMap::new(),
             applied: Vec::new(),
             digests: None,
+            applies_through_commit: false,
         }
+    }
+
+    /// From now on, a node must have handed out (applied entries, or a snapshot) everything
+    /// through its `commit_index` after every event: see
+    /// [`observe_applied`](Checks::observe_applied). For services, which apply what they commit
+    /// themselves ([`crate::service`]).
+    pub fn require_applied_through_commit(&mut self) {
+        self.applies_through_commit = true;
     }
 
     /// Runs a state machine beside every node from now on, for snapshots (§7): see
@@ -467,7 +481,9 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize + 'static> Checks<C> {
     }
 
     /// Checks entries node `id` hands out to apply: once each, gapless, in order, committed,
-    /// from its own log, and the same command every node applied at that index (§5.4.3).
+    /// from its own log, and the same command every node applied at that index (§5.4.3). With
+    /// [`require_applied_through_commit`](Checks::require_applied_through_commit), then checks
+    /// that they reach its `commit_index`.
     pub fn observe_applied(
         &mut self,
         id: NodeId,
@@ -483,7 +499,34 @@ impl<C: Clone + fmt::Debug + PartialEq + Serialize + 'static> Checks<C> {
             shadow.highest_applied = shadow.highest_applied.max(entry.index);
             shadow.resuming = false;
         }
+        if self.applies_through_commit {
+            self.check_applied_through_commit(id, status)?;
+        }
         Ok(())
+    }
+
+    /// Figure 2: "if commitIndex > lastApplied: increment lastApplied, apply log[lastApplied]
+    /// to state machine". A service does it within the input that committed the entries (the
+    /// answers it owes its clients wait on them), and hands the harness what it applied: an
+    /// entry it applies but never hands out escapes State Machine Safety (§5.4.3), and one it
+    /// never applies leaves its clients waiting.
+    fn check_applied_through_commit(&self, id: NodeId, status: &Status) -> Result<(), Violation> {
+        let last_applied = self.nodes[id as usize - 1].last_applied;
+        if status.commit_index <= last_applied {
+            return Ok(());
+        }
+        Err(Violation::new(
+            "Apply what is committed",
+            "Figure 2",
+            format!(
+                "n{id}'s commit_index is {} but it handed out entries through index \
+                 {last_applied} only: a service applies every committed entry to its state \
+                 machine before its next input and hands out what it applied \
+                 (take_committed, or a snapshot through take_snapshot), for State Machine \
+                 Safety (§5.4.3) to check it",
+                status.commit_index
+            ),
+        ))
     }
 
     /// Figure 2: "if commitIndex > lastApplied: increment lastApplied, apply

@@ -44,9 +44,12 @@ impl<N: Compact> Cluster<N> {
     /// For a service that keeps its own state machine and decides itself when to compact
     /// ([`crate::service`]): from now on, drain and check the snapshots nodes hand out (§7),
     /// without running the cluster's own machines (their bytes are the service's) and without
-    /// ever asking a node to compact.
+    /// ever asking a node to compact. A service applies what it commits itself, so from now on
+    /// every node must also have handed out everything through its `commit_index` after each
+    /// event ([`Checks::require_applied_through_commit`](crate::checks::Checks::require_applied_through_commit)).
     pub fn service_snapshots(&mut self) {
         self.track_applied();
+        self.checks.require_applied_through_commit();
         let hooks = SnapshotHooks {
             take: N::take_snapshot,
             compact: N::compact,

@@ -10,8 +10,8 @@
 use std::fmt;
 
 use harness::{
-    Applied, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Rng, Role,
-    Status, Term,
+    Applied, Compact, Config, Envelope, Index, Node, NodeId, NotLeader, Persist, Replicate, Rng,
+    Role, Snapshot, Status, Term,
 };
 use serde::Serialize;
 
@@ -42,6 +42,9 @@ pub const REWRITES_IN_PLACE: u8 = 11;
 /// As [`LOG_MISMATCH`], but only the first node 2 built on this thread after [`arm_flaky`]:
 /// a node that keeps state in a static, so the same seed runs differently the second time.
 pub const FLAKY: u8 = 12;
+/// Node 2 applies what it commits but hands none of it out (`take_committed` answers nothing),
+/// as a service whose state machine the harness then never sees.
+pub const HANDS_OUT_NOTHING: u8 = 13;
 
 thread_local! {
     static FLAKY_ARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -317,7 +320,21 @@ impl<const BUG: u8> Replicate for Toy<BUG> {
             let (term, command) = self.log[1].clone();
             applied.push(Applied { index: 2, term, command });
         }
+        if BUG == HANDS_OUT_NOTHING && self.id == 2 {
+            applied.clear();
+        }
         applied
+    }
+}
+
+/// The toy never compacts and never installs a snapshot: enough for a cluster that runs state
+/// machines beside it (`compact_every(0)`), or checks it as a service
+/// ([`harness::Cluster::service_snapshots`]).
+impl<const BUG: u8> Compact for Toy<BUG> {
+    fn compact(&mut self, _: Index, _: Vec<u8>) {}
+
+    fn take_snapshot(&mut self) -> Option<Snapshot> {
+        None
     }
 }
 

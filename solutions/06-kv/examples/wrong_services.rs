@@ -13,7 +13,10 @@
 //!   own store would answer (§6.2);
 //! - `wrong-request`: a write waits at its index whatever happens, and gets the answer of the
 //!   entry applied there, whichever it is (§6.2: the entry at the index must have the write's
-//!   term, and a deposed leader answers "not leader").
+//!   term, and a deposed leader answers "not leader");
+//! - `hands-out-nothing`: the store applies what the node commits, but `take_committed` hands
+//!   the harness none of it, so State Machine Safety never sees the service's state machine
+//!   (Figure 2: a service applies, and shows, everything through its commit index).
 //!
 //! `cargo run --release -p kv-solution --example wrong_services [-- <seeds>]` runs each over
 //! seeds `1..=<seeds>` (default 1,000) of the randomized run of `tests/random.rs`
@@ -38,6 +41,7 @@ const NO_DEDUP: u8 = 2;
 const SESSIONS_NOT_IN_SNAPSHOT: u8 = 3;
 const ANSWER_BEFORE_COMMIT: u8 = 4;
 const WRONG_REQUEST: u8 = 5;
+const HANDS_OUT_NOTHING: u8 = 6;
 
 /// The reference with mistake `BUG`.
 struct Wrong<const BUG: u8> {
@@ -127,6 +131,9 @@ impl<const BUG: u8> Replicate for Wrong<BUG> {
         let applied = self.node.take_committed();
         if BUG == WRONG_REQUEST {
             self.answer_by_index(&applied);
+        }
+        if BUG == HANDS_OUT_NOTHING {
+            return Vec::new();
         }
         applied
     }
@@ -252,6 +259,7 @@ fn main() {
         ("sessions-not-in-snapshot", catch_rate::<SESSIONS_NOT_IN_SNAPSHOT>(seeds)),
         ("answer-before-commit", catch_rate::<ANSWER_BEFORE_COMMIT>(seeds)),
         ("wrong-request", catch_rate::<WRONG_REQUEST>(seeds)),
+        ("hands-out-nothing", catch_rate::<HANDS_OUT_NOTHING>(seeds)),
     ];
     println!("{:<26} {:>8}  first seed caught, and the rule", "service", "caught");
     for (name, (caught, first)) in results {
