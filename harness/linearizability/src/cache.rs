@@ -294,6 +294,33 @@ mod tests {
         assert_eq!(cache.len(), 2);
     }
 
+    /// Distinct configurations get distinct hashes: the hash mixes the set's Zobrist hash with
+    /// every part of the state (integers of each width, strings), so each bucket holds one
+    /// entry and a lookup costs one comparison. A weak hash would keep every verdict (entries
+    /// are compared in full) and only make lookups walk long chains, which no verdict shows.
+    #[test]
+    fn distinct_configurations_hash_apart() {
+        type State = (u64, usize, String, u8);
+        let keys = zobrist_keys(64);
+        assert_eq!(keys.len(), 64, "one key per operation");
+        let no_unknown = Bitset::new(0);
+        let mut cache: Cache<State> = Cache::new(0);
+        let mut states: Vec<State> = vec![(0, 0, String::new(), 0)];
+        for n in 1..8 {
+            states.push((n, 0, String::new(), 0));
+            states.push((0, n as usize, String::new(), 0));
+            states.push((0, 0, format!("v{n}"), 0));
+            states.push((0, 0, String::new(), n as u8));
+        }
+        for (op, &key) in keys.iter().enumerate() {
+            for state in &states {
+                assert!(cache.visit(key, &set(64, [op]), &no_unknown, state), "{op} {state:?}");
+            }
+        }
+        let visits = keys.len() * states.len();
+        assert_eq!(cache.buckets.len(), visits, "distinct hashes for {visits} configurations");
+    }
+
     /// The window of an empty set and of a full one hold no words.
     #[test]
     fn window_of_empty_and_full_sets_is_empty() {
