@@ -15,9 +15,10 @@ use crate::coalesce::Kind;
 use crate::service::{Hosted, Reply, Request};
 
 /// The driver compacts every this many applied entries. Stage 6's default (64) suits the
-/// simulator's short runs; here every snapshot is written whole (`snapshot` file, JSON, the
-/// store's bytes as a JSON array of numbers), so with 50,000 keys a snapshot every 64 entries
-/// stalled `redis-benchmark -r 100000` (measured: 2,000 SETs per second fell to a standstill).
+/// simulator's short runs; here every snapshot is written whole (`snapshot` file, the store's
+/// bytes as an array of numbers), so with 50,000 keys a snapshot every 64 entries stalled
+/// `redis-benchmark -r 100000` (measured when the files were JSON: 2,000 SETs per second fell
+/// to a standstill).
 pub const SNAPSHOT_EVERY: u64 = 8192;
 
 /// A stage 6 service node: what [`Stage6`] needs of it beyond the harness's traits. The
