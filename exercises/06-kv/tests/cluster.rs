@@ -311,7 +311,10 @@ fn sessions_evicted_under_load_keep_the_history_linearizable() {
         let mut faults = cluster.fork_rng(2);
         for client in 1..=12 {
             for n in 0..10 {
-                kv.submit(client, random_op(&mut workload, 3, client, n));
+                // Eight keys, not three: every "session expired" leaves an unknown outcome,
+                // and 40 operations on one key, many unknown, took the checker's whole budget
+                // (seed 378 of 10,000: `Unknown`, a failure). About 15 a key are decided at once.
+                kv.submit(client, random_op(&mut workload, 8, client, n));
             }
         }
         for _ in 0..4 {
